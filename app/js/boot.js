@@ -1,0 +1,209 @@
+// Main thread: start the Python worker, wire the page's controls, paint overlays, expose window.venos.
+// Every string that comes from a file or a URL is inserted with textContent, never as HTML.
+
+import { Viewer } from "./viewer.js";
+import { attachInput } from "./input.js";
+import { filesFromDataTransfer, filesFromInput, isHidden } from "./files.js";
+
+const $ = (id) => document.getElementById(id);
+const viewer = new Viewer($("canvas"), new URL("./worker.js", import.meta.url));
+let activeTool = "window_level";
+const bootStart = performance.now();
+
+// ------------------------------------------------------------------------------------------------ status
+function setStatus(text) { $("status").textContent = text; }
+
+function showMessage(text) {
+  const m = $("message");
+  m.textContent = text || "";
+  m.hidden = !text;
+}
+
+viewer.addEventListener("stage", (e) => {
+  if (e.detail.stage === "runtime") setStatus(e.detail.source === "local" ? "Loading Python…" : `Loading Python from ${e.detail.indexURL}…`);
+  if (e.detail.stage === "pyodide") setStatus("Loading pydicom and numpy…");
+});
+viewer.addEventListener("ready", (e) => {
+  const v = e.detail.versions;
+  setStatus(`Ready in ${((performance.now() - bootStart) / 1000).toFixed(1)} s · pydicom ${v.pydicom} · numpy ${v.numpy}`);
+});
+viewer.addEventListener("fatal", (e) => {
+  setStatus("Failed to start");
+  showMessage(`VeNOS could not start: ${e.detail.message}`);
+});
+
+// ------------------------------------------------------------------------------------------------ progress
+viewer.addEventListener("loadstart", (e) => {
+  $("progress").hidden = false;
+  $("progress-bar").style.width = "0";
+  $("progress-text").textContent = `0 / ${e.detail.total}`;
+  $("drop-hint").hidden = true;
+});
+viewer.addEventListener("progress", (e) => {
+  const { done, total, failed, bytes } = e.detail;
+  $("progress-bar").style.width = `${total ? (100 * done) / total : 0}%`;
+  $("progress-text").textContent = `${done} / ${total} files · ${(bytes / 1e6).toFixed(1)} MB${failed ? ` · ${failed} skipped` : ""}`;
+});
+viewer.addEventListener("loadend", (e) => {
+  const { loaded, failed, ms, total } = e.detail;
+  $("progress").hidden = true;
+  setStatus(`${loaded} of ${total} files loaded in ${(ms / 1000).toFixed(2)} s${failed ? `, ${failed} skipped` : ""}`);
+  if (!viewer.state.series) $("drop-hint").hidden = false;
+});
+
+// ------------------------------------------------------------------------------------------------ errors
+const skippedSeen = new Set();
+viewer.addEventListener("error", (e) => {
+  const d = e.detail;
+  if (d.code === "render" || d.frame !== undefined && d.frame !== null || d.code === "decode") {
+    showMessage(`${d.source ? d.source + "\n" : ""}${d.message}`);
+  }
+  const key = `${d.source}|${d.message}`;
+  if (skippedSeen.has(key) || !d.source) return;
+  skippedSeen.add(key);
+  const li = document.createElement("li");
+  const f = document.createElement("div"); f.className = "file"; f.textContent = d.source;
+  const w = document.createElement("div"); w.className = "why"; w.textContent = d.message;
+  li.append(f, w);
+  $("skipped-list").append(li);
+  $("skipped-count").textContent = String(skippedSeen.size);
+  $("skipped-box").hidden = false;
+});
+
+// ------------------------------------------------------------------------------------------------ series list
+viewer.addEventListener("series", (e) => renderSeriesList(e.detail));
+function renderSeriesList(list) {
+  const ul = $("series-list");
+  ul.replaceChildren();
+  for (const s of list) {
+    const li = document.createElement("li");
+    li.dataset.series = s.id;
+    li.tabIndex = 0;
+    if (s.id === viewer.state.series) li.classList.add("active");
+    const title = document.createElement("div");
+    title.textContent = `${s.modality || "?"} · ${s.description || (s.seriesNumber != null ? `Series ${s.seriesNumber}` : "Unnamed series")}`;
+    const sub = document.createElement("div");
+    sub.className = "sub";
+    sub.textContent = `${s.slices} ${s.slices === 1 ? "image" : "images"} · ${s.columns}×${s.rows}${s.multiframe ? " · multi-frame" : ""}`;
+    const who = document.createElement("div");
+    who.className = "sub";
+    who.textContent = [s.patientName && s.patientName.replace(/\^/g, " "), s.studyDate].filter(Boolean).join(" · ");
+    li.append(title, sub, who);
+    const pick = () => { showMessage(""); viewer.setViewState({ series: s.id }); };
+    li.addEventListener("click", pick);
+    li.addEventListener("keydown", (ev) => { if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); pick(); } });
+    ul.append(li);
+  }
+}
+
+// ------------------------------------------------------------------------------------------------ overlay
+viewer.addEventListener("rendered", (e) => {
+  const { meta } = e.detail;
+  for (const li of $("series-list").children) li.classList.toggle("active", li.dataset.series === viewer.state.series);
+  if (!meta || !meta.overlay) return;
+  if (!e.detail.cameraOnly) showMessage("");
+  const o = meta.overlay;
+  const z = viewer.view.scale();
+  $("ov-tl").textContent = [o.patientName, o.patientId, o.studyDate, o.studyDescription].filter(Boolean).join("\n");
+  $("ov-tr").textContent = [o.modality, o.seriesDescription, o.seriesNumber != null ? `Series ${o.seriesNumber}` : ""].filter(Boolean).join("\n");
+  const spacing = o.pixelSpacing ? `Pixel ${o.pixelSpacing[1].toFixed(3)}×${o.pixelSpacing[0].toFixed(3)} mm (${o.spacingSource})` : "Pixel spacing unknown";
+  $("ov-bl").textContent = [`Slice ${o.slice} / ${o.slices}`, o.frames > 1 ? `Frame ${o.frame} / ${o.frames}` : "", spacing].filter(Boolean).join("\n");
+  const wl = o.center != null ? `W ${fmt(o.width)}  L ${fmt(o.center)}${o.units ? " " + o.units : ""}` : "";
+  $("ov-br").textContent = [wl, `Zoom ${(z * 100).toFixed(0)}%`, viewer.state.invert ? "Inverted" : ""].filter(Boolean).join("\n");
+  const slider = $("slider");
+  slider.max = String(o.slices);
+  slider.value = String(o.slice);
+  slider.disabled = o.slices < 2;
+  $("slice-label").textContent = `${o.slice} / ${o.slices}`;
+  $("invert").setAttribute("aria-pressed", String(viewer.state.invert));
+  updatePresets(o.presets || []);
+});
+
+function fmt(v) { return Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(Math.abs(v) >= 10 ? 1 : 2); }
+
+let presetKey = "";
+let presets = [];
+function updatePresets(list) {
+  const key = JSON.stringify(list);
+  if (key === presetKey) return;
+  presetKey = key;
+  presets = list;
+  const sel = $("presets");
+  sel.replaceChildren(new Option("Window…", ""));
+  list.forEach((p, i) => sel.append(new Option(`${i + 1}. ${p.name} (${fmt(p.width)}/${fmt(p.center)})`, String(i))));
+}
+function applyPreset(i) {
+  const p = presets[i];
+  if (p) viewer.setViewState({ center: p.center, width: p.width });
+}
+$("presets").addEventListener("change", (e) => { if (e.target.value !== "") applyPreset(Number(e.target.value)); e.target.value = ""; });
+
+// ------------------------------------------------------------------------------------------------ controls
+for (const b of document.querySelectorAll("[data-tool]")) {
+  b.addEventListener("click", () => {
+    activeTool = b.dataset.tool;
+    for (const o of document.querySelectorAll("[data-tool]")) {
+      o.classList.toggle("active", o === b);
+      o.setAttribute("aria-pressed", String(o === b));
+    }
+  });
+}
+$("fit").addEventListener("click", () => viewer.setViewState({ zoom: 0, pan: [0, 0] }));
+$("reset").addEventListener("click", () => viewer.setViewState({ center: null, width: null, invert: false, zoom: 0, pan: [0, 0] }));
+$("invert").addEventListener("click", () => viewer.setViewState({ invert: !viewer.state.invert }));
+$("export").addEventListener("click", async () => {
+  const blob = await viewer.exportPng();
+  if (!blob) return;
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(blob);
+  a.download = `venos-slice-${viewer.state.slice + 1}.png`;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+});
+$("slider").addEventListener("input", (e) => viewer.setViewState({ slice: Number(e.target.value) - 1 }));
+
+async function openItems(items) {
+  items = items.filter((it) => !isHidden(it.path));
+  if (!items.length) return;
+  showMessage("");
+  await viewer.load(items);
+}
+$("open-files").addEventListener("change", (e) => { openItems(filesFromInput(e.target)); e.target.value = ""; });
+$("open-folder").addEventListener("change", (e) => { openItems(filesFromInput(e.target)); e.target.value = ""; });
+
+const vp = $("viewport");
+for (const t of ["dragenter", "dragover"]) {
+  document.addEventListener(t, (e) => { e.preventDefault(); vp.classList.add("over"); });
+}
+document.addEventListener("dragleave", (e) => { if (!e.relatedTarget) vp.classList.remove("over"); });
+document.addEventListener("drop", async (e) => {
+  e.preventDefault();
+  vp.classList.remove("over");
+  if (e.dataTransfer) openItems(await filesFromDataTransfer(e.dataTransfer));
+});
+
+attachInput(viewer, vp, { getTool: () => activeTool, onPreset: applyPreset });
+
+// ------------------------------------------------------------------------------------------------ JS API
+function on(type, fn) {
+  const h = (e) => fn(e.detail);
+  viewer.addEventListener(type, h);
+  return () => viewer.removeEventListener(type, h);
+}
+
+window.venos = Object.freeze({
+  ready: viewer.ready,
+  load: (sources) => viewer.load(Array.from(sources)),
+  series: () => viewer.refreshSeries().then((l) => l.map((s) => ({ ...s }))),
+  viewState: () => viewer.viewState(),
+  setViewState: (patch) => viewer.setViewState(patch || {}),
+  frame: () => viewer.frame(),
+  exportPng: () => viewer.exportPng(),
+  skipped: () => viewer.client.call("skipped"),
+  valueAt: (x, y) => viewer.client.call("valueAt", { state: viewer.state, x, y }),
+  pixelData: (series, slice) => viewer.client.call("pixelData", { series: String(series), slice }),
+  stats: () => viewer.client.call("stats"),
+  clear: () => viewer.clear(),
+  on,
+  get runtime() { return viewer.runtime; },
+});

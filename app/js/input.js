@@ -1,0 +1,122 @@
+// Mouse, touch, wheel and keyboard → viewer gestures.
+// Left button / one finger: the active tool. Right button: window/level. Middle button: pan.
+// Wheel: slices (Ctrl/⌘+wheel: zoom). Two fingers: pinch zoom and pan. Keys: arrows/PageUp/PageDown/Home/End
+// for slices, I invert, R reset, F fit, 1–9 window presets.
+
+export function attachInput(viewer, element, { getTool, onProbe, onPreset } = {}) {
+  const pointers = new Map();
+  let pinch = null;
+  let drag = null;
+
+  element.addEventListener("contextmenu", (e) => e.preventDefault());
+
+  element.addEventListener("pointerdown", (e) => {
+    element.focus({ preventScroll: true });
+    element.setPointerCapture(e.pointerId);
+    pointers.set(e.pointerId, { x: e.clientX, y: e.clientY });
+    if (pointers.size === 2) {
+      drag = null;
+      pinch = pinchState();
+      return;
+    }
+    let tool = getTool();
+    if (e.pointerType === "mouse") {
+      if (e.button === 2) tool = "window_level";
+      else if (e.button === 1) tool = "pan";
+      else if (e.button !== 0) return;
+    }
+    drag = { tool, x: e.clientX, y: e.clientY, acc: 0 };
+    e.preventDefault();
+  });
+
+  element.addEventListener("pointermove", (e) => {
+    const rect = element.getBoundingClientRect();
+    if (onProbe && e.pointerType === "mouse") onProbe(e.clientX - rect.left, e.clientY - rect.top);
+    if (!pointers.has(e.pointerId)) return;
+    pointers.set(e.pointerId, { x: e.clientX, y: e.clientY });
+    if (pinch && pointers.size === 2) return doPinch(rect);
+    if (!drag) return;
+    const dx = e.clientX - drag.x, dy = e.clientY - drag.y;
+    drag.x = e.clientX; drag.y = e.clientY;
+    if (!dx && !dy) return;
+    switch (drag.tool) {
+      case "window_level": viewer.applyTool("window_level", { dx, dy }); break;
+      case "pan": panBy(dx, dy); break;
+      case "zoom": zoomAt(Math.exp(-dy / 150), rect.width / 2, rect.height / 2); break;
+      case "scroll": {
+        drag.acc += dy;
+        const step = Math.trunc(drag.acc / 8);
+        if (step) { drag.acc -= step * 8; viewer.applyTool("scroll", { delta: step }); }
+        break;
+      }
+    }
+  });
+
+  const end = (e) => {
+    pointers.delete(e.pointerId);
+    if (pointers.size < 2) pinch = null;
+    if (!pointers.size) drag = null;
+  };
+  element.addEventListener("pointerup", end);
+  element.addEventListener("pointercancel", end);
+
+  function pinchState() {
+    const [a, b] = [...pointers.values()];
+    return { dist: Math.hypot(a.x - b.x, a.y - b.y) || 1, cx: (a.x + b.x) / 2, cy: (a.y + b.y) / 2 };
+  }
+
+  function doPinch(rect) {
+    const now = pinchState();
+    const factor = now.dist / pinch.dist;
+    panBy(now.cx - pinch.cx, now.cy - pinch.cy);
+    zoomAt(factor, now.cx - rect.left, now.cy - rect.top);
+    pinch = now;
+  }
+
+  function panBy(dx, dy) {
+    const s = viewer.view.scale();
+    const [px, py] = viewer.view.pan;
+    viewer.camera({ pan: [px - dx / s, py - dy / s] });
+  }
+
+  function zoomAt(factor, sx, sy) {
+    const v = viewer.view;
+    if (!v.width || !isFinite(factor) || factor <= 0) return;
+    const before = v.toImage(sx, sy);
+    const z = Math.min(64, Math.max(0.02, v.scale() * factor));
+    v.zoom = z;
+    const after = v.toImage(sx, sy);
+    viewer.camera({ zoom: z, pan: [v.pan[0] + before[0] - after[0], v.pan[1] + before[1] - after[1]] });
+  }
+
+  let wheelAcc = 0;
+  element.addEventListener("wheel", (e) => {
+    e.preventDefault();
+    const rect = element.getBoundingClientRect();
+    if (e.ctrlKey || e.metaKey) {
+      zoomAt(Math.exp(-e.deltaY / 300), e.clientX - rect.left, e.clientY - rect.top);
+      return;
+    }
+    // One notch (100 px or 3 lines) = one slice; trackpads send many small deltas.
+    const unit = e.deltaMode === 1 ? 3 : e.deltaMode === 2 ? 1 / 30 : 100;
+    wheelAcc += e.deltaY / unit;
+    const step = Math.trunc(wheelAcc);
+    if (step) { wheelAcc -= step; viewer.applyTool("scroll", { delta: step }); }
+  }, { passive: false });
+
+  element.addEventListener("keydown", (e) => {
+    if (e.altKey || e.ctrlKey || e.metaKey) return;
+    const k = e.key;
+    const n = viewer.meta && viewer.meta.overlay ? viewer.meta.overlay.slices : 1;
+    const map = { ArrowUp: -1, ArrowLeft: -1, ArrowDown: 1, ArrowRight: 1, PageUp: -10, PageDown: 10 };
+    if (k in map) viewer.applyTool("scroll", { delta: map[k] });
+    else if (k === "Home") viewer.applyTool("scroll", { to: 0 });
+    else if (k === "End") viewer.applyTool("scroll", { to: n - 1 });
+    else if (k === "i" || k === "I") viewer.setViewState({ invert: !viewer.state.invert });
+    else if (k === "f" || k === "F") viewer.setViewState({ zoom: 0, pan: [0, 0] });
+    else if (k === "r" || k === "R") viewer.setViewState({ center: null, width: null, invert: false, zoom: 0, pan: [0, 0] });
+    else if (/^[1-9]$/.test(k) && onPreset) onPreset(Number(k) - 1);
+    else return;
+    e.preventDefault();
+  });
+}

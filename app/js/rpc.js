@@ -1,0 +1,45 @@
+// Page side of the worker protocol: calls return promises; errors carry {code, message, source};
+// events ({event, data}) are dispatched to listeners.
+
+export class WorkerClient {
+  constructor(url) {
+    this.worker = new Worker(url, { type: "module" });
+    this.nextId = 1;
+    this.pending = new Map();
+    this.listeners = new Map();
+    this.worker.onmessage = (ev) => this._onMessage(ev.data);
+    this.worker.onerror = (ev) => this._emit("fatal", { code: "worker", message: ev.message || "the Python worker failed to start" });
+  }
+
+  call(method, args, { transfer = [], key } = {}) {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ id, method, args, key }, transfer);
+    });
+  }
+
+  on(event, fn) {
+    if (!this.listeners.has(event)) this.listeners.set(event, new Set());
+    this.listeners.get(event).add(fn);
+    return () => this.listeners.get(event).delete(fn);
+  }
+
+  _emit(event, data) {
+    for (const fn of this.listeners.get(event) || []) {
+      try { fn(data); } catch (e) { console.error(e); }
+    }
+  }
+
+  _onMessage(msg) {
+    if (msg.event) return this._emit(msg.event, msg.data);
+    const p = this.pending.get(msg.id);
+    if (!p) return;
+    this.pending.delete(msg.id);
+    if (msg.error) {
+      const err = new Error(msg.error.message);
+      Object.assign(err, msg.error);
+      p.reject(err);
+    } else p.resolve(msg.result);
+  }
+}

@@ -1,0 +1,212 @@
+// The viewer controller: owns the view state on the page side, asks the Python worker for frames, and keeps
+// at most one request per viewport in flight (later gestures are merged into the next request), so a drag never
+// queues up stale work.
+
+import { WorkerClient } from "./rpc.js";
+import { ViewportCanvas } from "./canvas.js";
+
+const EMPTY_STATE = { series: "", slice: 0, center: null, width: null, invert: false, voi_function: "", zoom: 0, pan: [0, 0] };
+
+export class Viewer extends EventTarget {
+  constructor(canvas, workerUrl) {
+    super();
+    this.client = new WorkerClient(workerUrl);
+    this.view = new ViewportCanvas(canvas);
+    this.state = { ...EMPTY_STATE };
+    this.anchor = null; // instance+frame shown, so a re-sort during loading keeps the same image
+    this.meta = null; // last render's metadata (overlay fields, presets)
+    this.seriesList = [];
+    this._inflight = false;
+    this._wantRender = false;
+    this._pendingTool = null; // {name, event} merged while a request is in flight
+    this._renderWaiters = [];
+    this.ready = new Promise((resolve, reject) => {
+      this.client.on("ready", (info) => { this.runtime = info; resolve(info); this._fire("ready", info); });
+      this.client.on("fatal", (e) => { this._fire("fatal", e); reject(Object.assign(new Error(e.message), e)); });
+    });
+    this.client.on("stage", (d) => this._fire("stage", d));
+    this.client.on("progress", (d) => this._fire("progress", d));
+    this.client.on("skipped", (d) => this._fire("error", d));
+    this.client.on("warning", (d) => this._fire("warning", d));
+    this.client.on("added", (d) => this._onAdded(d));
+    this._seriesTimer = 0;
+  }
+
+  _fire(type, detail) { this.dispatchEvent(new CustomEvent(type, { detail })); }
+
+  // ---------------------------------------------------------------------------------------------- loading
+  /** Load File objects, {file, path} items and URL strings. Resolves with a summary when all are parsed. */
+  async load(sources) {
+    await this.ready;
+    const items = [];
+    for (const s of sources) {
+      if (typeof s === "string") items.push({ url: s, name: s });
+      else if (s instanceof URL) items.push({ url: s.href, name: s.href });
+      else if (s instanceof File) items.push({ file: s, path: s.webkitRelativePath || s.name });
+      else if (s && s.file) items.push({ file: s.file, path: s.path || s.file.name });
+      else if (s && s.url) items.push({ url: s.url, name: s.name || s.url });
+    }
+    this._fire("loadstart", { total: items.length });
+    const summary = await this.client.call("load", { items });
+    await this.client.call("settle");
+    await this.refreshSeries();
+    this._fire("loadend", summary);
+    return summary;
+  }
+
+  _onAdded(d) {
+    if (!this.state.series) {
+      this.state = { ...EMPTY_STATE, series: d.series };
+      this.requestRender();
+    } else if (d.series === this.state.series) {
+      this._wantRender = this._wantRender || false;
+    }
+    if (!this._seriesTimer) {
+      this._seriesTimer = setTimeout(() => { this._seriesTimer = 0; this.refreshSeries(); }, 150);
+    }
+  }
+
+  async refreshSeries() {
+    this.seriesList = await this.client.call("series");
+    this._fire("series", this.seriesList);
+    const cur = this.seriesList.find((s) => s.id === this.state.series);
+    if (cur && this.meta && this.meta.overlay && this.meta.overlay.slices !== cur.slices) this.requestRender();
+    return this.seriesList;
+  }
+
+  async clear() {
+    await this.client.call("clear");
+    this.state = { ...EMPTY_STATE };
+    this.anchor = null;
+    this.meta = null;
+    this.seriesList = [];
+    this.view.clear();
+    this._fire("series", []);
+    this._fire("cleared", {});
+  }
+
+  // ---------------------------------------------------------------------------------------------- view state
+  viewState() {
+    return { ...this.state, zoom: this.view.zoom, pan: [...this.view.pan] };
+  }
+
+  /** Change any of {series, slice, center, width, invert, voi_function, zoom, pan}; resolves when drawn. */
+  setViewState(patch) {
+    const next = { ...this.state };
+    if (patch.series !== undefined && String(patch.series) !== this.state.series) {
+      Object.assign(next, EMPTY_STATE, { series: String(patch.series) });
+      this.view.zoom = 0;
+      this.view.pan = [0, 0];
+      this.anchor = null;
+    }
+    for (const k of ["slice", "center", "width", "invert", "voi_function"]) {
+      if (patch[k] !== undefined) next[k] = patch[k];
+    }
+    if (patch.voiFunction !== undefined) next.voi_function = patch.voiFunction;
+    if (patch.slice !== undefined) this.anchor = null;
+    if (patch.zoom !== undefined) this.view.zoom = Math.max(0, Number(patch.zoom) || 0);
+    if (patch.pan !== undefined) this.view.pan = [Number(patch.pan[0]) || 0, Number(patch.pan[1]) || 0];
+    const needsPython = ["series", "slice", "center", "width", "invert", "voi_function"].some((k) => next[k] !== this.state[k]);
+    this.state = next;
+    if (needsPython || !this.meta) return this.requestRender();
+    return this._redraw();
+  }
+
+  /** Apply a Python interaction tool (window_level, scroll); deltas merge while a request is in flight. */
+  applyTool(name, event) {
+    if (!this.state.series) return Promise.resolve();
+    if (this._pendingTool && this._pendingTool.name === name) {
+      const e = this._pendingTool.event;
+      for (const k of ["dx", "dy", "delta"]) if (event[k] !== undefined) e[k] = (e[k] || 0) + event[k];
+      if (event.to !== undefined) e.to = event.to;
+    } else {
+      if (this._pendingTool) this._wantRender = true;
+      this._pendingTool = { name, event: { ...event } };
+    }
+    if (name === "scroll") this.anchor = null;
+    return this._pump();
+  }
+
+  camera({ zoom, pan }) {
+    if (zoom !== undefined) this.view.zoom = zoom;
+    if (pan !== undefined) this.view.pan = pan;
+    return this._redraw();
+  }
+
+  async _redraw() {
+    await this.view.requestDraw();
+    this._fire("rendered", { state: this.viewState(), meta: this.meta, cameraOnly: true });
+  }
+
+  requestRender() {
+    this._wantRender = true;
+    return this._pump();
+  }
+
+  _pump() {
+    const p = new Promise((resolve) => this._renderWaiters.push(resolve));
+    if (!this._inflight) this._next();
+    return p;
+  }
+
+  async _next() {
+    if (!this.state.series || (!this._wantRender && !this._pendingTool)) {
+      const w = this._renderWaiters; this._renderWaiters = [];
+      w.forEach((f) => f());
+      return;
+    }
+    this._inflight = true;
+    const waiters = this._renderWaiters; this._renderWaiters = [];
+    try {
+      if (this._pendingTool) {
+        const { name, event } = this._pendingTool;
+        this._pendingTool = null;
+        this.state = await this.client.call("tool", { name, state: this._pyState(), event });
+      }
+      this._wantRender = false;
+      const t0 = performance.now();
+      const res = await this.client.call("render", { state: this._pyState() }, { key: "main" });
+      if (!res.superseded) await this._show(res, t0);
+    } catch (e) {
+      this._fire("error", { code: e.code || "render", message: e.message, source: e.source || "" });
+    } finally {
+      this._inflight = false;
+      waiters.forEach((f) => f());
+      if (this._wantRender || this._pendingTool) this._next();
+    }
+  }
+
+  _pyState() {
+    const s = { ...this.state };
+    if (this.anchor) s.anchor = this.anchor;
+    return s;
+  }
+
+  async _show(res, t0) {
+    const { meta, rgba } = res;
+    this.meta = meta;
+    if (meta.error) {
+      this._fire("error", meta.error);
+      this.view.clear();
+    } else {
+      // Adopt resolved defaults (window from file/data) and the slice index after any re-sort.
+      this.state = { ...this.state, slice: meta.state.slice, center: meta.state.center, width: meta.state.width };
+      this.anchor = meta.anchor || null;
+      this.view.setFrame(rgba, meta.width, meta.height);
+    }
+    await this.view.requestDraw();
+    this._fire("rendered", { state: this.viewState(), meta, ms: performance.now() - t0, computeMs: meta.computeMs });
+  }
+
+  // ---------------------------------------------------------------------------------------------- output
+  /** The current rendered frame at native resolution: {width, height, data: Uint8ClampedArray RGBA}. */
+  frame() {
+    if (!this.view.rgba) return null;
+    return { width: this.view.width, height: this.view.height, data: new Uint8ClampedArray(this.view.rgba) };
+  }
+
+  async exportPng() {
+    if (!this.view.rgba) return null;
+    return await new Promise((resolve) => this.view.image.toBlob(resolve, "image/png"));
+  }
+}

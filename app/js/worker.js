@@ -1,0 +1,318 @@
+// The Python worker: loads Pyodide and the venos package in stages, then answers RPC from the page.
+// All DICOM logic runs here, in Python, so the page never freezes. Work is done in small tasks with
+// priorities (render > quick calls > parsing > background decoding), yielding between tasks so a window
+// drag or a scroll is served while hundreds of files are still being parsed.
+
+import { chooseRuntime, fetchRuntimeJson } from "./runtime.js";
+
+const BASE = new URL("../../", self.location.href).href; // folder of index.html
+let py = null; // the Pyodide instance
+let api = null; // PyProxy of the venos.api module
+const timings = {};
+const t0 = performance.now();
+const mark = (name) => { timings[name] = Math.round(performance.now() - t0); };
+
+// ------------------------------------------------------------------------------------------------ messaging
+const post = (msg, transfer) => self.postMessage(msg, transfer || []);
+const emit = (event, data) => post({ event, data });
+
+function errorInfo(e) {
+  if (e && e.code && e.message) return { code: e.code, message: e.message, source: e.source || "" };
+  const msg = String((e && e.message) || e);
+  // A Python traceback: keep the last line (the exception) for users, the full text for the console.
+  const last = msg.trim().split("\n").pop();
+  return { code: (e && e.type) || "internal", message: last, detail: msg };
+}
+
+// ------------------------------------------------------------------------------------------------ start-up
+async function start() {
+  const runtimeJson = await fetchRuntimeJson(BASE);
+  const rt = chooseRuntime(runtimeJson, BASE);
+  emit("stage", { stage: "runtime", source: rt.source, indexURL: rt.indexURL });
+  // Fetch the Python site while the runtime boots.
+  const siteBytes = rt.site ? fetch(rt.site.url).then((r) => {
+    if (!r.ok) throw new Error(`cannot load ${rt.site.url}: HTTP ${r.status}`);
+    return r.arrayBuffer();
+  }) : null;
+  let mod;
+  try {
+    mod = await import(rt.indexURL + "pyodide.mjs");
+  } catch (e) {
+    throw { code: "runtime", message: `cannot load the Python runtime (Pyodide) from ${rt.indexURL}: ${e.message || e}` };
+  }
+  py = await mod.loadPyodide({ indexURL: rt.indexURL, fullStdLib: false, stdout: () => {}, stderr: (s) => console.warn(s) });
+  mark("pyodide");
+  emit("stage", { stage: "pyodide" });
+  const pkgs = py.loadPackage(rt.packages, { messageCallback: () => {}, errorCallback: (s) => console.warn(s) });
+  if (siteBytes) {
+    const buf = await siteBytes;
+    if (rt.site.sha256) await checkSha256(buf, rt.site.sha256, rt.site.url);
+    py.unpackArchive(buf, "zip", { extractDir: py._api.sitePackages || "/lib/python3.12/site-packages" });
+  }
+  await pkgs;
+  mark("packages");
+  if (rt.source === "cdn") await installFromSources(rt);
+  api = py.pyimport("venos.api");
+  mark("import");
+  self.venosRuntime = rt;
+  await setupCodecs(rt);
+  const v = api.version().toJs({ dict_converter: Object.fromEntries });
+  mark("ready");
+  return { versions: v, source: rt.source, timings };
+}
+
+async function checkSha256(buf, expected, url) {
+  const digest = await crypto.subtle.digest("SHA-256", buf);
+  const hex = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  if (hex !== expected) throw { code: "integrity", message: `${url}: sha256 ${hex} does not match ${expected}` };
+}
+
+async function installFromSources(rt) {
+  const micropip = py.pyimport("micropip");
+  await micropip.install(rt.pip);
+  micropip.destroy();
+  const listing = await (await fetch(rt.sources.manifest)).text();
+  const files = listing.split(/\s+/).filter((f) => f && !f.startsWith("#"));
+  const site = "/lib/python3.12/site-packages/venos/";
+  await Promise.all(files.map(async (rel) => {
+    const r = await fetch(rt.sources.base + rel);
+    if (!r.ok) throw { code: "runtime", message: `cannot load venos/${rel}: HTTP ${r.status}` };
+    const text = await r.text();
+    const dir = (site + rel).split("/").slice(0, -1).join("/");
+    py.FS.mkdirTree(dir);
+    py.FS.writeFile(site + rel, text);
+  }));
+}
+
+async function setupCodecs(rt) {
+  // Hook for browser codecs (see app/js/codecs.js); absent codecs simply leave transfer syntaxes undecodable.
+  if (!rt.codecs || !rt.codecs.length) return;
+  try {
+    const { registerCodecs } = await import("./codecs.js");
+    await registerCodecs(py, api, rt);
+  } catch (e) {
+    emit("warning", { code: "codec", message: `codecs unavailable: ${e.message || e}` });
+  }
+}
+
+// ------------------------------------------------------------------------------------------------ scheduler
+// Tasks are closures; render requests are coalesced per viewport (latest wins).
+const queues = { render: new Map(), call: [], parse: [] };
+let scheduled = false;
+const channel = new MessageChannel();
+channel.port1.onmessage = runOne;
+function schedule() {
+  if (!scheduled) { scheduled = true; channel.port2.postMessage(0); }
+}
+
+let idleDecode = false;
+function runOne() {
+  scheduled = false;
+  let task = null;
+  if (queues.render.size) {
+    const [key, t] = queues.render.entries().next().value;
+    queues.render.delete(key);
+    task = t;
+  } else if (queues.call.length) task = queues.call.shift();
+  else if (queues.parse.length && queues.parse[0].ready) task = queues.parse.shift().run;
+  else if (idleDecode && api) {
+    const remaining = api.decode_pending(8);
+    idleDecode = remaining > 0;
+    if (idleDecode) schedule();
+    return;
+  }
+  if (task) {
+    try { task(); } catch (e) { console.error(e); }
+  }
+  if (queues.render.size || queues.call.length || (queues.parse.length && queues.parse[0].ready) || idleDecode) schedule();
+}
+
+function toJs(proxy) {
+  const v = proxy.toJs({ dict_converter: Object.fromEntries, create_pyproxies: false });
+  proxy.destroy();
+  return v;
+}
+
+// ------------------------------------------------------------------------------------------------ loading
+let loadGeneration = 0;
+const READ_AHEAD = 6;
+
+/** Queue sources for parsing. Resolves with a summary when every one has been parsed or skipped. */
+function load(items, { group = "" } = {}) {
+  const gen = loadGeneration;
+  const total = items.length;
+  let done = 0, failed = 0, bytes = 0, next = 0, inFlight = 0;
+  let resolveAll;
+  const finished = new Promise((r) => (resolveAll = r));
+  const started = performance.now();
+  if (!total) resolveAll({ total: 0, loaded: 0, failed: 0, bytes: 0, ms: 0 });
+
+  const progress = () => emit("progress", { done, total, failed, bytes, ms: performance.now() - started });
+  const complete = (ok) => {
+    done++; if (!ok) failed++;
+    if (done % 4 === 0 || done === total) progress();
+    if (done === total) resolveAll({ total, loaded: done - failed, failed, bytes, ms: performance.now() - started });
+    pump();
+  };
+
+  function pump() {
+    while (inFlight < READ_AHEAD && next < total) {
+      const item = items[next++];
+      const entry = { ready: false, run: null };
+      queues.parse.push(entry);
+      inFlight++;
+      readItem(item).then((got) => {
+        entry.run = () => {
+          inFlight--;
+          if (gen !== loadGeneration) return complete(false);
+          bytes += got.size || 0;
+          complete(addToPython(got, group));
+        };
+      }, (err) => {
+        entry.run = () => {
+          inFlight--;
+          const info = errorInfo(err);
+          api.skip(item.name || item.url || "?", info.code || "source", info.message);
+          emit("skipped", { source: item.name || item.url, code: info.code || "source", message: info.message });
+          complete(false);
+        };
+      }).finally(() => { entry.ready = true; schedule(); });
+    }
+  }
+  pump();
+  progress();
+  return finished;
+}
+
+async function readItem(item) {
+  if (item.file) {
+    const name = item.path || item.file.name;
+    const buf = await item.file.arrayBuffer();
+    return { name, buf, size: buf.byteLength, type: item.file.type };
+  }
+  if (item.url) {
+    let r;
+    try { r = await fetch(item.url, { mode: "cors" }); } catch (e) {
+      throw { code: "source", message: `cannot fetch (network error or the host does not allow cross-origin requests from ${self.location.origin}: it must send Access-Control-Allow-Origin)` };
+    }
+    if (!r.ok) throw { code: "source", message: `HTTP ${r.status} ${r.statusText}` };
+    const buf = await r.arrayBuffer();
+    return { name: item.name || item.url, buf, size: buf.byteLength, type: r.headers.get("content-type") || "" };
+  }
+  throw { code: "source", message: "neither a file nor a URL" };
+}
+
+function sniffImage(u8) {
+  if (u8[0] === 0x89 && u8[1] === 0x50 && u8[2] === 0x4e && u8[3] === 0x47) return "image/png";
+  if (u8[0] === 0xff && u8[1] === 0xd8 && u8[2] === 0xff && !(u8.length > 132 && u8[128] === 0x44 && u8[129] === 0x49)) return "image/jpeg";
+  return null;
+}
+
+const plainImages = [];
+function addToPython(got, group) {
+  const u8 = new Uint8Array(got.buf);
+  const mime = sniffImage(u8);
+  if (mime) {
+    // Plain JPEG/PNG: the browser decodes it (asynchronously); it joins Python when ready.
+    plainImages.push(decodePlain(got.name, u8, mime, group));
+    return true;
+  }
+  const res = toJs(api.add_file(got.name, u8, group));
+  if (res.ok) {
+    emit("added", { series: res.series, new: res.new, source: got.name });
+  } else {
+    emit("skipped", res.error);
+  }
+  return res.ok;
+}
+
+async function decodePlain(name, u8, mime, group) {
+  try {
+    const bmp = await createImageBitmap(new Blob([u8], { type: mime }));
+    const c = new OffscreenCanvas(bmp.width, bmp.height);
+    const ctx = c.getContext("2d");
+    ctx.drawImage(bmp, 0, 0);
+    const data = ctx.getImageData(0, 0, bmp.width, bmp.height).data;
+    queues.call.push(() => {
+      const res = toJs(api.add_image(name, bmp.width, bmp.height, new Uint8Array(data.buffer), group));
+      if (res.ok) emit("added", { series: res.series, new: res.new, source: name });
+      else emit("skipped", res.error);
+    });
+    schedule();
+  } catch (e) {
+    queues.call.push(() => {
+      const entry = toJs(api.skip(name, "decode", `the browser cannot decode this ${mime} image`));
+      emit("skipped", entry.error);
+    });
+    schedule();
+  }
+}
+
+// ------------------------------------------------------------------------------------------------ rendering
+function render(state) {
+  const res = api.render(py.toPy(state));
+  try {
+    const meta = res.get(0).toJs({ dict_converter: Object.fromEntries, create_pyproxies: false });
+    const arr = res.get(1);
+    if (!arr) return { meta, rgba: null };
+    let rgba;
+    const view = arr.getBuffer("u8clamped");
+    try { rgba = view.data.slice(); } finally { view.release(); arr.destroy(); }
+    return { meta, rgba };
+  } finally {
+    res.destroy();
+  }
+}
+
+// ------------------------------------------------------------------------------------------------ RPC
+const handlers = {
+  load: (args) => load(args.items, args.options || {}),
+  series: () => toJs(api.series()),
+  skipped: () => toJs(api.skipped()),
+  tool: ({ name, state, event }) => toJs(api.tool(name, py.toPy(state), py.toPy(event))),
+  valueAt: ({ state, x, y }) => toJs(api.value_at(py.toPy(state), x, y)),
+  pixelData: ({ series, slice }) => {
+    const d = toJs(api.pixel_data(series, slice));
+    return d;
+  },
+  stats: () => toJs(api.stats()),
+  clear: () => { loadGeneration++; queues.parse.length = 0; api.clear(); return true; },
+  settle: async () => { await Promise.all(plainImages); return true; },
+};
+
+self.onmessage = (ev) => {
+  const { id, method, args, key } = ev.data;
+  if (method === "render") {
+    // Latest wins per viewport: an older pending render of the same viewport is answered as superseded.
+    const k = key || "main";
+    const prev = queues.render.get(k);
+    if (prev) prev.supersede();
+    const task = () => {
+      try {
+        const { meta, rgba } = render(args.state);
+        post({ id, result: { meta, rgba } }, rgba ? [rgba.buffer] : []);
+      } catch (e) {
+        post({ id, error: errorInfo(e) });
+      }
+    };
+    task.supersede = () => post({ id, result: { superseded: true } });
+    queues.render.set(k, task);
+    schedule();
+    return;
+  }
+  const h = handlers[method];
+  if (!h) return post({ id, error: { code: "rpc", message: `unknown method ${method}` } });
+  if (!api && method !== "start") return post({ id, error: { code: "not-ready", message: "runtime not ready" } });
+  queues.call.push(async () => {
+    try {
+      const result = await h(args || {});
+      post({ id, result });
+      if (method === "load") { idleDecode = true; schedule(); }
+    } catch (e) {
+      post({ id, error: errorInfo(e) });
+    }
+  });
+  schedule();
+};
+
+start().then((info) => emit("ready", info), (e) => emit("fatal", errorInfo(e)));

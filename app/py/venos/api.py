@@ -1,0 +1,295 @@
+"""The only module JavaScript calls. Plain values in (str, int, float, bytes, dicts); plain values out.
+
+Every function that handles user data returns a result instead of raising for expected problems (bad file,
+unsupported encoding), so one bad file never stops the rest: ``{"ok": False, "error": {...}}`` names the file
+and the reason. Unexpected exceptions still propagate; the worker turns them into error events.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from . import __version__
+from ._js import to_plain
+from .dicom.attrs import ImageInfo, FrameInfo, image_info
+from .dicom.parse import read_dataset, sniff
+from .errors import InvalidDataset, NotDicom, UnknownSeries, VenosError
+from .model.series import Series, SeriesIndex
+from .pixels.store import Frame, PixelStore
+from .tools import TOOLS
+from .tools.basic import Context
+from .view.render import Display, render_color, render_mono, render_palette
+from .view.palette import palette_table
+from .view.presets import presets_for
+from .view.state import ViewState
+
+
+class Session:
+    """Everything loaded in this page: series, decoded pixels, and what was skipped and why."""
+
+    def __init__(self) -> None:
+        self.series = SeriesIndex()
+        self.pixels = PixelStore()
+        self.skipped: list[dict] = []
+        self.palettes: dict[int, np.ndarray] = {}
+        self.loaded = 0
+
+    def clear(self) -> None:
+        self.__init__()
+
+
+_session = Session()
+
+
+def version() -> dict:
+    import pydicom
+
+    return {"venos": __version__, "pydicom": pydicom.__version__, "numpy": np.__version__}
+
+
+def clear() -> None:
+    _session.clear()
+
+
+# ------------------------------------------------------------------------------------------------ loading
+
+def add_file(name: str, data: Any, group: str = "") -> dict:
+    """Parse one file (bytes) and add it to its series. Decodes its first frame so it can be shown at once."""
+    name = str(name)
+    buf = data.to_bytes() if hasattr(data, "to_bytes") else bytes(data)
+    try:
+        kind = sniff(buf)
+        if kind in ("png", "jpeg"):
+            raise NotDicom(f"a {kind.upper()} image: decode it with add_image()", source=name)
+        ds = read_dataset(buf, source=name)
+        del buf
+        try:
+            info = image_info(ds, source=name)
+        except RecursionError:
+            raise InvalidDataset("sequences are nested too deeply to read", source=name) from None
+        series, inst = _session.series.add(info, ds, group=group)
+        first = _session.pixels.get(inst.key, info, ds, 0)  # decode errors surface here, per file
+        del first
+    except VenosError as exc:
+        return _skip(exc)
+    _session.loaded += 1
+    return {"ok": True, "series": series.id, "frames": info.frames, "new": len(series.instances) == 1}
+
+
+def add_image(name: str, width: int, height: int, rgba: Any, group: str = "") -> dict:
+    """Add a plain (JPEG/PNG) image that the browser decoded to RGBA. Shown as an RGB secondary capture."""
+    name = str(name)
+    raw = rgba.to_bytes() if hasattr(rgba, "to_bytes") else bytes(rgba)
+    if len(raw) != width * height * 4:
+        return _skip(InvalidDataset(f"decoded image has {len(raw)} bytes, expected {width}×{height}×4",
+                                    source=name))
+    arr = np.frombuffer(raw, dtype=np.uint8).reshape(height, width, 4)[..., :3].copy()
+    info = ImageInfo(
+        source=name, sop_class_uid="", sop_instance_uid="", study_uid="", series_uid="", transfer_syntax="",
+        modality="OT", patient_name="", patient_id="", study_date="", study_description="",
+        series_description="Images", series_number=None, instance_number=None, rows=height, columns=width,
+        frames=1, samples_per_pixel=3, photometric="RGB", bits_allocated=8, bits_stored=8, pixel_representation=0,
+        pixel_keyword="", rescale_type="", voi_lut_function="LINEAR", presentation_lut_shape="",
+        pixel_spacing=None, spacing_source="", slice_thickness=None,
+        frame_info=(FrameInfo(None, None, 1.0, 0.0, ()),))
+    series, _ = _session.series.add(info, arr, group=group or "images")
+    _session.loaded += 1
+    return {"ok": True, "series": series.id, "frames": 1, "new": len(series.instances) == 1}
+
+
+def skip(name: str, code: str, message: str) -> dict:
+    """Record a file the JavaScript side could not read or decode (e.g. a broken PNG)."""
+    exc = VenosError(message, source=str(name))
+    exc.code = code
+    return _skip(exc)
+
+
+def _skip(exc: VenosError) -> dict:
+    entry = exc.to_dict()
+    _session.skipped.append(entry)
+    return {"ok": False, "error": entry}
+
+
+def skipped() -> list[dict]:
+    return list(_session.skipped)
+
+
+def series() -> list[dict]:
+    return [s.summary() for s in _session.series]
+
+
+def decode_pending(budget_ms: float = 8.0) -> int:
+    """Decode not-yet-decoded frames for up to ``budget_ms``; returns how many remain. Called when idle."""
+    deadline = time.perf_counter() + budget_ms / 1000.0
+    remaining = 0
+    for s in _session.series:
+        for sl in s.ordered():
+            inst = sl.instance
+            if _session.pixels.has(inst.key, sl.frame):
+                continue
+            if time.perf_counter() > deadline:
+                remaining += 1
+                continue
+            try:
+                _session.pixels.get(inst.key, inst.info, inst.dataset, sl.frame)
+            except VenosError:
+                pass  # reported when that frame is shown
+    return remaining
+
+
+# ------------------------------------------------------------------------------------------------ viewing
+
+def _series(series_id: str) -> Series:
+    s = _session.series.get(str(series_id))
+    if s is None:
+        raise UnknownSeries(f"no series {series_id!r} is loaded")
+    return s
+
+
+def _frame_display(info: ImageInfo, fi: FrameInfo, frame: Frame, state: ViewState) -> Display:
+    center, width = state.center, state.width
+    if center is None or width is None:
+        center, width = default_window(info, fi, frame)
+    function = state.voi_function or (info.voi_lut_function if info.voi_lut_function in
+                                      ("LINEAR", "LINEAR_EXACT", "SIGMOID") else "LINEAR")
+    invert = (info.photometric == "MONOCHROME1") ^ (info.presentation_lut_shape == "INVERSE") ^ state.invert
+    return Display(info.photometric, fi.slope, fi.intercept, float(center), float(width), function, invert)
+
+
+def default_window(info: ImageInfo, fi: FrameInfo, frame: Frame) -> tuple[float, float]:
+    """The file's first window for this frame; else one spanning the frame's data (modality units)."""
+    if fi.windows and not info.is_color:
+        return fi.windows[0].center, fi.windows[0].width
+    if info.is_color:
+        top = float(1 << min(info.bits_stored, 16))
+        return top / 2, top
+    if info.photometric == "PALETTE COLOR":
+        return 0.0, 0.0
+    a = frame.lo * fi.slope + fi.intercept
+    b = frame.hi * fi.slope + fi.intercept
+    lo, hi = min(a, b), max(a, b)
+    if frame.pixels.dtype.kind == "f":
+        return (lo + hi) / 2, max(hi - lo, 1e-6)
+    return (lo + hi + 1) / 2, max(hi - lo + 1, 1.0)
+
+
+def _resolve(state_in: Any) -> tuple[ViewState, Series, Any, Frame, Display]:
+    raw = to_plain(state_in) or {}
+    state = ViewState.from_dict(raw)
+    s = _series(state.series)
+    slices = s.ordered()
+    idx = min(state.slice, len(slices) - 1)
+    anchor = raw.get("anchor")
+    if anchor:  # keep showing the same image when loading re-sorted the series
+        idx = next((i for i, x in enumerate(slices) if f"{x.instance.key}:{x.frame}" == anchor), idx)
+    sl = slices[idx]
+    inst = sl.instance
+    frame = _session.pixels.get(inst.key, inst.info, inst.dataset, sl.frame)
+    fi = inst.info.frame(sl.frame)
+    disp = _frame_display(inst.info, fi, frame, state)
+    if state.center is None or state.width is None or idx != state.slice:
+        state = state.with_(slice=idx, center=disp.center, width=disp.width)
+    return state, s, sl, frame, disp
+
+
+def render(state_in: Any) -> tuple[dict, np.ndarray | None]:
+    """Render the slice the state names. Returns (metadata, RGBA array rows × columns × 4).
+
+    A frame that cannot be decoded gives (metadata with ``error``, None): the other slices stay viewable."""
+    t0 = time.perf_counter()
+    try:
+        state, s, sl, frame, disp = _resolve(state_in)
+    except VenosError as exc:
+        raw = to_plain(state_in) or {}
+        return {"error": exc.to_dict(), "state": ViewState.from_dict(raw).to_dict()}, None
+    info = sl.instance.info
+    if info.photometric == "PALETTE COLOR" and not isinstance(sl.instance.dataset, np.ndarray):
+        table = _session.palettes.get(sl.instance.key)
+        if table is None:
+            table = _session.palettes[sl.instance.key] = palette_table(sl.instance.dataset, info)
+        rgba = render_palette(frame.pixels, table, state.invert)
+    elif info.is_color:
+        rgba = render_color(frame.pixels, disp, bits_stored=info.bits_stored)
+    else:
+        rgba = render_mono(frame.pixels, frame.lo, frame.hi, disp)
+    ms = (time.perf_counter() - t0) * 1000.0
+    return {"state": state.to_dict(), "width": info.columns, "height": info.rows, "overlay": overlay(s, sl, state),
+            "anchor": f"{sl.instance.key}:{sl.frame}", "computeMs": ms}, rgba
+
+
+def overlay(s: Series, sl: Any, state: ViewState) -> dict:
+    info = sl.instance.info
+    units = units_of(info)
+    fi = info.frame(sl.frame)
+    return {
+        "patientName": info.patient_name.replace("^", " ").strip(), "patientId": info.patient_id,
+        "studyDate": format_da(info.study_date), "studyDescription": info.study_description,
+        "seriesDescription": info.series_description, "modality": info.modality,
+        "seriesNumber": info.series_number, "instanceNumber": info.instance_number,
+        "slice": state.slice + 1, "slices": len(s.ordered()), "frame": sl.frame + 1, "frames": info.frames,
+        "center": state.center, "width": state.width, "units": units,
+        "photometric": info.photometric, "transferSyntax": info.transfer_syntax, "source": info.source,
+        "pixelSpacing": list(info.pixel_spacing) if info.pixel_spacing else None,
+        "spacingSource": info.spacing_source,
+        "position": list(fi.position) if fi.position else None, "sortedBy": s.sorted_by,
+        "presets": [{"center": w.center, "width": w.width, "name": w.explanation or f"File window {i + 1}",
+                     "from": "file"} for i, w in enumerate(fi.windows)] + presets_for(info.modality, units),
+    }
+
+
+def units_of(info: ImageInfo) -> str:
+    """Units of the modality values (PS3.3 C.11.1.1.2 Rescale Type; CT rescaled values are HU)."""
+    if info.rescale_type:
+        return info.rescale_type
+    if info.modality == "CT" and not info.is_color:
+        return "HU"
+    return ""
+
+
+def format_da(da: str) -> str:
+    return f"{da[:4]}-{da[4:6]}-{da[6:8]}" if len(da) == 8 and da.isdigit() else da
+
+
+def tool(name: str, state_in: Any, event: Any) -> dict:
+    """Apply an interaction tool; returns the new state (plain dict)."""
+    fn = TOOLS.get(str(name))
+    if fn is None:
+        raise VenosError(f"unknown tool {name!r}; available: {', '.join(TOOLS)}")
+    state, s, sl, frame, disp = _resolve(state_in)
+    fi = sl.instance.info.frame(sl.frame)
+    span = abs((frame.hi - frame.lo) * fi.slope)
+    ctx = Context(slices=len(s.ordered()), value_span=span, center=disp.center, width=disp.width)
+    return fn(state, to_plain(event) or {}, ctx).to_dict()
+
+
+def value_at(state_in: Any, x: float, y: float) -> dict:
+    """Stored and modality value at image pixel (x, y) of the slice the state names — for a probe readout."""
+    state, s, sl, frame, disp = _resolve(state_in)
+    info = sl.instance.info
+    col, row = int(x), int(y)
+    if not (0 <= row < info.rows and 0 <= col < info.columns):
+        return {"inside": False}
+    v = frame.pixels[row, col]
+    fi = info.frame(sl.frame)
+    if info.is_color:
+        return {"inside": True, "x": col, "y": row, "rgb": [int(c) for c in np.atleast_1d(v)[:3]]}
+    stored = float(v)
+    return {"inside": True, "x": col, "y": row, "stored": stored, "value": stored * fi.slope + fi.intercept,
+            "units": units_of(info)}
+
+
+def pixel_data(series_id: str, slice_index: int) -> dict:
+    """The decoded array of one slice (pydicom's pixel_array convention): dtype, shape, raw bytes."""
+    s = _series(series_id)
+    sl = s.ordered()[int(slice_index)]
+    frame = _session.pixels.get(sl.instance.key, sl.instance.info, sl.instance.dataset, sl.frame)
+    arr = frame.pixels
+    return {"dtype": arr.dtype.str, "shape": list(arr.shape), "data": arr.tobytes(),
+            "source": sl.instance.info.source, "frame": sl.frame}
+
+
+def stats() -> dict:
+    return {"series": len(_session.series), "loaded": _session.loaded, "skipped": len(_session.skipped),
+            "pixels": _session.pixels.stats()}

@@ -1,0 +1,63 @@
+"""One error family. Every message says which file, what was found, and what the user can do."""
+from __future__ import annotations
+
+
+class VenosError(Exception):
+    """Base of every error VeNOS raises on purpose. ``code`` is stable and machine-readable."""
+
+    code = "error"
+
+    def __init__(self, message: str, *, source: str = "", frame: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.source = source
+        self.frame = frame
+
+    def to_dict(self) -> dict:
+        return {"code": self.code, "message": self.message, "source": self.source, "frame": self.frame}
+
+    def __str__(self) -> str:
+        where = self.source
+        if self.frame is not None:
+            where = f"{where}, frame {self.frame + 1}" if where else f"frame {self.frame + 1}"
+        return f"{where}: {self.message}" if where else self.message
+
+
+class SourceError(VenosError):
+    """The bytes could not be obtained (network, permission, CORS, missing file)."""
+
+    code = "source"
+
+
+class NotDicom(VenosError):
+    """The bytes are neither DICOM nor an image format we open."""
+
+    code = "not-dicom"
+
+
+class InvalidDataset(VenosError):
+    """DICOM, but malformed, truncated or inconsistent."""
+
+    code = "invalid"
+
+
+class NotAnImage(VenosError):
+    """A valid DICOM object that holds no pixels to show (SR, RT plan, KO …)."""
+
+    code = "not-image"
+
+
+class UnsupportedTransferSyntax(VenosError):
+    """The pixels use an encoding this build has no decoder for."""
+
+    code = "unsupported-transfer-syntax"
+
+
+class DecodeError(VenosError):
+    """A decoder was found but failed on this frame."""
+
+    code = "decode"
+
+
+class UnknownSeries(VenosError):
+    code = "unknown-series"

@@ -1,0 +1,160 @@
+"""Instances → series (display sets) → ordered slices.
+
+Split rules, in order: one display set per (StudyInstanceUID, SeriesInstanceUID, Rows, Columns, samples) for
+single-frame objects; every multi-frame object is a stack of its own. Slices are ordered by their position along
+the slice normal (ImagePositionPatient · (row × column direction cosines), PS3.3 C.7.6.2.1.1) when every slice
+has geometry with a common orientation, else by InstanceNumber, else by source name.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..dicom.attrs import ImageInfo
+
+
+@dataclass(eq=False)
+class Instance:
+    """One loaded object: its parsed dataset (pixels decoded lazily) and typed attributes."""
+
+    key: int
+    info: ImageInfo
+    dataset: Any  # pydicom Dataset, or a numpy array for plain (non-DICOM) images
+    order: int  # arrival order, the last tie-breaker
+
+
+@dataclass(frozen=True)
+class Slice:
+    instance: Instance
+    frame: int  # 0-based frame within the instance
+
+
+def slice_normal(orientation: tuple[float, ...] | None) -> tuple[float, float, float] | None:
+    if orientation is None:
+        return None
+    r, c = orientation[:3], orientation[3:]
+    n = (r[1] * c[2] - r[2] * c[1], r[2] * c[0] - r[0] * c[2], r[0] * c[1] - r[1] * c[0])
+    norm = math.sqrt(sum(x * x for x in n))
+    if norm < 1e-6:
+        return None
+    return (n[0] / norm, n[1] / norm, n[2] / norm)
+
+
+_NUM = re.compile(r"(\d+)")
+
+
+def natural_key(name: str) -> tuple:
+    return tuple(int(t) if t.isdigit() else t.lower() for t in _NUM.split(name))
+
+
+@dataclass(eq=False)
+class Series:
+    id: str
+    key: tuple
+    instances: list[Instance] = field(default_factory=list)
+    slices: list[Slice] = field(default_factory=list)
+    sorted_by: str = "arrival"
+    _dirty: bool = True
+
+    @property
+    def first(self) -> ImageInfo:
+        return self.instances[0].info
+
+    def add(self, inst: Instance) -> None:
+        self.instances.append(inst)
+        self._dirty = True
+
+    def ordered(self) -> list[Slice]:
+        if self._dirty:
+            self.slices, self.sorted_by = order_slices(self.instances)
+            self._dirty = False
+        return self.slices
+
+    def summary(self) -> dict:
+        info = self.first
+        slices = self.ordered()
+        return {
+            "id": self.id,
+            "studyUid": info.study_uid, "seriesUid": info.series_uid,
+            "modality": info.modality, "description": info.series_description,
+            "seriesNumber": info.series_number,
+            "patientName": info.patient_name, "patientId": info.patient_id,
+            "studyDate": info.study_date, "studyDescription": info.study_description,
+            "rows": info.rows, "columns": info.columns, "slices": len(slices), "instances": len(self.instances),
+            "multiframe": info.frames > 1, "photometric": info.photometric,
+            "transferSyntax": info.transfer_syntax, "sortedBy": self.sorted_by,
+        }
+
+
+def order_slices(instances: list[Instance]) -> tuple[list[Slice], str]:
+    slices = [Slice(inst, f) for inst in instances for f in range(inst.info.frames)]
+    if len(instances) == 1:
+        return slices, "frame order"
+    normals = set()
+    positions = []
+    for s in slices:
+        fi = s.instance.info.frame(s.frame)
+        n = slice_normal(fi.orientation)
+        if n is None or fi.position is None:
+            break
+        normals.add(tuple(round(x, 3) for x in n))
+        positions.append(sum(p * q for p, q in zip(fi.position, n)))
+    else:
+        if len(normals) == 1:
+            keyed = sorted(zip(positions, range(len(slices)), slices),
+                           key=lambda t: (t[0], _inst_no(t[2].instance), t[2].frame, t[1]))
+            return [s for _, _, s in keyed], "position"
+    if all(s.instance.info.instance_number is not None for s in slices):
+        return sorted(slices, key=lambda s: (s.instance.info.instance_number, s.frame, s.instance.order)), \
+            "instance number"
+    return sorted(slices, key=lambda s: (natural_key(s.instance.info.source), s.frame, s.instance.order)), "name"
+
+
+def _inst_no(inst: Instance) -> int:
+    n = inst.info.instance_number
+    return n if n is not None else 0
+
+
+class SeriesIndex:
+    """All loaded series, with stable short ids ("1", "2", …) in order of first appearance."""
+
+    def __init__(self) -> None:
+        self._by_key: dict[tuple, Series] = {}
+        self._by_id: dict[str, Series] = {}
+        self._next = 1
+        self._instances = 0
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def __iter__(self):
+        return iter(self._by_id.values())
+
+    def get(self, series_id: str) -> Series | None:
+        return self._by_id.get(series_id)
+
+    def add(self, info: ImageInfo, dataset: Any, *, group: str = "") -> tuple[Series, Instance]:
+        self._instances += 1
+        inst = Instance(self._instances, info, dataset, self._instances)
+        key = split_key(info, inst.key, group)
+        series = self._by_key.get(key)
+        if series is None:
+            series = Series(str(self._next), key)
+            self._next += 1
+            self._by_key[key] = series
+            self._by_id[series.id] = series
+        series.add(inst)
+        return series, inst
+
+    def clear(self) -> None:
+        self.__init__()
+
+
+def split_key(info: ImageInfo, instance_key: int, group: str) -> tuple:
+    if info.frames > 1:
+        return ("multiframe", instance_key)
+    if not info.series_uid:
+        return ("loose", group, info.rows, info.columns, info.samples_per_pixel)
+    return ("series", info.study_uid, info.series_uid, info.rows, info.columns, info.samples_per_pixel)

@@ -1,0 +1,126 @@
+"""VOI functions (PS3.3 C.11.2.1.2, C.11.2.1.3) and memoized lookup tables from stored value to RGBA.
+
+All functions map modality values ``x`` to display values in ``[0, 255]`` as float64; :func:`quantize` turns them
+into 8-bit grey levels by rounding half up. The same float64 operations are used whether a LUT or a whole frame
+is computed, so both give identical results.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+
+Y_MIN, Y_MAX = 0.0, 255.0
+OPAQUE = np.uint32(0xFF000000)
+GREY = np.uint32(0x010101)
+
+
+def voi_linear(x: np.ndarray, center: float, width: float) -> np.ndarray:
+    """LINEAR (PS3.3 C.11.2.1.2.1): width ≥ 1; the window spans [c − 0.5 − (w−1)/2, c − 0.5 + (w−1)/2]."""
+    width = max(float(width), 1.0)
+    c = float(center)
+    y = ((x - (c - 0.5)) / (width - 1.0) + 0.5) * (Y_MAX - Y_MIN) + Y_MIN if width > 1.0 else \
+        np.where(x > c - 0.5, Y_MAX, Y_MIN).astype(np.float64)
+    lo, hi = c - 0.5 - (width - 1.0) / 2.0, c - 0.5 + (width - 1.0) / 2.0
+    y = np.where(x <= lo, Y_MIN, y)
+    return np.where(x > hi, Y_MAX, y)
+
+
+def voi_linear_exact(x: np.ndarray, center: float, width: float) -> np.ndarray:
+    """LINEAR_EXACT (PS3.3 C.11.2.1.3.2): width > 0; the window spans exactly [c − w/2, c + w/2]."""
+    width = max(float(width), 1e-9)
+    c = float(center)
+    y = ((x - c) / width + 0.5) * (Y_MAX - Y_MIN) + Y_MIN
+    y = np.where(x <= c - width / 2.0, Y_MIN, y)
+    return np.where(x > c + width / 2.0, Y_MAX, y)
+
+
+def voi_sigmoid(x: np.ndarray, center: float, width: float) -> np.ndarray:
+    """SIGMOID (PS3.3 C.11.2.1.3.1): y = (ymax − ymin) / (1 + exp(−4 (x − c) / w)) + ymin."""
+    width = max(float(width), 1e-9)
+    with np.errstate(over="ignore"):
+        return (Y_MAX - Y_MIN) / (1.0 + np.exp(-4.0 * (x - float(center)) / width)) + Y_MIN
+
+
+VOI_FUNCTIONS = {"LINEAR": voi_linear, "LINEAR_EXACT": voi_linear_exact, "SIGMOID": voi_sigmoid}
+
+
+def quantize(y: np.ndarray) -> np.ndarray:
+    """Display value in [0, 255] → uint8 grey level, rounding half up."""
+    return np.clip(np.floor(y + 0.5), 0, 255).astype(np.uint8)
+
+
+def grey_levels(stored: np.ndarray, *, slope: float, intercept: float, center: float, width: float,
+                function: str = "LINEAR", invert: bool = False) -> np.ndarray:
+    """The whole monochrome pipeline for stored values: modality rescale → VOI → presentation (invert)."""
+    x = stored.astype(np.float64) * float(slope) + float(intercept)
+    q = quantize(VOI_FUNCTIONS.get(function, voi_linear)(x, center, width))
+    return (255 - q).astype(np.uint8) if invert else q
+
+
+@dataclass(frozen=True)
+class LutKey:
+    slope: float
+    intercept: float
+    center: float
+    width: float
+    function: str
+    invert: bool
+    dtype: str  # stored-value dtype the table is indexed by
+
+
+class StoredValueLut:
+    """A packed-RGBA table indexed by stored value (viewed unsigned), filled only over the value range in use.
+
+    Rendering a frame is then one gather ``table[frame.view(unsigned)]``; a table for 16-bit data has 65,536
+    entries but only the entries between the smallest and largest stored value seen are ever computed.
+    """
+
+    def __init__(self, key: LutKey) -> None:
+        self.key = key
+        dt = np.dtype(key.dtype)
+        self.signed = dt.kind == "i"
+        self.size = 1 << (8 * dt.itemsize)
+        self.table = np.zeros(self.size, dtype=np.uint32)
+        self.lo: int | None = None
+        self.hi: int | None = None
+
+    def _fill(self, lo: int, hi: int) -> None:
+        values = np.arange(lo, hi + 1, dtype=np.int64)
+        k = self.key
+        grey = grey_levels(values, slope=k.slope, intercept=k.intercept, center=k.center, width=k.width,
+                           function=k.function, invert=k.invert)
+        self.table[values & (self.size - 1)] = grey.astype(np.uint32) * GREY | OPAQUE
+
+    def cover(self, lo: int, hi: int) -> np.ndarray:
+        if self.lo is None:
+            self._fill(lo, hi)
+            self.lo, self.hi = lo, hi
+        else:
+            if lo < self.lo:
+                self._fill(lo, self.lo - 1)
+                self.lo = lo
+            if hi > self.hi:
+                self._fill(self.hi + 1, hi)
+                self.hi = hi
+        return self.table
+
+
+class LutCache:
+    """A few recent tables, keyed by value (the window being dragged plus the ones just before)."""
+
+    def __init__(self, size: int = 8) -> None:
+        self.size = size
+        self._items: OrderedDict[LutKey, StoredValueLut] = OrderedDict()
+
+    def get(self, key: LutKey) -> StoredValueLut:
+        lut = self._items.get(key)
+        if lut is None:
+            lut = StoredValueLut(key)
+            self._items[key] = lut
+            if len(self._items) > self.size:
+                self._items.popitem(last=False)
+        else:
+            self._items.move_to_end(key)
+        return lut

@@ -1,0 +1,63 @@
+"""View state: immutable values that say what is shown. Tools return new states; nothing mutates one.
+
+The camera (zoom, pan, fit) is also part of the state so it can be saved, shared and restored, but changing only
+the camera never needs Python: JavaScript redraws the cached bitmap with the new transform.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, replace
+
+VOI_FUNCTIONS = ("LINEAR", "LINEAR_EXACT", "SIGMOID")
+
+
+@dataclass(frozen=True)
+class ViewState:
+    series: str = ""
+    slice: int = 0            # 0-based index into the series' ordered slices
+    center: float | None = None  # None: take the default (file's first window, else the data range)
+    width: float | None = None
+    invert: bool = False      # user inversion, on top of MONOCHROME1 / Presentation LUT Shape
+    voi_function: str = ""    # "" = as the file says (default LINEAR)
+    zoom: float = 0.0         # 0 = fit to the viewport; else screen pixels per image pixel
+    pan: tuple[float, float] = (0.0, 0.0)  # image-pixel offset of the view centre from the image centre
+
+    def with_(self, **changes) -> "ViewState":
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["pan"] = list(self.pan)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict | None) -> "ViewState":
+        """Build from a plain mapping (from JavaScript), ignoring unknown keys and sanitizing values."""
+        d = dict(d or {})
+        out: dict = {}
+        if "series" in d and d["series"] is not None:
+            out["series"] = str(d["series"])
+        if d.get("slice") is not None:
+            out["slice"] = max(0, int(d["slice"]))
+        for k in ("center", "width"):
+            v = d.get(k)
+            if v is not None:
+                v = float(v)
+                if math.isfinite(v):
+                    out[k] = v
+        if out.get("width") is not None and out["width"] <= 0:
+            out["width"] = 1.0
+        if d.get("invert") is not None:
+            out["invert"] = bool(d["invert"])
+        f = str(d.get("voi_function") or d.get("voiFunction") or "").upper()
+        if f in VOI_FUNCTIONS:
+            out["voi_function"] = f
+        if d.get("zoom") is not None:
+            z = float(d["zoom"])
+            out["zoom"] = z if math.isfinite(z) and z > 0 else 0.0
+        pan = d.get("pan")
+        if pan is not None and len(pan) == 2:
+            px, py = float(pan[0]), float(pan[1])
+            if math.isfinite(px) and math.isfinite(py):
+                out["pan"] = (px, py)
+        return cls(**out)
