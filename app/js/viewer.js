@@ -58,8 +58,6 @@ export class Viewer extends EventTarget {
     if (!this.state.series) {
       this.state = { ...EMPTY_STATE, series: d.series };
       this.requestRender();
-    } else if (d.series === this.state.series) {
-      this._wantRender = this._wantRender || false;
     }
     if (!this._seriesTimer) {
       this._seriesTimer = setTimeout(() => { this._seriesTimer = 0; this.refreshSeries(); }, 150);
@@ -165,8 +163,9 @@ export class Viewer extends EventTarget {
       }
       this._wantRender = false;
       const t0 = performance.now();
-      const res = await this.client.call("render", { state: this._pyState() }, { key: "main" });
-      if (!res.superseded) await this._show(res, t0);
+      const sent = this._pyState();
+      const res = await this.client.call("render", { state: sent }, { key: "main" });
+      if (!res.superseded) await this._show(res, t0, sent);
     } catch (e) {
       this._fire("error", { code: e.code || "render", message: e.message, source: e.source || "" });
     } finally {
@@ -182,16 +181,25 @@ export class Viewer extends EventTarget {
     return s;
   }
 
-  async _show(res, t0) {
+  async _show(res, t0, sent) {
     const { meta, rgba } = res;
     this.meta = meta;
     if (meta.error) {
       this._fire("error", meta.error);
       this.view.clear();
     } else {
-      // Adopt resolved defaults (window from file/data) and the slice index after any re-sort.
-      this.state = { ...this.state, slice: meta.state.slice, center: meta.state.center, width: meta.state.width };
-      this.anchor = meta.anchor || null;
+      // Adopt what Python resolved (default window, slice index after a re-sort) unless the user changed
+      // that part of the state while this frame was being made.
+      const s = { ...this.state };
+      if (s.series === sent.series && s.slice === sent.slice) {
+        s.slice = meta.state.slice;
+        this.anchor = meta.anchor || null;
+      }
+      if (s.series === sent.series && s.center === sent.center && s.width === sent.width) {
+        s.center = meta.state.center;
+        s.width = meta.state.width;
+      }
+      this.state = s;
       this.view.setFrame(rgba, meta.width, meta.height);
     }
     await this.view.requestDraw();

@@ -228,7 +228,7 @@ function addToPython(got, group) {
 
 async function decodePlain(name, u8, mime, group) {
   try {
-    const bmp = await createImageBitmap(new Blob([u8], { type: mime }));
+    const bmp = await createImageBitmap(new Blob([u8], { type: mime }), { colorSpaceConversion: "none", premultiplyAlpha: "none" });
     const c = new OffscreenCanvas(bmp.width, bmp.height);
     const ctx = c.getContext("2d");
     ctx.drawImage(bmp, 0, 0);

@@ -1,0 +1,231 @@
+"""The viewer end to end in headless Chromium, against the built dist/ and real DICOM files."""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pydicom
+import pytest
+
+from conftest import DATA, data_path
+
+pytestmark = pytest.mark.browser
+
+CT = "dcm_qa_ct/GE"
+
+
+def ct_files() -> list[Path]:
+    return sorted(data_path(CT).glob("*.dcm"))
+
+
+def reference_grey(path: Path, center: float, width: float, *, invert: bool = False) -> np.ndarray:
+    """PS3.3 C.11.2.1.2.1 LINEAR window computed on CPython from pydicom's pixel_array, rounded half up."""
+    ds = pydicom.dcmread(path)
+    x = ds.pixel_array.astype(np.float64) * float(ds.get("RescaleSlope", 1)) + float(ds.get("RescaleIntercept", 0))
+    lo, hi = center - 0.5 - (width - 1) / 2, center - 0.5 + (width - 1) / 2
+    y = ((x - (center - 0.5)) / (width - 1) + 0.5) * 255
+    y = np.where(x <= lo, 0, np.where(x > hi, 255, y))
+    g = np.clip(np.floor(y + 0.5), 0, 255).astype(np.uint8)
+    if ds.PhotometricInterpretation == "MONOCHROME1":
+        invert = not invert
+    return 255 - g if invert else g
+
+
+def test_ready_from_vendored_runtime_without_leaving_the_origin(viewer):
+    viewer.open()
+    rt = viewer.eval("venos.runtime")
+    assert rt["source"] == "local"
+    assert rt["versions"]["pydicom"] == "3.0.2"
+    assert viewer.offsite == []
+
+
+def test_open_series_by_file_dialog_counts_match_pydicom(viewer):
+    viewer.open()
+    files = ct_files()
+    summary = viewer.load_via_input(files)
+    assert summary["loaded"] == len(files) and summary["failed"] == 0
+    series = viewer.eval("venos.series()")
+    uids = {pydicom.dcmread(f, stop_before_pixels=True).SeriesInstanceUID for f in files}
+    assert len(series) == len(uids) == 1
+    assert series[0]["slices"] == len(files)
+    assert (series[0]["rows"], series[0]["columns"]) == (512, 512)
+    assert series[0]["modality"] == "CT"
+    assert viewer.offsite == []
+
+
+def test_frame_at_a_set_window_equals_numpy_on_cpython(viewer):
+    viewer.open()
+    files = ct_files()
+    viewer.load_via_input(files)
+    state = viewer.set_view({"slice": 5, "center": 40, "width": 400})
+    assert state["slice"] == 5
+    frame = viewer.frame()
+    shown = viewer.eval("venos.pixelData('1', 5)")["source"]
+    expected = reference_grey(data_path(CT) / shown, 40, 400)
+    assert frame.shape == (512, 512, 4)
+    assert np.array_equal(frame[..., 0], expected)
+    assert np.array_equal(frame[..., 1], expected) and np.array_equal(frame[..., 2], expected)
+    assert np.all(frame[..., 3] == 255)
+    # invert
+    viewer.set_view({"invert": True})
+    assert np.array_equal(viewer.frame()[..., 0], 255 - expected)
+
+
+def test_drop_many_files_with_bad_ones_listed_with_reasons(viewer):
+    viewer.open()
+    files = {f.name: f.read_bytes() for f in ct_files()[:12]}
+    good = files["03.dcm"]
+    files["readme.txt"] = b"not an image, just text\n" * 20
+    files["truncated.dcm"] = good[: len(good) // 3]
+    files["sr.dcm"] = data_path("cornerstone3D/no-pixel-data.dcm").read_bytes()
+    summary = viewer.drop(files)
+    assert summary["total"] == 15 and summary["loaded"] == 12 and summary["failed"] == 3
+    skipped = {s["source"]: s for s in viewer.eval("venos.skipped()")}
+    assert skipped["readme.txt"]["code"] == "not-dicom"
+    assert "truncated" in skipped["truncated.dcm"]["message"]
+    assert skipped["sr.dcm"]["code"] == "not-image"
+    # the user sees them, by name and reason, as text
+    viewer.page.wait_for_selector("#skipped-box:not([hidden])")
+    text = viewer.page.text_content("#skipped-list")
+    assert "readme.txt" in text and "truncated.dcm" in text and "Basic Text SR" in text
+    assert viewer.eval("venos.series()")[0]["slices"] == 12
+
+
+def test_drag_changes_window_and_wheel_changes_slice(viewer):
+    viewer.open()
+    viewer.load_via_input(ct_files())
+    before = viewer.eval("venos.viewState()")
+    box = viewer.page.locator("#canvas").bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    # right-button drag = window/level whatever the active tool
+    p = viewer.when("rendered")
+    viewer.page.mouse.move(cx, cy)
+    viewer.page.mouse.down(button="right")
+    viewer.page.mouse.move(cx + 60, cy + 30, steps=4)
+    viewer.page.mouse.up(button="right")
+    viewer.page.evaluate("h => h.promise", p)
+    viewer.page.wait_for_function("venos.viewState().width !== %r" % before["width"])
+    after = viewer.eval("venos.viewState()")
+    assert after["width"] > before["width"] and after["center"] > before["center"]
+    # wheel: one notch forward = one slice
+    s0 = after["slice"]
+    viewer.page.mouse.wheel(0, 100)
+    viewer.page.wait_for_function(f"venos.viewState().slice === {s0 + 1}")
+    viewer.page.mouse.wheel(0, 300)
+    viewer.page.wait_for_function(f"venos.viewState().slice === {s0 + 4}")
+    # keyboard
+    viewer.page.keyboard.press("Home")
+    viewer.page.wait_for_function("venos.viewState().slice === 0")
+    viewer.page.keyboard.press("End")
+    viewer.page.wait_for_function("venos.viewState().slice === 27")
+
+
+def test_patient_name_with_html_is_shown_as_text_and_runs_nothing(viewer):
+    viewer.open()
+    ds = pydicom.dcmread(ct_files()[0])
+    evil = "<img src=x onerror=alert(1)>"
+    ds.PatientName = evil
+    ds.SeriesDescription = "<script>alert(2)</script>"
+    buf = io.BytesIO()
+    ds.save_as(buf)
+    viewer.drop({"<b>evil</b>.dcm": buf.getvalue(), "<img src=y onerror=alert(3)>.txt": b"junk" * 50})
+    viewer.page.wait_for_function("document.getElementById('ov-tl').textContent.length > 0")
+    assert evil in viewer.page.text_content("#ov-tl")
+    assert "<script>alert(2)</script>" in viewer.page.text_content("#ov-tr")
+    assert "<img src=y onerror=alert(3)>.txt" in viewer.page.text_content("#skipped-list")
+    assert evil in viewer.page.inner_text("#series-list") or "REMOVED" not in viewer.page.inner_text("#series-list")
+    assert viewer.page.locator("img").count() == 0 and viewer.page.locator("script:not([src])").count() == 0
+    assert viewer.dialogs == []
+
+
+def test_monochrome1_shows_inverted(viewer):
+    viewer.open()
+    path = data_path("pydicom-data/RG3_J2KR.dcm")  # MONOCHROME1 (JPEG 2000: skip if no codec)
+    mono1 = [f for f in (DATA / "pydicom-data").glob("*.dcm")
+             if f.name in ("MR-SIEMENS-DICOM-WithOverlays.dcm",)]
+    ds = pydicom.dcmread(ct_files()[0])
+    ds.PhotometricInterpretation = "MONOCHROME1"
+    buf = io.BytesIO()
+    ds.save_as(buf)
+    viewer.drop({"mono1.dcm": buf.getvalue()})
+    state = viewer.set_view({"center": 40, "width": 400})
+    expected = reference_grey(ct_files()[0], 40, 400, invert=True)
+    assert np.array_equal(viewer.frame()[..., 0], expected)
+    del path, mono1, state
+
+
+def test_rgb_shows_in_colour(viewer):
+    viewer.open()
+    path = data_path("pydicom-data/SC_rgb.dcm")
+    viewer.drop({"rgb.dcm": path.read_bytes()})
+    viewer.page.wait_for_function("venos.frame() !== null")
+    frame = viewer.frame()
+    expected = pydicom.dcmread(path).pixel_array
+    assert np.array_equal(frame[..., :3], expected)
+
+
+def test_plain_png_and_jpeg_open_too(viewer, tmp_path):
+    from PIL import Image
+
+    img = np.zeros((40, 60, 3), dtype=np.uint8)
+    img[..., 0] = np.arange(60, dtype=np.uint8)[None, :] * 4
+    img[..., 2] = 200
+    png = io.BytesIO()
+    Image.fromarray(img).save(png, format="PNG")
+    jpg = io.BytesIO()
+    Image.fromarray(img).save(jpg, format="JPEG", quality=95)
+    viewer.open()
+    summary = viewer.drop({"photo.png": png.getvalue(), "photo2.jpg": jpg.getvalue()})
+    assert summary["failed"] == 0
+    viewer.page.wait_for_function("venos.frame() !== null")
+    series = viewer.eval("venos.series()")
+    assert sum(s["slices"] for s in series) == 2
+    sid = series[0]["id"]
+    for i in range(2):
+        viewer.set_view({"series": sid, "slice": i})
+        frame = viewer.frame()
+        assert frame.shape == (40, 60, 4)
+        src = viewer.eval("venos.pixelData(%r, %d)" % (sid, i))["source"]
+        if src == "photo.png":
+            assert np.array_equal(frame[..., :3], img)  # PNG is lossless
+        else:
+            assert np.abs(frame[..., :3].astype(int) - img).max() <= 8  # JPEG q95
+
+
+def test_folder_is_walked(viewer, tmp_path):
+    root = tmp_path / "study"
+    (root / "a" / "b").mkdir(parents=True)
+    files = ct_files()[:6]
+    for i, f in enumerate(files):
+        (root / ("a" if i % 2 else "a/b") / f"img{i}").write_bytes(f.read_bytes())
+    (root / "a" / "notes.txt").write_text("a note")
+    viewer.open()
+    summary = viewer.load_via_input([root], folder=True)
+    assert summary["total"] == 7 and summary["loaded"] == 6
+    assert viewer.eval("venos.series()")[0]["slices"] == 6
+
+
+def test_zoom_pan_fit_are_camera_only(viewer):
+    viewer.open()
+    viewer.load_via_input(ct_files()[:3])
+    s = viewer.set_view({"zoom": 2.5, "pan": [10, -20]})
+    assert s["zoom"] == 2.5 and s["pan"] == [10, -20]
+    assert "Zoom 250%" in viewer.page.text_content("#ov-br")
+    viewer.page.click("#fit")
+    viewer.page.wait_for_function("venos.viewState().zoom === 0")
+    assert viewer.eval("venos.viewState().pan") == [0, 0]
+
+
+def test_export_png_is_the_rendered_frame(viewer):
+    viewer.open()
+    viewer.load_via_input(ct_files()[:2])
+    viewer.set_view({"center": 40, "width": 80})
+    b64 = viewer.eval("""async () => { const b = await venos.exportPng(); const a = new Uint8Array(await b.arrayBuffer());
+        let s = ''; for (let i = 0; i < a.length; i += 0x8000) s += String.fromCharCode.apply(null, a.subarray(i, i + 0x8000));
+        return btoa(s); }""")
+    import base64
+    from PIL import Image
+
+    png = np.asarray(Image.open(io.BytesIO(base64.b64decode(b64))).convert("RGBA"))
+    assert np.array_equal(png, viewer.frame())

@@ -1,0 +1,58 @@
+"""Bad input gets a clear, typed message naming the file; nothing crashes."""
+import pytest
+
+from conftest import data_path
+from venos import api
+
+
+@pytest.fixture(autouse=True)
+def fresh():
+    api.clear()
+    yield
+    api.clear()
+
+
+def test_non_dicom_file_is_skipped_with_reason():
+    r = api.add_file("notes.txt", b"hello, this is not DICOM at all" * 10)
+    assert not r["ok"] and r["error"]["code"] == "not-dicom" and r["error"]["source"] == "notes.txt"
+
+
+def test_truncated_file_names_the_problem():
+    raw = data_path("dcm_qa_ct/GE/01.dcm").read_bytes()
+    r = api.add_file("cut.dcm", raw[: len(raw) // 2])
+    assert not r["ok"]
+    assert r["error"]["code"] == "invalid"
+    assert "truncated" in r["error"]["message"]
+
+
+def test_oversized_dimensions_are_rejected_before_allocation():
+    r = api.add_file("oob.dcm", data_path("orthanc-tests/2026-05-26-oob-monochrome-65535.dcm").read_bytes())
+    assert not r["ok"] and r["error"]["code"] == "invalid"
+    assert "65535" in r["error"]["message"]
+
+
+def test_deeply_nested_sequences_do_not_crash():
+    r = api.add_file("deep.dcm", data_path("orthanc-tests/2026-05-06-Deeply-Nested-Sequence.dcm").read_bytes())
+    assert not r["ok"] and r["error"]["code"] in ("invalid", "not-image")
+
+
+def test_structured_report_is_not_an_image():
+    r = api.add_file("sr.dcm", data_path("cornerstone3D/no-pixel-data.dcm").read_bytes())
+    assert not r["ok"] and r["error"]["code"] == "not-image"
+    assert "Basic Text SR" in r["error"]["message"]
+
+
+def test_xss_strings_are_kept_verbatim_as_data():
+    r = api.add_file("xss.dcm", data_path("orthanc-tests/2017-06-27-XSSInjection.dcm").read_bytes())
+    # header only: skipped as not an image, and the message is plain text
+    assert not r["ok"]
+
+
+def test_unsupported_transfer_syntax_names_file_and_syntax():
+    # JPEG-LS needs a codec; on CPython without pylibjpeg/pyjpegls there is none
+    from pydicom.pixels import get_decoder
+    if get_decoder("1.2.840.10008.1.2.4.80").is_available:
+        pytest.skip("a JPEG-LS decoder is installed on this CPython")
+    r = api.add_file("jls.dcm", data_path("pydicom-data/emri_small_jpeg_ls_lossless.dcm").read_bytes())
+    assert not r["ok"] and r["error"]["code"] == "unsupported-transfer-syntax"
+    assert "JPEG-LS Lossless" in r["error"]["message"] and r["error"]["source"] == "jls.dcm"

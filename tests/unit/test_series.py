@@ -1,0 +1,70 @@
+"""Series grouping and geometric sorting, against pydicom read on CPython."""
+import random
+from pathlib import Path
+
+import pydicom
+import pytest
+
+from conftest import data_path
+from venos import api
+from venos.dicom.attrs import image_info
+from venos.dicom.parse import read_dataset
+from venos.model.series import SeriesIndex, slice_normal
+
+
+@pytest.fixture(autouse=True)
+def fresh():
+    api.clear()
+    yield
+    api.clear()
+
+
+def test_normal_of_axial_and_tilted():
+    assert slice_normal((1, 0, 0, 0, 1, 0)) == pytest.approx((0, 0, 1))
+    assert slice_normal((1, 0, 0, 0, 0, -1)) == pytest.approx((0, 1, 0))
+    assert slice_normal((1, 0, 0, 1, 0, 0)) is None  # degenerate
+
+
+def test_ct_series_sorted_along_normal_whatever_the_arrival_order():
+    folder = data_path("dcm_qa_ct/GE")
+    files = sorted(folder.glob("*.dcm"))
+    shuffled = files[:]
+    random.Random(7).shuffle(shuffled)
+    for f in shuffled:
+        assert api.add_file(f.name, f.read_bytes())["ok"]
+    (s,) = api.series()
+    assert s["slices"] == len(files) and s["sortedBy"] == "position"
+    # expected order: pydicom on CPython, position along the normal
+    dss = [pydicom.dcmread(f) for f in files]
+    def pos(ds):
+        n = slice_normal(tuple(float(v) for v in ds.ImageOrientationPatient))
+        return sum(float(p) * q for p, q in zip(ds.ImagePositionPatient, n))
+    expected = [ds.SOPInstanceUID for ds in sorted(dss, key=pos)]
+    got = [api.pixel_data("1", i)["source"] for i in range(len(files))]
+    by_name = {f.name: pydicom.dcmread(f, stop_before_pixels=True).SOPInstanceUID for f in files}
+    assert [by_name[n] for n in got] == expected
+
+
+def test_instance_number_fallback_when_geometry_missing():
+    folder = data_path("dcm_qa_ct/GE")
+    index = SeriesIndex()
+    files = sorted(folder.glob("*.dcm"))[:5]
+    for f in reversed(files):
+        ds = read_dataset(f.read_bytes(), source=f.name)
+        del ds.ImagePositionPatient
+        index.add(image_info(ds, source=f.name), ds)
+    (s,) = list(index)
+    slices = s.ordered()
+    assert s.sorted_by == "instance number"
+    nums = [sl.instance.info.instance_number for sl in slices]
+    assert nums == sorted(nums)
+
+
+def test_two_series_and_a_multiframe_are_three_display_sets():
+    ct = sorted(data_path("dcm_qa_ct/GE").glob("*.dcm"))[:3]
+    mr = sorted(data_path("dcm_qa_ct/Philips/S21570/S2010").glob("I*"))[:2]
+    mf = data_path("pydicom-data/emri_small.dcm")
+    for f in ct + mr + [mf]:
+        assert api.add_file(f.name, f.read_bytes())["ok"], f
+    got = sorted((s["slices"], s["multiframe"]) for s in api.series())
+    assert got == [(2, False), (3, False), (10, True)]
