@@ -108,9 +108,9 @@ def site(dist):
 
 @pytest.fixture(scope="session")
 def browser():
-    pw_mod = pytest.importorskip("playwright.sync_api")
+    import playwright.sync_api as pw_mod  # a missing Playwright must fail the run, not skip it
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+        pytest.fail(f"Chromium not found at {CHROMIUM}: apt-get install chromium (or set VENOS_CHROMIUM)")
     with pw_mod.sync_playwright() as pw:
         b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b

@@ -141,7 +141,7 @@ const READ_AHEAD = 6;
 function load(items, { group = "" } = {}) {
   const gen = loadGeneration;
   const total = items.length;
-  let done = 0, failed = 0, bytes = 0, next = 0, inFlight = 0;
+  let done = 0, failed = 0, bytes = 0, next = 0, inFlight = 0, pythonMs = 0;
   let resolveAll;
   const finished = new Promise((r) => (resolveAll = r));
   const started = performance.now();
@@ -151,7 +151,7 @@ function load(items, { group = "" } = {}) {
   const complete = (ok) => {
     done++; if (!ok) failed++;
     if (done % 4 === 0 || done === total) progress();
-    if (done === total) resolveAll({ total, loaded: done - failed, failed, bytes, ms: performance.now() - started });
+    if (done === total) resolveAll({ total, loaded: done - failed, failed, bytes, ms: performance.now() - started, pythonMs });
     pump();
   };
 
@@ -166,7 +166,10 @@ function load(items, { group = "" } = {}) {
           inFlight--;
           if (gen !== loadGeneration) return complete(false);
           bytes += got.size || 0;
-          complete(addToPython(got, group));
+          const t = performance.now();
+          const ok = addToPython(got, group);
+          pythonMs += performance.now() - t;
+          complete(ok);
         };
       }, (err) => {
         entry.run = () => {

@@ -50,9 +50,9 @@ def test_instance_number_fallback_when_geometry_missing():
     index = SeriesIndex()
     files = sorted(folder.glob("*.dcm"))[:5]
     for f in reversed(files):
-        ds = read_dataset(f.read_bytes(), source=f.name)
-        del ds.ImagePositionPatient
-        index.add(image_info(ds, source=f.name), ds)
+        parsed = read_dataset(f.read_bytes(), source=f.name)
+        del parsed.dataset.ImagePositionPatient
+        index.add(image_info(parsed.dataset, source=f.name, pixels=parsed.pixels), parsed)
     (s,) = list(index)
     slices = s.ordered()
     assert s.sorted_by == "instance number"

@@ -63,14 +63,14 @@ def add_file(name: str, data: Any, group: str = "") -> dict:
         kind = sniff(buf)
         if kind in ("png", "jpeg"):
             raise NotDicom(f"a {kind.upper()} image: decode it with add_image()", source=name)
-        ds = read_dataset(buf, source=name)
+        parsed = read_dataset(buf, source=name)
         del buf
         try:
-            info = image_info(ds, source=name)
+            info = image_info(parsed.dataset, source=name, pixels=parsed.pixels)
         except RecursionError:
             raise InvalidDataset("sequences are nested too deeply to read", source=name) from None
-        series, inst = _session.series.add(info, ds, group=group)
-        first = _session.pixels.get(inst.key, info, ds, 0)  # decode errors surface here, per file
+        series, inst = _session.series.add(info, parsed, group=group)
+        first = _session.pixels.get(inst.key, info, parsed, 0)  # decode errors surface here, per file
         del first
     except VenosError as exc:
         return _skip(exc)
@@ -91,6 +91,7 @@ def add_image(name: str, width: int, height: int, rgba: Any, group: str = "") ->
         modality="OT", patient_name="", patient_id="", study_date="", study_description="",
         series_description="Images", series_number=None, instance_number=None, rows=height, columns=width,
         frames=1, samples_per_pixel=3, photometric="RGB", bits_allocated=8, bits_stored=8, pixel_representation=0,
+        planar_configuration=0,
         pixel_keyword="", rescale_type="", voi_lut_function="LINEAR", presentation_lut_shape="",
         pixel_spacing=None, spacing_source="", slice_thickness=None,
         frame_info=(FrameInfo(None, None, 1.0, 0.0, ()),))
@@ -133,7 +134,7 @@ def decode_pending(budget_ms: float = 8.0) -> int:
                 remaining += 1
                 continue
             try:
-                _session.pixels.get(inst.key, inst.info, inst.dataset, sl.frame)
+                _session.pixels.get(inst.key, inst.info, inst.source, sl.frame)
             except VenosError:
                 pass  # reported when that frame is shown
     return remaining
@@ -186,7 +187,7 @@ def _resolve(state_in: Any) -> tuple[ViewState, Series, Any, Frame, Display]:
         idx = next((i for i, x in enumerate(slices) if f"{x.instance.key}:{x.frame}" == anchor), idx)
     sl = slices[idx]
     inst = sl.instance
-    frame = _session.pixels.get(inst.key, inst.info, inst.dataset, sl.frame)
+    frame = _session.pixels.get(inst.key, inst.info, inst.source, sl.frame)
     fi = inst.info.frame(sl.frame)
     disp = _frame_display(inst.info, fi, frame, state)
     if state.center is None or state.width is None or idx != state.slice:
@@ -205,10 +206,10 @@ def render(state_in: Any) -> tuple[dict, np.ndarray | None]:
         raw = to_plain(state_in) or {}
         return {"error": exc.to_dict(), "state": ViewState.from_dict(raw).to_dict()}, None
     info = sl.instance.info
-    if info.photometric == "PALETTE COLOR" and not isinstance(sl.instance.dataset, np.ndarray):
+    if info.photometric == "PALETTE COLOR" and not isinstance(sl.instance.source, np.ndarray):
         table = _session.palettes.get(sl.instance.key)
         if table is None:
-            table = _session.palettes[sl.instance.key] = palette_table(sl.instance.dataset, info)
+            table = _session.palettes[sl.instance.key] = palette_table(sl.instance.source.dataset, info)
         rgba = render_palette(frame.pixels, table, state.invert)
     elif info.is_color:
         rgba = render_color(frame.pixels, disp, bits_stored=info.bits_stored)
@@ -284,7 +285,7 @@ def pixel_data(series_id: str, slice_index: int) -> dict:
     """The decoded array of one slice (pydicom's pixel_array convention): dtype, shape, raw bytes."""
     s = _series(series_id)
     sl = s.ordered()[int(slice_index)]
-    frame = _session.pixels.get(sl.instance.key, sl.instance.info, sl.instance.dataset, sl.frame)
+    frame = _session.pixels.get(sl.instance.key, sl.instance.info, sl.instance.source, sl.frame)
     arr = frame.pixels
     return {"dtype": arr.dtype.str, "shape": list(arr.shape), "data": arr.tobytes(),
             "source": sl.instance.info.source, "frame": sl.frame}

@@ -8,9 +8,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from pydicom.datadict import tag_for_keyword
 from pydicom.dataset import Dataset
 
 from ..errors import InvalidDataset, NotAnImage
+from .parse import PixelLocation
 
 PIXEL_KEYWORDS = ("PixelData", "FloatPixelData", "DoubleFloatPixelData")
 ENCAPSULATED_PREFIXES = ("1.2.840.10008.1.2.4.", "1.2.840.10008.1.2.5", "1.2.840.10008.1.2.8.1")
@@ -67,6 +69,7 @@ class ImageInfo:
     bits_allocated: int
     bits_stored: int
     pixel_representation: int
+    planar_configuration: int
     pixel_keyword: str
     rescale_type: str
     voi_lut_function: str
@@ -84,8 +87,22 @@ class ImageInfo:
         return self.frame_info[index if len(self.frame_info) > 1 else 0]
 
 
+_TAGS: dict[str, int] = {}
+
+
+def _get(ds: Dataset, kw: str):
+    """``ds.get(kw)`` without pydicom's attribute machinery: a dict lookup by tag, converting only what exists.
+    (Profiling in Pyodide showed ``Dataset.get`` on absent keywords dominating header extraction.)"""
+    tag = _TAGS.get(kw)
+    if tag is None:
+        tag = _TAGS[kw] = tag_for_keyword(kw)
+    if tag not in ds._dict:
+        return None
+    return ds[tag].value
+
+
 def _str(ds: Dataset, kw: str) -> str:
-    v = ds.get(kw)
+    v = _get(ds, kw)
     if v is None:
         return ""
     if isinstance(v, (list, tuple)) or type(v).__name__ == "MultiValue":
@@ -94,7 +111,7 @@ def _str(ds: Dataset, kw: str) -> str:
 
 
 def _int(ds: Dataset, kw: str, default: int | None = None) -> int | None:
-    v = ds.get(kw)
+    v = _get(ds, kw)
     try:
         return int(v) if v not in (None, "") else default
     except (TypeError, ValueError):
@@ -112,10 +129,10 @@ def _floats(v) -> tuple[float, ...] | None:
 
 
 def _windows(item: Dataset) -> tuple[Window, ...]:
-    centers, widths = _floats(item.get("WindowCenter")), _floats(item.get("WindowWidth"))
+    centers, widths = _floats(_get(item, "WindowCenter")), _floats(_get(item, "WindowWidth"))
     if not centers or not widths:
         return ()
-    expl = item.get("WindowCenterWidthExplanation")
+    expl = _get(item, "WindowCenterWidthExplanation")
     if expl is None:
         expl_list: list[str] = []
     elif isinstance(expl, str):
@@ -133,21 +150,21 @@ def _windows(item: Dataset) -> tuple[Window, ...]:
 def _first(seq_item: Dataset | None, seq_kw: str) -> Dataset | None:
     if seq_item is None:
         return None
-    seq = seq_item.get(seq_kw)
+    seq = _get(seq_item, seq_kw)
     return seq[0] if seq else None
 
 
 def _frame_infos(ds: Dataset, frames: int) -> tuple[FrameInfo, ...]:
-    slope = _floats(ds.get("RescaleSlope"))
-    intercept = _floats(ds.get("RescaleIntercept"))
+    slope = _floats(_get(ds, "RescaleSlope"))
+    intercept = _floats(_get(ds, "RescaleIntercept"))
     base = FrameInfo(
-        position=_vec(ds.get("ImagePositionPatient"), 3),
-        orientation=_vec(ds.get("ImageOrientationPatient"), 6),
+        position=_vec(_get(ds, "ImagePositionPatient"), 3),
+        orientation=_vec(_get(ds, "ImageOrientationPatient"), 6),
         slope=slope[0] if slope else 1.0,
         intercept=intercept[0] if intercept else 0.0,
         windows=_windows(ds),
     )
-    per_frame = ds.get("PerFrameFunctionalGroupsSequence")
+    per_frame = _get(ds, "PerFrameFunctionalGroupsSequence")
     shared = _first(ds, "SharedFunctionalGroupsSequence")
     if not per_frame and shared is None:
         return (base,)
@@ -168,11 +185,11 @@ def _functional_frame(item: Dataset | None, shared: Dataset | None, base: FrameI
     ori = _group("PlaneOrientationSequence", item, shared)
     pvt = _group("PixelValueTransformationSequence", item, shared)
     voi = _group("FrameVOILUTSequence", item, shared)
-    slope = _floats(pvt.get("RescaleSlope")) if pvt is not None else None
-    intercept = _floats(pvt.get("RescaleIntercept")) if pvt is not None else None
+    slope = _floats(_get(pvt, "RescaleSlope")) if pvt is not None else None
+    intercept = _floats(_get(pvt, "RescaleIntercept")) if pvt is not None else None
     return FrameInfo(
-        position=_vec(pos.get("ImagePositionPatient"), 3) if pos is not None else base.position,
-        orientation=_vec(ori.get("ImageOrientationPatient"), 6) if ori is not None else base.orientation,
+        position=_vec(_get(pos, "ImagePositionPatient"), 3) if pos is not None else base.position,
+        orientation=_vec(_get(ori, "ImageOrientationPatient"), 6) if ori is not None else base.orientation,
         slope=slope[0] if slope else base.slope,
         intercept=intercept[0] if intercept else base.intercept,
         windows=_windows(voi) if voi is not None else base.windows,
@@ -189,21 +206,23 @@ def _spacing(ds: Dataset) -> tuple[tuple[float, float] | None, str]:
     shared = _first(ds, "SharedFunctionalGroupsSequence")
     measures = _first(shared, "PixelMeasuresSequence") if shared is not None else None
     if measures is None:
-        per_frame = ds.get("PerFrameFunctionalGroupsSequence")
+        per_frame = _get(ds, "PerFrameFunctionalGroupsSequence")
         measures = _first(per_frame[0], "PixelMeasuresSequence") if per_frame else None
     candidates = [(measures, "PixelSpacing", "PixelMeasuresSequence > PixelSpacing")] if measures is not None else []
     candidates += [(ds, "PixelSpacing", "PixelSpacing"), (ds, "ImagerPixelSpacing", "ImagerPixelSpacing"),
                    (ds, "NominalScannedPixelSpacing", "NominalScannedPixelSpacing")]
     for holder, kw, name in candidates:
-        vals = _floats(holder.get(kw))
+        vals = _floats(_get(holder, kw))
         if vals and len(vals) == 2 and vals[0] > 0 and vals[1] > 0:
             return (vals[0], vals[1]), name
     return None, ""
 
 
-def image_info(ds: Dataset, *, source: str) -> ImageInfo:
-    """Read what VeNOS needs to show ``ds``; raise :class:`NotAnImage` or :class:`InvalidDataset` if it cannot."""
-    pixel_keyword = next((kw for kw in PIXEL_KEYWORDS if kw in ds), "")
+def image_info(ds: Dataset, *, source: str, pixels: PixelLocation | None = None) -> ImageInfo:
+    """Read what VeNOS needs to show ``ds``; raise :class:`NotAnImage` or :class:`InvalidDataset` if it cannot.
+
+    ``pixels`` locates a pixel data element that was not read into ``ds`` (see ``parse.read_dataset``)."""
+    pixel_keyword = pixels.keyword if pixels is not None else next((kw for kw in PIXEL_KEYWORDS if kw in ds), "")
     sop_class = _str(ds, "SOPClassUID")
     if not pixel_keyword:
         name = _SOP_NAMES.get(sop_class, sop_class or "unknown SOP class")
@@ -246,15 +265,16 @@ def image_info(ds: Dataset, *, source: str) -> ImageInfo:
         photometric=photometric,
         bits_allocated=bits_allocated, bits_stored=bits_stored,
         pixel_representation=_int(ds, "PixelRepresentation", 0) or 0,
+        planar_configuration=_int(ds, "PlanarConfiguration", 0) or 0,
         pixel_keyword=pixel_keyword,
         rescale_type=_str(ds, "RescaleType"),
         voi_lut_function=_str(ds, "VOILUTFunction").upper() or "LINEAR",
         presentation_lut_shape=_str(ds, "PresentationLUTShape").upper(),
         pixel_spacing=spacing, spacing_source=spacing_source,
-        slice_thickness=(_floats(ds.get("SliceThickness")) or (None,))[0],
+        slice_thickness=(_floats(_get(ds, "SliceThickness")) or (None,))[0],
         frame_info=_frame_infos(ds, frames),
     )
-    check_pixel_length(ds, info)
+    check_pixel_length(ds, info, pixels)
     return info
 
 
@@ -263,17 +283,22 @@ def is_encapsulated(transfer_syntax: str) -> bool:
 
 
 def expected_native_bytes(info: ImageInfo) -> int:
-    bits = info.rows * info.columns * info.frames * info.samples_per_pixel * info.bits_allocated
+    samples = info.samples_per_pixel
+    if info.photometric == "YBR_FULL_422" and samples == 3:
+        samples = 2  # two chroma samples shared by each pair of pixels (PS3.3 C.7.6.3.1.2)
+    bits = info.rows * info.columns * info.frames * samples * info.bits_allocated
     return (bits + 7) // 8
 
 
-def check_pixel_length(ds: Dataset, info: ImageInfo) -> None:
+def check_pixel_length(ds: Dataset, info: ImageInfo, pixels: PixelLocation | None) -> None:
     """Reject native pixel data shorter than its attributes claim, before anything is allocated."""
     if is_encapsulated(info.transfer_syntax):
         return
-    elem = ds.get(info.pixel_keyword)
-    value = getattr(elem, "value", elem)
-    have = len(value) if value is not None else 0
+    if pixels is not None:
+        have = 0 if pixels.encapsulated else min(pixels.length, pixels.available)
+    else:
+        value = _get(ds, info.pixel_keyword)
+        have = len(value) if value is not None else 0
     need = expected_native_bytes(info)
     if have < need:
         raise InvalidDataset(

@@ -21,7 +21,7 @@ class Instance:
 
     key: int
     info: ImageInfo
-    dataset: Any  # pydicom Dataset, or a numpy array for plain (non-DICOM) images
+    source: Any  # parse.Parsed (dataset + file bytes), or a numpy array for plain (non-DICOM) images
     order: int  # arrival order, the last tie-breaker
 
 
@@ -135,9 +135,9 @@ class SeriesIndex:
     def get(self, series_id: str) -> Series | None:
         return self._by_id.get(series_id)
 
-    def add(self, info: ImageInfo, dataset: Any, *, group: str = "") -> tuple[Series, Instance]:
+    def add(self, info: ImageInfo, source: Any, *, group: str = "") -> tuple[Series, Instance]:
         self._instances += 1
-        inst = Instance(self._instances, info, dataset, self._instances)
+        inst = Instance(self._instances, info, source, self._instances)
         key = split_key(info, inst.key, group)
         series = self._by_key.get(key)
         if series is None:

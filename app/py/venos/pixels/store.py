@@ -1,8 +1,8 @@
 """Where decoded frames live: decode once, keep, and know the value range of each frame.
 
-Native (uncompressed) objects: once every frame is decoded, the raw Pixel Data is dropped from the dataset so the
-pixels are held once; those frames are pinned. Compressed objects keep their (small) compressed bytes, and their
-decoded frames live in the byte-budgeted LRU :class:`FrameCache`, decoded again if evicted.
+Uncompressed objects: frames are views into the file's bytes (no copy, see ``native``) or, for layouts pydicom
+must convert, arrays decoded once; either way they are pinned. Compressed objects keep their compressed bytes and
+their decoded frames live in the byte-budgeted LRU :class:`FrameCache`, decoded again if evicted.
 """
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ from typing import Any
 import numpy as np
 
 from ..dicom.attrs import ImageInfo, is_encapsulated
+from ..dicom.parse import Parsed, load_pixel_element
 from .cache import FrameCache
 from .decode import decode_frame
+from .native import correct_unused_bits, native_view
 
 
 @dataclass(frozen=True)
@@ -27,19 +29,27 @@ class Frame:
         return self.pixels.nbytes
 
 
-def make_frame(arr: np.ndarray) -> Frame:
-    if not arr.dtype.isnative:
-        arr = arr.astype(arr.dtype.newbyteorder("="))
-    arr = np.ascontiguousarray(arr)
-    if arr.dtype == np.bool_:
-        arr = arr.view(np.uint8)
+def value_range(arr: np.ndarray) -> tuple[float, float]:
     if arr.size == 0:
-        return Frame(arr, 0, 0)
+        return 0, 0
     if arr.dtype.kind == "f":
         finite = arr[np.isfinite(arr)]
-        lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
-    else:
-        lo, hi = int(arr.min()), int(arr.max())
+        return (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
+    return int(arr.min()), int(arr.max())
+
+
+def make_frame(arr: np.ndarray, info: ImageInfo | None = None) -> Frame:
+    if not arr.dtype.isnative:
+        arr = arr.astype(arr.dtype.newbyteorder("="))
+    if arr.dtype == np.bool_:
+        arr = arr.view(np.uint8)
+    arr = np.ascontiguousarray(arr)
+    lo, hi = value_range(arr)
+    if info is not None and arr.dtype.kind in "iu":
+        fixed = correct_unused_bits(arr, lo, hi, info)
+        if fixed is not None:
+            arr = fixed
+            lo, hi = value_range(arr)
     return Frame(arr, lo, hi)
 
 
@@ -48,23 +58,36 @@ class PixelStore:
         self.cache = cache or FrameCache()
         self._pinned: dict[tuple[int, int], Frame] = {}
 
-    def get(self, key: int, info: ImageInfo, dataset: Any, index: int) -> Frame:
+    def get(self, key: int, info: ImageInfo, source: Any, index: int) -> Frame:
+        """Frame ``index`` of an object; ``source`` is its :class:`Parsed` file or an already decoded array."""
         pinned = self._pinned.get((key, index))
         if pinned is not None:
             return pinned
-        if isinstance(dataset, np.ndarray):  # plain image decoded by the browser
-            frame = make_frame(dataset)
-            self._pinned[(key, index)] = frame
-            return frame
+        if isinstance(source, np.ndarray):  # a plain image decoded by the browser
+            return self._pin(key, index, make_frame(source))
+        parsed: Parsed = source
+        if parsed.pixels is not None and not is_encapsulated(info.transfer_syntax):
+            view = native_view(parsed.buffer, parsed.pixels, info, index)
+            if view is not None:
+                return self._pin(key, index, make_frame(view, info))
         if is_encapsulated(info.transfer_syntax):
-            return self.cache.get((key, index), lambda: make_frame(decode_frame(dataset, info, index)))
-        frame = make_frame(decode_frame(dataset, info, index))
-        self._pinned[(key, index)] = frame
+            return self.cache.get((key, index), lambda: self._decode(parsed, info, index))
+        frame = self._pin(key, index, self._decode(parsed, info, index))
         if all((key, i) in self._pinned for i in range(info.frames)):
-            # every frame now lives in its own array: drop the raw copy held by the dataset
-            kw = info.pixel_keyword
-            if kw in dataset:
-                del dataset[kw]
+            # every frame now lives in an array of its own: drop the raw copies
+            parsed.dataset.pop(info.pixel_keyword, None)
+            parsed.buffer = b""
+        return frame
+
+    def _decode(self, parsed: Parsed, info: ImageInfo, index: int) -> Frame:
+        if parsed.pixels is not None and info.pixel_keyword not in parsed.dataset:
+            load_pixel_element(parsed)
+            if is_encapsulated(info.transfer_syntax):
+                parsed.buffer = b""  # the compressed bytes now live in the dataset
+        return make_frame(decode_frame(parsed.dataset, info, index))
+
+    def _pin(self, key: int, index: int, frame: Frame) -> Frame:
+        self._pinned[(key, index)] = frame
         return frame
 
     def has(self, key: int, index: int) -> bool:
