@@ -167,7 +167,7 @@ class ViewerPage:
         return staged
 
     _files_js = """async (staged) => Promise.all(staged.map(async ([name, url]) =>
-        new File([await (await fetch(url)).arrayBuffer()], name)))"""
+        new File([await (await fetch(url)).blob()], name)))"""
 
     def drop(self, files: dict[str, bytes]):
         """Simulate dropping files (name → bytes) on the viewport; resolves with the load summary."""
