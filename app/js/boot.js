@@ -87,7 +87,7 @@ function renderSeriesList(list) {
     sub.textContent = `${s.slices} ${s.slices === 1 ? "image" : "images"} · ${s.columns}×${s.rows}${s.multiframe ? " · multi-frame" : ""}`;
     const who = document.createElement("div");
     who.className = "sub";
-    who.textContent = [s.patientName && s.patientName.replace(/\^/g, " "), s.studyDate].filter(Boolean).join(" · ");
+    who.textContent = [s.patientName && s.patientName.replace(/\^/g, " "), fmtDate(s.studyDate)].filter(Boolean).join(" · ");
     li.append(title, sub, who);
     const pick = () => { showMessage(""); viewer.setViewState({ series: s.id }); };
     li.addEventListener("click", pick);
@@ -119,6 +119,7 @@ viewer.addEventListener("rendered", (e) => {
   updatePresets(o.presets || []);
 });
 
+function fmtDate(da) { return /^\d{8}$/.test(da || "") ? `${da.slice(0, 4)}-${da.slice(4, 6)}-${da.slice(6)}` : da || ""; }
 function fmt(v) { return Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(Math.abs(v) >= 10 ? 1 : 2); }
 
 let presetKey = "";
