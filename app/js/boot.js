@@ -4,6 +4,7 @@
 import { Viewer } from "./viewer.js";
 import { attachInput } from "./input.js";
 import { filesFromDataTransfer, filesFromInput, isHidden } from "./files.js";
+import { Annotations } from "./annotations.js";
 
 const $ = (id) => document.getElementById(id);
 const viewer = new Viewer($("canvas"), new URL("./worker.js", import.meta.url));
@@ -183,7 +184,30 @@ document.addEventListener("drop", async (e) => {
   if (e.dataTransfer) openItems(await filesFromDataTransfer(e.dataTransfer));
 });
 
-attachInput(viewer, vp, { getTool: () => activeTool, onPreset: applyPreset });
+const annotations = new Annotations($("annotations"), viewer);
+viewer.view.onDraw = () => annotations.draw();
+
+// Pixel probe: the value under the mouse, in modality units (throttled to one request per frame).
+let probeAt = null, probeBusy = false;
+async function probe() {
+  if (probeBusy || !probeAt || !viewer.state.series) return;
+  probeBusy = true;
+  const [x, y] = probeAt;
+  probeAt = null;
+  try {
+    const [ix, iy] = viewer.view.toImage(x, y);
+    const v = await viewer.client.call("valueAt", { state: viewer.state, x: ix, y: iy });
+    $("ov-probe").textContent = !v.inside ? "" : v.rgb ? `(${v.x}, ${v.y})  RGB ${v.rgb.join(" ")}`
+      : `(${v.x}, ${v.y})  ${fmt(v.value)}${v.units ? " " + v.units : ""}${v.value !== v.stored ? `  [stored ${v.stored}]` : ""}`;
+  } catch { /* probing is best effort */ } finally {
+    probeBusy = false;
+    if (probeAt) requestAnimationFrame(probe);
+  }
+}
+attachInput(viewer, vp, {
+  getTool: () => activeTool, onPreset: applyPreset, annotations,
+  onProbe: (x, y) => { probeAt = [x, y]; requestAnimationFrame(probe); },
+});
 
 // ------------------------------------------------------------------------------------------------ JS API
 function on(type, fn) {
@@ -202,6 +226,7 @@ window.venos = Object.freeze({
   exportPng: () => viewer.exportPng(),
   skipped: () => viewer.client.call("skipped"),
   valueAt: (x, y) => viewer.client.call("valueAt", { state: viewer.state, x, y }),
+  measureLength: (p1, p2) => viewer.client.call("measureLength", { state: viewer.state, p1, p2 }),
   pixelData: (series, slice) => viewer.client.call("pixelData", { series: String(series), slice }),
   stats: () => viewer.client.call("stats"),
   clear: () => viewer.clear(),

@@ -14,6 +14,7 @@ export class ViewportCanvas {
     this.pan = [0, 0];
     this._raf = 0;
     this._onDrawn = [];
+    this.onDraw = null; // called after every paint (overlays that follow the camera)
     new ResizeObserver(() => this.requestDraw()).observe(canvas);
   }
 
@@ -90,6 +91,7 @@ export class ViewportCanvas {
       ctx.imageSmoothingQuality = "high";
       ctx.drawImage(this.image, 0, 0);
     }
+    if (this.onDraw) this.onDraw();
     const cbs = this._onDrawn;
     this._onDrawn = [];
     for (const cb of cbs) cb();

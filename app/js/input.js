@@ -1,9 +1,9 @@
 // Mouse, touch, wheel and keyboard → viewer gestures.
 // Left button / one finger: the active tool. Right button: window/level. Middle button: pan.
 // Wheel: slices (Ctrl/⌘+wheel: zoom). Two fingers: pinch zoom and pan. Keys: arrows/PageUp/PageDown/Home/End
-// for slices, I invert, R reset, F fit, 1–9 window presets.
+// for slices, I invert, R reset, F fit, 1–9 window presets, Delete removes the measurements on this slice.
 
-export function attachInput(viewer, element, { getTool, onProbe, onPreset } = {}) {
+export function attachInput(viewer, element, { getTool, onProbe, onPreset, annotations } = {}) {
   const pointers = new Map();
   let pinch = null;
   let drag = null;
@@ -26,6 +26,7 @@ export function attachInput(viewer, element, { getTool, onProbe, onPreset } = {}
       else if (e.button !== 0) return;
     }
     drag = { tool, x: e.clientX, y: e.clientY, acc: 0 };
+    if (tool === "length" && annotations) annotations.begin(imagePoint(e));
     e.preventDefault();
   });
 
@@ -40,6 +41,7 @@ export function attachInput(viewer, element, { getTool, onProbe, onPreset } = {}
     drag.x = e.clientX; drag.y = e.clientY;
     if (!dx && !dy) return;
     switch (drag.tool) {
+      case "length": if (annotations) annotations.move(imagePoint(e)); break;
       case "window_level": viewer.applyTool("window_level", { dx, dy }); break;
       case "pan": panBy(dx, dy); break;
       case "zoom": zoomAt(Math.exp(-dy / 150), rect.width / 2, rect.height / 2); break;
@@ -52,7 +54,13 @@ export function attachInput(viewer, element, { getTool, onProbe, onPreset } = {}
     }
   });
 
+  function imagePoint(e) {
+    const rect = element.getBoundingClientRect();
+    return viewer.view.toImage(e.clientX - rect.left, e.clientY - rect.top);
+  }
+
   const end = (e) => {
+    if (drag && drag.tool === "length" && annotations && e.type === "pointerup") annotations.end(imagePoint(e));
     pointers.delete(e.pointerId);
     if (pointers.size < 2) pinch = null;
     if (!pointers.size) drag = null;
@@ -116,6 +124,7 @@ export function attachInput(viewer, element, { getTool, onProbe, onPreset } = {}
     else if (k === "f" || k === "F") viewer.setViewState({ zoom: 0, pan: [0, 0] });
     else if (k === "r" || k === "R") viewer.setViewState({ center: null, width: null, invert: false, zoom: 0, pan: [0, 0] });
     else if (/^[1-9]$/.test(k) && onPreset) onPreset(Number(k) - 1);
+    else if ((k === "Delete" || k === "Backspace") && annotations) annotations.clearSlice();
     else return;
     e.preventDefault();
   });

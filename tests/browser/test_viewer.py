@@ -229,3 +229,32 @@ def test_export_png_is_the_rendered_frame(viewer):
 
     png = np.asarray(Image.open(io.BytesIO(base64.b64decode(b64))).convert("RGBA"))
     assert np.array_equal(png, viewer.frame())
+
+
+def test_length_tool_draws_a_labelled_measurement_in_mm(viewer):
+    viewer.open()
+    files = ct_files()[:2]
+    viewer.load_via_input(files)
+    viewer.set_view({"zoom": 1, "pan": [0, 0]})
+    api = viewer.eval("venos.measureLength([100, 100], [200, 100])")
+    spacing = float(pydicom.dcmread(files[0], stop_before_pixels=True).PixelSpacing[1])
+    assert api["units"] == "mm" and api["value"] == pytest.approx(100 * spacing)
+    assert "PixelSpacing" in api["spacing"]
+    viewer.page.click("[data-tool=length]")
+    box = viewer.page.locator("#canvas").bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    done = viewer.when("measurement")
+    viewer.page.mouse.move(cx - 50, cy)
+    viewer.page.mouse.down()
+    viewer.page.mouse.move(cx + 50, cy, steps=5)
+    viewer.page.mouse.up()
+    m = viewer.page.evaluate("h => h.promise", done)
+    assert m["units"] == "mm" and m["value"] == pytest.approx(100 * spacing, rel=0.02)
+    label = viewer.page.evaluate("document.querySelector('#annotations text').firstChild.textContent")
+    assert label.endswith(" mm") and abs(float(label.split()[0]) - 100 * spacing) < 1.5
+    # another slice does not show it; coming back does
+    viewer.set_view({"slice": 1})
+    assert viewer.page.locator("#annotations line").count() == 0
+    viewer.set_view({"slice": 0})
+    assert "in the patient plane" in viewer.page.text_content("#annotations title")
+    assert viewer.page.locator("#annotations line").count() == 1

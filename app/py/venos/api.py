@@ -281,6 +281,17 @@ def value_at(state_in: Any, x: float, y: float) -> dict:
             "units": units_of(info)}
 
 
+def measure_length(state_in: Any, x1: float, y1: float, x2: float, y2: float) -> dict:
+    """Length of the segment (x1, y1)–(x2, y2) (image pixels) on the slice the state names, with its units and
+    the attribute the spacing came from."""
+    from .tools.measure import length
+
+    state, s, sl, frame, disp = _resolve(state_in)
+    out = length(sl.instance.info, (float(x1), float(y1)), (float(x2), float(y2)))
+    out["anchor"] = f"{sl.instance.key}:{sl.frame}"
+    return out
+
+
 def pixel_data(series_id: str, slice_index: int) -> dict:
     """The decoded array of one slice (pydicom's pixel_array convention): dtype, shape, raw bytes."""
     s = _series(series_id)
