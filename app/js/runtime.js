@@ -17,7 +17,8 @@ export function chooseRuntime(runtimeJson, base) {
     return {
       source: "local",
       indexURL: new URL(runtimeJson.pyodide.indexURL, base).href,
-      packages: runtimeJson.packages || ["numpy"],
+      packages: runtimeJson.packages || [],
+      wheels: (runtimeJson.wheels || []).map((w) => ({ ...w, url: new URL(w.url, base).href })),
       lazyPackages: runtimeJson.lazyPackages || [],
       site: { url: new URL(runtimeJson.site.url, base).href, sha256: runtimeJson.site.sha256 },
       codecs: runtimeJson.codecs || [],
@@ -28,6 +29,7 @@ export function chooseRuntime(runtimeJson, base) {
     source: "cdn",
     indexURL: CDN_INDEX_URL,
     packages: ["numpy", "micropip"],
+    wheels: [],
     lazyPackages: ["pillow"],
     pip: [`pydicom==${PYDICOM_VERSION}`],
     sources: { manifest: new URL("app/py/venos/MANIFEST", base).href, base: new URL("app/py/venos/", base).href },

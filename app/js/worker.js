@@ -29,11 +29,13 @@ async function start() {
   const runtimeJson = await fetchRuntimeJson(BASE);
   const rt = chooseRuntime(runtimeJson, BASE);
   emit("stage", { stage: "runtime", source: rt.source, indexURL: rt.indexURL });
-  // Fetch the Python site while the runtime boots.
-  const siteBytes = rt.site ? fetch(rt.site.url).then((r) => {
-    if (!r.ok) throw new Error(`cannot load ${rt.site.url}: HTTP ${r.status}`);
+  // Fetch the Python site and the eager wheels (numpy) while the runtime boots.
+  const fetchBytes = (url) => fetch(url).then((r) => {
+    if (!r.ok) throw { code: "runtime", message: `cannot load ${url}: HTTP ${r.status}` };
     return r.arrayBuffer();
-  }) : null;
+  });
+  const siteBytes = rt.site ? fetchBytes(rt.site.url) : null;
+  const wheelBytes = rt.wheels.map((w) => fetchBytes(w.url));
   let mod;
   try {
     mod = await import(rt.indexURL + "pyodide.mjs");
@@ -43,13 +45,20 @@ async function start() {
   py = await mod.loadPyodide({ indexURL: rt.indexURL, fullStdLib: false, stdout: () => {}, stderr: (s) => console.warn(s) });
   mark("pyodide");
   emit("stage", { stage: "pyodide" });
-  const pkgs = py.loadPackage(rt.packages, { messageCallback: () => {}, errorCallback: (s) => console.warn(s) });
+  const pkgs = rt.packages.length ? py.loadPackage(rt.packages, { messageCallback: () => {}, errorCallback: (s) => console.warn(s) }) : null;
+  // Unpacked rather than loadPackage'd: loadPackage compiles every shared library of the wheel up front, while
+  // an unpacked wheel's libraries are compiled when an import first needs them.
+  for (let i = 0; i < rt.wheels.length; i++) {
+    const buf = await wheelBytes[i];
+    await checkSha256(buf, rt.wheels[i].sha256, rt.wheels[i].url);
+    py.unpackArchive(buf, "wheel");
+  }
   if (siteBytes) {
     const buf = await siteBytes;
     if (rt.site.sha256) await checkSha256(buf, rt.site.sha256, rt.site.url);
     py.unpackArchive(buf, "zip", { extractDir: py._api.sitePackages || "/lib/python3.12/site-packages" });
   }
-  await pkgs;
+  if (pkgs) await pkgs;
   mark("packages");
   if (rt.source === "cdn") await installFromSources(rt);
   api = py.pyimport("venos.api");

@@ -1,8 +1,9 @@
 """While a long series loads, the first image is up at once and the user can scroll and window what is there.
 
 Parsing runs in the Python worker in small tasks and render requests jump the queue, so interactions are served
-between files; the page's main thread never runs Python. (Timings are measured by bench/, not asserted here,
-except the generous bound on main-thread long tasks that is the point of the worker design.)
+between files; the page's main thread never runs Python. Timings are measured by bench/ (the 100 ms input-delay
+target is reported there); this test only guards the design with a bound loose enough for a loaded CI machine:
+Python on the main thread would block it for seconds.
 """
 from __future__ import annotations
 
@@ -63,5 +64,5 @@ def test_scroll_and_window_while_loading(viewer, long_series):
     assert not result["during"][0]["loadedYet"]
     for i, d in enumerate(result["during"]):
         assert d["state"]["slice"] == i and d["state"]["center"] == 40 + 10 * i
-    assert all(t < 100 for _, t in result["longTasks"]), result["longTasks"]
+    assert all(t < 250 for _, t in result["longTasks"]), result["longTasks"]
     assert viewer.eval("venos.series()")[0]["slices"] == N
