@@ -144,7 +144,7 @@ function toJs(proxy) {
 
 // ------------------------------------------------------------------------------------------------ loading
 let loadGeneration = 0;
-const READ_AHEAD = 6;
+const READ_AHEAD = 4;
 
 /** Queue sources for parsing. Resolves with a summary when every one has been parsed or skipped. */
 function load(items, { group = "" } = {}) {

@@ -122,19 +122,20 @@ def series() -> list[dict]:
 
 
 def decode_pending(budget_ms: float = 8.0) -> int:
-    """Decode not-yet-decoded frames for up to ``budget_ms``; returns how many remain. Called when idle."""
+    """Background work when idle, for up to ``budget_ms``: decode frames not decoded yet and compute value ranges
+    (needed to render), so scrolling later costs only the render. Returns how much work remains."""
     deadline = time.perf_counter() + budget_ms / 1000.0
     remaining = 0
     for s in _session.series:
         for sl in s.ordered():
             inst = sl.instance
-            if _session.pixels.has(inst.key, sl.frame):
-                continue
             if time.perf_counter() > deadline:
                 remaining += 1
                 continue
+            if not _session.pixels.has(inst.key, sl.frame) and _session.pixels.cache_is_full():
+                continue  # decoding more now would only evict frames decoded earlier
             try:
-                _session.pixels.get(inst.key, inst.info, inst.source, sl.frame)
+                _session.pixels.get(inst.key, inst.info, inst.source, sl.frame).range()
             except VenosError:
                 pass  # reported when that frame is shown
     return remaining

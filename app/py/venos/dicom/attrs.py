@@ -8,7 +8,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from pydicom.datadict import tag_for_keyword
+import struct
+
+from pydicom.datadict import dictionary_VR, tag_for_keyword
 from pydicom.dataset import Dataset
 
 from ..errors import InvalidDataset, NotAnImage
@@ -90,14 +92,39 @@ class ImageInfo:
 _TAGS: dict[str, int] = {}
 
 
+_VRS: dict[int, str] = {}
+# Value representations whose raw bytes are plain ASCII with no character-set rules (PS3.5 6.2): read directly.
+_ASCII_VRS = {"DS", "IS", "CS", "UI", "DA", "TM", "AS"}
+_BINARY_VRS = {"US": "H", "SS": "h", "UL": "I", "SL": "i", "FL": "f", "FD": "d"}
+
+
 def _get(ds: Dataset, kw: str):
     """``ds.get(kw)`` without pydicom's attribute machinery: a dict lookup by tag, converting only what exists.
-    (Profiling in Pyodide showed ``Dataset.get`` on absent keywords dominating header extraction.)"""
+
+    Profiling in Pyodide showed ``Dataset.get`` and pydicom's element conversion dominating header extraction.
+    Numbers, codes and UIDs are decoded here straight from the raw element (they are ASCII or binary by
+    definition); text that may need the Specific Character Set, and sequences, go through pydicom."""
     tag = _TAGS.get(kw)
     if tag is None:
         tag = _TAGS[kw] = tag_for_keyword(kw)
-    if tag not in ds._dict:
+    raw = ds._dict.get(tag)
+    if raw is None:
         return None
+    if getattr(raw, "is_raw", False) and raw.value is not None:
+        vr = raw.VR or _VRS.get(tag)
+        if vr is None:
+            vr = _VRS[tag] = dictionary_VR(tag)
+        if vr in _ASCII_VRS:
+            parts = raw.value.decode("ascii", "replace").strip(" \x00").split("\\")
+            parts = [p.strip(" \x00") for p in parts]
+            return parts[0] if len(parts) == 1 else parts
+        code = _BINARY_VRS.get(vr)
+        if code is not None:
+            n = len(raw.value) // struct.calcsize(code)
+            if n == 0:
+                return None
+            vals = struct.unpack(("<" if raw.is_little_endian else ">") + code * n, raw.value[: n * struct.calcsize(code)])
+            return vals[0] if n == 1 else list(vals)
     return ds[tag].value
 
 

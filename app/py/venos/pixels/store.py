@@ -6,7 +6,6 @@ their decoded frames live in the byte-budgeted LRU :class:`FrameCache`, decoded 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -18,11 +17,29 @@ from .decode import decode_frame
 from .native import correct_unused_bits, native_view
 
 
-@dataclass(frozen=True)
 class Frame:
-    pixels: np.ndarray  # native byte order, C-contiguous
-    lo: float  # smallest / largest stored value (all samples)
-    hi: float
+    """A decoded frame and, computed on first use, its smallest and largest stored value (all samples).
+
+    The range is needed to render (the LUT is filled over it) but not to load, so loading does not pay for it."""
+
+    __slots__ = ("pixels", "_range")
+
+    def __init__(self, pixels: np.ndarray, value_range_: tuple[float, float] | None = None) -> None:
+        self.pixels = pixels  # native byte order, C-contiguous
+        self._range = value_range_
+
+    @property
+    def lo(self) -> float:
+        return self.range()[0]
+
+    @property
+    def hi(self) -> float:
+        return self.range()[1]
+
+    def range(self) -> tuple[float, float]:
+        if self._range is None:
+            self._range = value_range(self.pixels)
+        return self._range
 
     @property
     def nbytes(self) -> int:
@@ -39,18 +56,17 @@ def value_range(arr: np.ndarray) -> tuple[float, float]:
 
 
 def make_frame(arr: np.ndarray, info: ImageInfo | None = None) -> Frame:
+    """``info`` given: ``arr`` is raw native data whose unused high bits may need correcting (see ``native``)."""
     if not arr.dtype.isnative:
         arr = arr.astype(arr.dtype.newbyteorder("="))
     if arr.dtype == np.bool_:
         arr = arr.view(np.uint8)
     arr = np.ascontiguousarray(arr)
-    lo, hi = value_range(arr)
-    if info is not None and arr.dtype.kind in "iu":
+    if info is not None and arr.dtype.kind in "iu" and info.bits_stored < 8 * arr.dtype.itemsize:
+        lo, hi = value_range(arr)
         fixed = correct_unused_bits(arr, lo, hi, info)
-        if fixed is not None:
-            arr = fixed
-            lo, hi = value_range(arr)
-    return Frame(arr, lo, hi)
+        return Frame(fixed) if fixed is not None else Frame(arr, (lo, hi))
+    return Frame(arr)
 
 
 class PixelStore:
@@ -92,6 +108,9 @@ class PixelStore:
 
     def has(self, key: int, index: int) -> bool:
         return (key, index) in self._pinned or (key, index) in self.cache
+
+    def cache_is_full(self) -> bool:
+        return self.cache.nbytes > 0.8 * self.cache.budget
 
     def drop_instance(self, key: int) -> None:
         for k in [k for k in self._pinned if k[0] == key]:
