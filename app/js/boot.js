@@ -7,6 +7,7 @@ import { filesFromDataTransfer, filesFromInput, isHidden } from "./files.js";
 import { Annotations } from "./annotations.js";
 
 const $ = (id) => document.getElementById(id);
+const vp = $("viewport");
 const viewer = new Viewer($("canvas"), new URL("./worker.js", import.meta.url));
 let activeTool = "window_level";
 const bootStart = performance.now();
@@ -89,13 +90,35 @@ function renderSeriesList(list) {
     const who = document.createElement("div");
     who.className = "sub";
     who.textContent = [s.patientName && s.patientName.replace(/\^/g, " "), fmtDate(s.studyDate)].filter(Boolean).join(" · ");
-    li.append(title, sub, who);
+    const thumb = document.createElement("canvas");
+    thumb.className = "thumb";
+    thumb.width = thumb.height = 1;
+    li.append(thumb, title, sub, who);
+    drawThumb(thumb, s);
     const pick = () => { showMessage(""); viewer.setViewState({ series: s.id }); };
     li.addEventListener("click", pick);
     li.addEventListener("keydown", (ev) => { if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); pick(); } });
     ul.append(li);
   }
 }
+
+const thumbs = new Map(); // series id → {slices, image: Promise<ImageData|null>}
+function drawThumb(canvas, s) {
+  let t = thumbs.get(s.id);
+  if (!t || t.slices !== s.slices) {
+    const image = viewer.client.call("thumbnail", { series: s.id, size: 64 })
+      .then((r) => (r.rgba ? new ImageData(r.rgba, r.meta.width, r.meta.height) : null), () => null);
+    t = { slices: s.slices, image };
+    thumbs.set(s.id, t);
+  }
+  t.image.then((img) => {
+    if (!img) return;
+    canvas.width = img.width;
+    canvas.height = img.height;
+    canvas.getContext("2d").putImageData(img, 0, 0);
+  });
+}
+viewer.addEventListener("cleared", () => thumbs.clear());
 
 // ------------------------------------------------------------------------------------------------ overlay
 viewer.addEventListener("rendered", (e) => {
@@ -162,6 +185,25 @@ $("export").addEventListener("click", async () => {
   a.click();
   setTimeout(() => URL.revokeObjectURL(a.href), 10000);
 });
+// Cine: loop through the slices at the file's frame rate (10 frames/s when it gives none). Each step waits for
+// the previous frame to be drawn, so a slow device drops frames instead of queueing them.
+let playing = false;
+async function play() {
+  playing = !playing;
+  $("play").setAttribute("aria-pressed", String(playing));
+  $("play").textContent = playing ? "Stop" : "Play";
+  while (playing && viewer.meta && viewer.meta.overlay) {
+    const o = viewer.meta.overlay;
+    const period = o.frameTimeMs || 100;
+    const t = performance.now();
+    await viewer.setViewState({ slice: (viewer.state.slice + 1) % o.slices });
+    await new Promise((r) => setTimeout(r, Math.max(0, period - (performance.now() - t))));
+  }
+  if (playing) play();
+}
+$("play").addEventListener("click", play);
+viewer.addEventListener("cleared", () => { if (playing) play(); });
+vp.addEventListener("keydown", (e) => { if (e.key === " ") { e.preventDefault(); play(); } });
 $("slider").addEventListener("input", (e) => viewer.setViewState({ slice: Number(e.target.value) - 1 }));
 
 async function openItems(items) {
@@ -173,7 +215,6 @@ async function openItems(items) {
 $("open-files").addEventListener("change", (e) => { openItems(filesFromInput(e.target)); e.target.value = ""; });
 $("open-folder").addEventListener("change", (e) => { openItems(filesFromInput(e.target)); e.target.value = ""; });
 
-const vp = $("viewport");
 for (const t of ["dragenter", "dragover"]) {
   document.addEventListener(t, (e) => { e.preventDefault(); vp.classList.add("over"); });
 }

@@ -261,8 +261,8 @@ async function decodePlain(name, u8, mime, group) {
 }
 
 // ------------------------------------------------------------------------------------------------ rendering
-function render(state) {
-  const res = api.render(py.toPy(state));
+function render(state, fn = (st) => api.render(py.toPy(st))) {
+  const res = fn(state);
   try {
     const meta = res.get(0).toJs({ dict_converter: Object.fromEntries, create_pyproxies: false });
     const arr = res.get(1);
@@ -289,6 +289,7 @@ const handlers = {
     return d;
   },
   stats: () => toJs(api.stats()),
+  thumbnail: ({ series, size }) => render(null, () => api.thumbnail(series, size || 64)),
   clear: () => { loadGeneration++; queues.parse.length = 0; api.clear(); return true; },
   settle: async () => { await Promise.all(plainImages); return true; },
 };

@@ -258,3 +258,19 @@ def test_length_tool_draws_a_labelled_measurement_in_mm(viewer):
     viewer.set_view({"slice": 0})
     assert "in the patient plane" in viewer.page.text_content("#annotations title")
     assert viewer.page.locator("#annotations line").count() == 1
+
+
+def test_cine_plays_a_multiframe_loop_and_series_have_thumbnails(viewer):
+    viewer.open()
+    viewer.drop({"mr.dcm": data_path("pydicom-data/emri_small.dcm").read_bytes()})
+    viewer.page.wait_for_function("venos.frame() !== null")
+    assert viewer.eval("venos.series()")[0]["slices"] == 10
+    viewer.page.click("#play")
+    viewer.page.wait_for_function("venos.viewState().slice >= 3")
+    viewer.page.click("#play")  # stop
+    s = viewer.eval("venos.viewState().slice")
+    viewer.page.wait_for_timeout(400)
+    assert viewer.eval("venos.viewState().slice") == s
+    # the series list shows a thumbnail drawn from the pixels
+    viewer.page.wait_for_function("document.querySelector('#series-list .thumb').width > 1")
+    assert viewer.eval("document.querySelector('#series-list .thumb').width") == 64

@@ -93,7 +93,7 @@ def add_image(name: str, width: int, height: int, rgba: Any, group: str = "") ->
         frames=1, samples_per_pixel=3, photometric="RGB", bits_allocated=8, bits_stored=8, pixel_representation=0,
         planar_configuration=0,
         pixel_keyword="", rescale_type="", voi_lut_function="LINEAR", presentation_lut_shape="",
-        pixel_spacing=None, spacing_source="", slice_thickness=None,
+        pixel_spacing=None, spacing_source="", slice_thickness=None, frame_time_ms=None,
         frame_info=(FrameInfo(None, None, 1.0, 0.0, ()),))
     series, _ = _session.series.add(info, arr, group=group or "images")
     _session.loaded += 1
@@ -221,6 +221,17 @@ def render(state_in: Any) -> tuple[dict, np.ndarray | None]:
             "anchor": f"{sl.instance.key}:{sl.frame}", "computeMs": ms}, rgba
 
 
+def thumbnail(series_id: str, size: int = 64) -> tuple[dict, np.ndarray | None]:
+    """A small picture of a series (its middle slice, default window), at most ``size`` pixels on a side."""
+    s = _series(series_id)
+    meta, rgba = render({"series": s.id, "slice": len(s.ordered()) // 2})
+    if rgba is None:
+        return meta, None
+    step = max(1, -(-max(rgba.shape[:2]) // int(size)))
+    small = np.ascontiguousarray(rgba[::step, ::step])
+    return {"width": small.shape[1], "height": small.shape[0], "series": s.id}, small
+
+
 def overlay(s: Series, sl: Any, state: ViewState) -> dict:
     info = sl.instance.info
     units = units_of(info)
@@ -231,6 +242,7 @@ def overlay(s: Series, sl: Any, state: ViewState) -> dict:
         "seriesDescription": info.series_description, "modality": info.modality,
         "seriesNumber": info.series_number, "instanceNumber": info.instance_number,
         "slice": state.slice + 1, "slices": len(s.ordered()), "frame": sl.frame + 1, "frames": info.frames,
+        "frameTimeMs": info.frame_time_ms,
         "center": state.center, "width": state.width, "units": units,
         "photometric": info.photometric, "transferSyntax": info.transfer_syntax, "source": info.source,
         "pixelSpacing": list(info.pixel_spacing) if info.pixel_spacing else None,

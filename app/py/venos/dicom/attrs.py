@@ -79,6 +79,7 @@ class ImageInfo:
     pixel_spacing: tuple[float, float] | None
     spacing_source: str
     slice_thickness: float | None
+    frame_time_ms: float | None  # cine: Frame Time, else 1000 / Cine Rate or Recommended Display Frame Rate
     frame_info: tuple[FrameInfo, ...] = field(repr=False)
 
     @property
@@ -245,6 +246,18 @@ def _spacing(ds: Dataset) -> tuple[tuple[float, float] | None, str]:
     return None, ""
 
 
+def _frame_time(ds: Dataset) -> float | None:
+    """Milliseconds per frame for cine playback (PS3.3 C.7.6.5): FrameTime, else a rate in frames per second."""
+    ft = _floats(_get(ds, "FrameTime"))
+    if ft and ft[0] > 0:
+        return ft[0]
+    for kw in ("CineRate", "RecommendedDisplayFrameRate"):
+        rate = _floats(_get(ds, kw))
+        if rate and rate[0] > 0:
+            return 1000.0 / rate[0]
+    return None
+
+
 def image_info(ds: Dataset, *, source: str, pixels: PixelLocation | None = None) -> ImageInfo:
     """Read what VeNOS needs to show ``ds``; raise :class:`NotAnImage` or :class:`InvalidDataset` if it cannot.
 
@@ -299,6 +312,7 @@ def image_info(ds: Dataset, *, source: str, pixels: PixelLocation | None = None)
         presentation_lut_shape=_str(ds, "PresentationLUTShape").upper(),
         pixel_spacing=spacing, spacing_source=spacing_source,
         slice_thickness=(_floats(_get(ds, "SliceThickness")) or (None,))[0],
+        frame_time_ms=_frame_time(ds),
         frame_info=_frame_infos(ds, frames),
     )
     check_pixel_length(ds, info, pixels)
