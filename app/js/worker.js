@@ -329,4 +329,10 @@ self.onmessage = (ev) => {
   schedule();
 };
 
-start().then((info) => emit("ready", info), (e) => emit("fatal", errorInfo(e)));
+start().then((info) => {
+  emit("ready", info);
+  // Warm the render path while the user is still choosing files (queued as a normal task: anything the user
+  // asks for first still comes first).
+  queues.call.push(() => { timings.warmUpMs = Math.round(api.warm_up()); });
+  schedule();
+}, (e) => emit("fatal", errorInfo(e)));

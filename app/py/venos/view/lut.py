@@ -17,23 +17,24 @@ GREY = np.uint32(0x010101)
 
 
 def voi_linear(x: np.ndarray, center: float, width: float) -> np.ndarray:
-    """LINEAR (PS3.3 C.11.2.1.2.1): width ≥ 1; the window spans [c − 0.5 − (w−1)/2, c − 0.5 + (w−1)/2]."""
+    """LINEAR (PS3.3 C.11.2.1.2.1): width ≥ 1; the window spans [c − 0.5 − (w−1)/2, c − 0.5 + (w−1)/2].
+
+    The standard's three cases are the ramp clipped to [ymin, ymax]: at the lower edge the ramp is exactly ymin,
+    beyond the upper edge it exceeds ymax. Clipping is one pass instead of two selections."""
     width = max(float(width), 1.0)
     c = float(center)
-    y = ((x - (c - 0.5)) / (width - 1.0) + 0.5) * (Y_MAX - Y_MIN) + Y_MIN if width > 1.0 else \
-        np.where(x > c - 0.5, Y_MAX, Y_MIN).astype(np.float64)
-    lo, hi = c - 0.5 - (width - 1.0) / 2.0, c - 0.5 + (width - 1.0) / 2.0
-    y = np.where(x <= lo, Y_MIN, y)
-    return np.where(x > hi, Y_MAX, y)
+    if width == 1.0:
+        return np.where(x > c - 0.5, Y_MAX, Y_MIN).astype(np.float64)
+    y = ((x - (c - 0.5)) / (width - 1.0) + 0.5) * (Y_MAX - Y_MIN) + Y_MIN
+    return np.clip(y, Y_MIN, Y_MAX, out=y if isinstance(y, np.ndarray) else None)
 
 
 def voi_linear_exact(x: np.ndarray, center: float, width: float) -> np.ndarray:
-    """LINEAR_EXACT (PS3.3 C.11.2.1.3.2): width > 0; the window spans exactly [c − w/2, c + w/2]."""
+    """LINEAR_EXACT (PS3.3 C.11.2.1.3.2): width > 0; the window spans exactly [c − w/2, c + w/2] (clipped ramp)."""
     width = max(float(width), 1e-9)
     c = float(center)
     y = ((x - c) / width + 0.5) * (Y_MAX - Y_MIN) + Y_MIN
-    y = np.where(x <= c - width / 2.0, Y_MIN, y)
-    return np.where(x > c + width / 2.0, Y_MAX, y)
+    return np.clip(y, Y_MIN, Y_MAX, out=y if isinstance(y, np.ndarray) else None)
 
 
 def voi_sigmoid(x: np.ndarray, center: float, width: float) -> np.ndarray:
@@ -48,7 +49,8 @@ VOI_FUNCTIONS = {"LINEAR": voi_linear, "LINEAR_EXACT": voi_linear_exact, "SIGMOI
 
 def quantize(y: np.ndarray) -> np.ndarray:
     """Display value in [0, 255] → uint8 grey level, rounding half up."""
-    return np.clip(np.floor(y + 0.5), 0, 255).astype(np.uint8)
+    y = np.floor(y + 0.5)
+    return np.clip(y, 0, 255, out=y).astype(np.uint8)
 
 
 def grey_levels(stored: np.ndarray, *, slope: float, intercept: float, center: float, width: float,
@@ -82,7 +84,8 @@ class StoredValueLut:
         dt = np.dtype(key.dtype)
         self.signed = dt.kind == "i"
         self.size = 1 << (8 * dt.itemsize)
-        self.table = np.zeros(self.size, dtype=np.uint32)
+        # Only entries in [lo, hi] are ever filled or read, so the table need not be zeroed.
+        self.table = np.empty(self.size, dtype=np.uint32)
         self.lo: int | None = None
         self.hi: int | None = None
 
