@@ -263,7 +263,10 @@ def is_encapsulated(transfer_syntax: str) -> bool:
 
 
 def expected_native_bytes(info: ImageInfo) -> int:
-    bits = info.rows * info.columns * info.frames * info.samples_per_pixel * info.bits_allocated
+    samples = info.samples_per_pixel
+    if info.photometric == "YBR_FULL_422" and samples == 3:
+        samples = 2  # native YBR_FULL_422 stores Y Y Cb Cr per pair of pixels (PS3.3 C.7.6.3.1.2)
+    bits = info.rows * info.columns * info.frames * samples * info.bits_allocated
     return (bits + 7) // 8
 
 
