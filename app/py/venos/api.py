@@ -24,6 +24,10 @@ from .view.render import Display, render_color, render_mono, render_palette
 from .view.palette import palette_table
 from .view.presets import presets_for
 from .view.state import ViewState
+# decoders: browser codecs and whole-file decoding (issue 3)
+from .codec_api import (codec_failed, codec_ready, codecs_offer, codecs_status,  # noqa: F401
+                        codecs_wanted, decode_file)
+from .pixels.codecs import CodecNotLoaded
 
 
 class Session:
@@ -70,12 +74,16 @@ def add_file(name: str, data: Any, group: str = "") -> dict:
         except RecursionError:
             raise InvalidDataset("sequences are nested too deeply to read", source=name) from None
         series, inst = _session.series.add(info, ds, group=group)
-        first = _session.pixels.get(inst.key, info, ds, 0)  # decode errors surface here, per file
-        del first
+        pending = None
+        try:
+            _session.pixels.get(inst.key, info, ds, 0)  # decode errors surface here, per file
+        except CodecNotLoaded as exc:  # the worker loads the codec; the frame is decoded when shown
+            pending = exc.codec
     except VenosError as exc:
         return _skip(exc)
     _session.loaded += 1
-    return {"ok": True, "series": series.id, "frames": info.frames, "new": len(series.instances) == 1}
+    return {"ok": True, "series": series.id, "frames": info.frames, "new": len(series.instances) == 1,
+            "pending": pending}
 
 
 def add_image(name: str, width: int, height: int, rgba: Any, group: str = "") -> dict:
