@@ -203,6 +203,16 @@ window.venos = Object.freeze({
   valueAt: (x, y) => viewer.client.call("valueAt", { state: viewer.state, x, y }),
   pixelData: (series, slice) => viewer.client.call("pixelData", { series: String(series), slice }),
   stats: () => viewer.client.call("stats"),
+  // issue 3: decode a file's frames in the worker without adding it ({dtype, shape, sha256, errors[, data]})
+  decode: async (source, { pixels = false, frames = null, name = "" } = {}) => {
+    await viewer.ready;
+    const buf = source instanceof ArrayBuffer ? source.slice(0) : ArrayBuffer.isView(source)
+      ? source.buffer.slice(source.byteOffset, source.byteOffset + source.byteLength)
+      : source instanceof Blob ? await source.arrayBuffer() : await (await fetch(source)).arrayBuffer();
+    const label = name || (source instanceof File ? source.name : typeof source === "string" ? source : "file");
+    return viewer.client.call("decodeFile", { name: label, data: buf, pixels, frames }, { transfer: [buf] });
+  },
+  codecs: () => viewer.client.call("codecs"),
   clear: () => viewer.clear(),
   on,
   get runtime() { return viewer.runtime; },
