@@ -19,8 +19,9 @@ from pathlib import Path
 
 import numpy as np
 import pydicom
+import pytest
 
-from conftest import DATA
+from conftest import DATA, StaticServer
 
 LOSSY_FLOOR = 1  # grey levels: lossy decoders that implement the standard differ by rounding at least
 
@@ -96,3 +97,38 @@ DECODE_JS = """async ([url, name, pixels]) => {
     }
     return r;
 }"""
+
+
+@pytest.fixture(scope="module")
+def data_server():
+    server = StaticServer(DATA, cors=True)
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def codec_page(browser, site):
+    """One page with VeNOS ready, reused by every test of a module; records every request it makes."""
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    page.requests = []
+    page.on("request", lambda r: page.requests.append(r.url))
+    page.goto(site.url + "index.html")
+    page.wait_for_function("window.venos && window.venos.runtime", timeout=90_000)
+    yield page
+    context.close()
+
+
+def browser_decode(page, url: str, name: str, *, pixels: bool = False) -> dict:
+    return page.evaluate(DECODE_JS, [url, name, pixels])
+
+
+def staged_url(page, site, name: str, data: bytes) -> str:
+    """Serve bytes made by a test at a same-origin URL (fulfilled by Playwright)."""
+    url = f"{site.url}__made__/{name}"
+
+    def handler(route):
+        route.fulfill(status=200, body=data, content_type="application/dicom")
+
+    page.route(url, handler)
+    return url

@@ -13,49 +13,14 @@ import numpy as np
 import pydicom
 import pytest
 
-from codec_refs import (DECODE_JS, LOSSY_FLOOR, array_hash, cpython_pixels, decoded, gdcm_pixels,
-                        manifest_cases)
-from conftest import DATA, StaticServer, data_path
+from codec_refs import (LOSSY_FLOOR, array_hash, browser_decode, codec_page, cpython_pixels,  # noqa: F401
+                        data_server, decoded, gdcm_pixels, manifest_cases, staged_url)
+from conftest import data_path
 
 pytestmark = pytest.mark.browser
 
 CASES = manifest_cases()
 PYDICOM_TEST_FILES = Path(pydicom.__file__).parent / "data" / "test_files"
-
-
-@pytest.fixture(scope="module")
-def data_server():
-    server = StaticServer(DATA, cors=True)
-    yield server
-    server.close()
-
-
-@pytest.fixture(scope="module")
-def codec_page(browser, site):
-    """One page with VeNOS ready; every request must stay on the site or the data server."""
-    context = browser.new_context(bypass_csp=True)
-    page = context.new_page()
-    page.requests = []
-    page.on("request", lambda r: page.requests.append(r.url))
-    page.goto(site.url + "index.html")
-    page.wait_for_function("window.venos && window.venos.runtime", timeout=90_000)
-    yield page
-    context.close()
-
-
-def browser_decode(page, url: str, name: str, *, pixels: bool = False) -> dict:
-    return page.evaluate(DECODE_JS, [url, name, pixels])
-
-
-def staged_url(page, site, name: str, data: bytes) -> str:
-    """Serve bytes made by a test at a same-origin URL (fulfilled by Playwright)."""
-    url = f"{site.url}__made__/{name}"
-
-    def handler(route):
-        route.fulfill(status=200, body=data, content_type="application/dicom")
-
-    page.route(url, handler)
-    return url
 
 
 # ------------------------------------------------------------------------------------------------ manifest
