@@ -69,8 +69,8 @@ def decode_frame(ds: Dataset, info: ImageInfo, index: int) -> np.ndarray:
         if browser and all(c.state == "failed" for c in browser):
             raise UnsupportedTransferSyntax(f"cannot decode {ts_label(ts)}: {codecs.unavailable_reason(ts)}",
                                             source=info.source, frame=index) from None
-        raise DecodeError(f"cannot decode {ts_label(ts)}: {_reason(exc)}", source=info.source,
-                          frame=index) from None
+        raise DecodeError(f"frame {index + 1} of {info.frames} cannot be decoded from {ts_label(ts)}: "
+                          f"{_reason(exc)}", source=info.source, frame=index) from None
     return arr
 
 
