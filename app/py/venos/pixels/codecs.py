@@ -159,9 +159,16 @@ def failed(name: str, reason: str) -> None:
 
 
 def reset(name: str) -> None:
-    """Back to ``absent`` (tests)."""
+    """Back to ``absent`` and out of pydicom's registry (tests)."""
+    from pydicom.pixels.decoders.base import _PIXEL_DATA_DECODERS
+
     codec = get(name)
     codec.impl, codec.state, codec.reason = None, "absent", ""
+    for uid in codec.syntaxes:
+        if (uid, name) in _installed:
+            decoder = _PIXEL_DATA_DECODERS[uid][0]
+            decoder._available.pop(codec.label, None)
+            _installed.discard((uid, name))
 
 
 def status() -> list[dict]:
