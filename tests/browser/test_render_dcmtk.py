@@ -33,10 +33,6 @@ EXCEPTIONS = {
     "pydicom-data/parametric_map_float.dcm": "dcmtk 3.6.7 cannot render Float Pixel Data; checked against numpy in "
                                              "test_float_pixel_data_window_matches_numpy",
     "pydicom-data/SC_rgb_expb_32bit.dcm": "dcmtk 3.6.7 refuses 32-bit RGB Pixel Data with VR OW",
-    "pydicom-data/SC_rgb_32bit.dcm": "dcmtk 3.6.7 refuses 32-bit RGB",
-    "pydicom-data/SC_rgb_32bit_2frame.dcm": "dcmtk 3.6.7 refuses 32-bit RGB",
-    "pydicom-data/SC_rgb_rle_32bit.dcm": "dcmtk 3.6.7 refuses 32-bit RGB",
-    "pydicom-data/SC_rgb_rle_32bit_2frame.dcm": "dcmtk 3.6.7 refuses 32-bit RGB",
     "pydicom-data/HTJ2KLossless_08_RGB.dcm": "neither dcmtk 3.6.7 nor GDCM 3.0.21 decodes HTJ2K; its pixels are "
                                              "proven in test_codecs and the RGB path by the other RGB files",
     "fo-dicom/GH195.dcm": "Photometric Interpretation says RGB but the JPEG stream is JFIF (YCbCr): pydicom, and so "
