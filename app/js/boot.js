@@ -132,7 +132,7 @@ viewer.addEventListener("rendered", (e) => {
   $("ov-tr").textContent = [o.modality, o.seriesDescription, o.seriesNumber != null ? `Series ${o.seriesNumber}` : ""].filter(Boolean).join("\n");
   const spacing = o.pixelSpacing ? `Pixel ${o.pixelSpacing[1].toFixed(3)}×${o.pixelSpacing[0].toFixed(3)} mm (${o.spacingSource})` : "Pixel spacing unknown";
   $("ov-bl").textContent = [`Slice ${o.slice} / ${o.slices}`, o.frames > 1 ? `Frame ${o.frame} / ${o.frames}` : "", spacing].filter(Boolean).join("\n");
-  const wl = o.center != null ? `W ${fmt(o.width)}  L ${fmt(o.center)}${o.units ? " " + o.units : ""}` : "";
+  const wl = o.voiLut ? `VOI LUT: ${o.voiLut}` : o.center != null ? `W ${fmt(o.width)}  L ${fmt(o.center)}${o.units ? " " + o.units : ""}` : "";
   $("ov-br").textContent = [wl, `Zoom ${(z * 100).toFixed(0)}%`, viewer.state.invert ? "Inverted" : ""].filter(Boolean).join("\n");
   const slider = $("slider");
   slider.max = String(o.slices);
@@ -140,6 +140,8 @@ viewer.addEventListener("rendered", (e) => {
   slider.disabled = o.slices < 2;
   $("slice-label").textContent = `${o.slice} / ${o.slices}`;
   $("invert").setAttribute("aria-pressed", String(viewer.state.invert));
+  $("overlays").disabled = !o.overlayPlanes;
+  $("overlays").setAttribute("aria-pressed", String(!!o.overlayPlanes && viewer.state.overlays !== false));
   updatePresets(o.presets || []);
 });
 
@@ -155,11 +157,12 @@ function updatePresets(list) {
   presets = list;
   const sel = $("presets");
   sel.replaceChildren(new Option("Window…", ""));
-  list.forEach((p, i) => sel.append(new Option(`${i + 1}. ${p.name} (${fmt(p.width)}/${fmt(p.center)})`, String(i))));
+  list.forEach((p, i) => sel.append(new Option(p.voiLut != null ? `${i + 1}. ${p.name} (VOI LUT)` : `${i + 1}. ${p.name} (${fmt(p.width)}/${fmt(p.center)})`, String(i))));
 }
 function applyPreset(i) {
   const p = presets[i];
-  if (p) viewer.setViewState({ center: p.center, width: p.width });
+  if (p && p.voiLut != null) viewer.setViewState({ voi_lut: p.voiLut });
+  else if (p) viewer.setViewState({ center: p.center, width: p.width, voi_lut: -1 });
 }
 $("presets").addEventListener("change", (e) => { if (e.target.value !== "") applyPreset(Number(e.target.value)); e.target.value = ""; });
 
@@ -176,6 +179,7 @@ for (const b of document.querySelectorAll("[data-tool]")) {
 $("fit").addEventListener("click", () => viewer.setViewState({ zoom: 0, pan: [0, 0] }));
 $("reset").addEventListener("click", () => viewer.setViewState({ center: null, width: null, invert: false, zoom: 0, pan: [0, 0] }));
 $("invert").addEventListener("click", () => viewer.setViewState({ invert: !viewer.state.invert }));
+$("overlays").addEventListener("click", () => viewer.setViewState({ overlays: !viewer.state.overlays }));
 $("export").addEventListener("click", async () => {
   const blob = await viewer.exportPng();
   if (!blob) return;
@@ -270,6 +274,16 @@ window.venos = Object.freeze({
   measureLength: (p1, p2) => viewer.client.call("measureLength", { state: viewer.state, p1, p2 }),
   pixelData: (series, slice) => viewer.client.call("pixelData", { series: String(series), slice }),
   stats: () => viewer.client.call("stats"),
+  // issue 3: decode a file's frames in the worker without adding it ({dtype, shape, sha256, errors[, data]})
+  decode: async (source, { pixels = false, frames = null, name = "" } = {}) => {
+    await viewer.ready;
+    const buf = source instanceof ArrayBuffer ? source.slice(0) : ArrayBuffer.isView(source)
+      ? source.buffer.slice(source.byteOffset, source.byteOffset + source.byteLength)
+      : source instanceof Blob ? await source.arrayBuffer() : await (await fetch(source)).arrayBuffer();
+    const label = name || (source instanceof File ? source.name : typeof source === "string" ? source : "file");
+    return viewer.client.call("decodeFile", { name: label, data: buf, pixels, frames }, { transfer: [buf] });
+  },
+  codecs: () => viewer.client.call("codecs"),
   clear: () => viewer.clear(),
   on,
   get runtime() { return viewer.runtime; },

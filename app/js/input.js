@@ -121,6 +121,7 @@ export function attachInput(viewer, element, { getTool, onProbe, onPreset, annot
     else if (k === "Home") viewer.applyTool("scroll", { to: 0 });
     else if (k === "End") viewer.applyTool("scroll", { to: n - 1 });
     else if (k === "i" || k === "I") viewer.setViewState({ invert: !viewer.state.invert });
+    else if (k === "o" || k === "O") viewer.setViewState({ overlays: !viewer.state.overlays });
     else if (k === "f" || k === "F") viewer.setViewState({ zoom: 0, pan: [0, 0] });
     else if (k === "r" || k === "R") viewer.setViewState({ center: null, width: null, invert: false, zoom: 0, pan: [0, 0] });
     else if (/^[1-9]$/.test(k) && onPreset) onPreset(Number(k) - 1);

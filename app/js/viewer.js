@@ -5,7 +5,8 @@
 import { WorkerClient } from "./rpc.js";
 import { ViewportCanvas } from "./canvas.js";
 
-const EMPTY_STATE = { series: "", slice: 0, center: null, width: null, invert: false, voi_function: "", zoom: 0, pan: [0, 0] };
+const EMPTY_STATE = { series: "", slice: 0, center: null, width: null, invert: false, voi_function: "", voi_lut: -1, overlays: true, zoom: 0, pan: [0, 0] };
+const PY_KEYS = ["slice", "center", "width", "invert", "voi_function", "voi_lut", "overlays"]; // changes that need Python
 
 export class Viewer extends EventTarget {
   constructor(canvas, workerUrl) {
@@ -88,7 +89,7 @@ export class Viewer extends EventTarget {
     return { ...this.state, zoom: this.view.zoom, pan: [...this.view.pan] };
   }
 
-  /** Change any of {series, slice, center, width, invert, voi_function, zoom, pan}; resolves when drawn. */
+  /** Change any of {series, slice, center, width, invert, voi_function, voi_lut, overlays, zoom, pan}; resolves when drawn. */
   setViewState(patch) {
     const next = { ...this.state };
     if (patch.series !== undefined && String(patch.series) !== this.state.series) {
@@ -97,14 +98,17 @@ export class Viewer extends EventTarget {
       this.view.pan = [0, 0];
       this.anchor = null;
     }
-    for (const k of ["slice", "center", "width", "invert", "voi_function"]) {
+    for (const k of PY_KEYS) {
       if (patch[k] !== undefined) next[k] = patch[k];
     }
     if (patch.voiFunction !== undefined) next.voi_function = patch.voiFunction;
+    if (patch.voiLut !== undefined) next.voi_lut = patch.voiLut;
+    // a window given without a VOI LUT choice means "use this window", not the VOI LUT shown before
+    if ((patch.center !== undefined || patch.width !== undefined) && patch.voi_lut === undefined && patch.voiLut === undefined) next.voi_lut = -1;
     if (patch.slice !== undefined) this.anchor = null;
     if (patch.zoom !== undefined) this.view.zoom = Math.max(0, Number(patch.zoom) || 0);
     if (patch.pan !== undefined) this.view.pan = [Number(patch.pan[0]) || 0, Number(patch.pan[1]) || 0];
-    const needsPython = ["series", "slice", "center", "width", "invert", "voi_function"].some((k) => next[k] !== this.state[k]);
+    const needsPython = ["series", ...PY_KEYS].some((k) => next[k] !== this.state[k]);
     this.state = next;
     if (needsPython || !this.meta) return this.requestRender();
     return this._redraw();
@@ -198,6 +202,7 @@ export class Viewer extends EventTarget {
       if (s.series === sent.series && s.center === sent.center && s.width === sent.width) {
         s.center = meta.state.center;
         s.width = meta.state.width;
+        if (s.voi_lut === sent.voi_lut && meta.state.voi_lut !== undefined) s.voi_lut = meta.state.voi_lut;
       }
       this.state = s;
       this.view.setFrame(rgba, meta.width, meta.height);

@@ -8,6 +8,7 @@ import { chooseRuntime, fetchRuntimeJson } from "./runtime.js";
 const BASE = new URL("../../", self.location.href).href; // folder of index.html
 let py = null; // the Pyodide instance
 let api = null; // PyProxy of the venos.api module
+let codecHooks = null; // ./codecs.js once set up: loads browser codecs when Python asks (issue 3)
 const timings = {};
 const t0 = performance.now();
 const mark = (name) => { timings[name] = Math.round(performance.now() - t0); };
@@ -97,8 +98,9 @@ async function setupCodecs(rt) {
   // Hook for browser codecs (see app/js/codecs.js); absent codecs simply leave transfer syntaxes undecodable.
   if (!rt.codecs || !rt.codecs.length) return;
   try {
-    const { registerCodecs } = await import("./codecs.js");
-    await registerCodecs(py, api, rt);
+    const mod = await import("./codecs.js");
+    await mod.registerCodecs(py, api, rt);
+    codecHooks = mod;
   } catch (e) {
     emit("warning", { code: "codec", message: `codecs unavailable: ${e.message || e}` });
   }
@@ -107,6 +109,7 @@ async function setupCodecs(rt) {
 // ------------------------------------------------------------------------------------------------ scheduler
 // Tasks are closures; render requests are coalesced per viewport (latest wins).
 const queues = { render: new Map(), call: [], parse: [] };
+const waitingRender = new Map(); // viewport key → render task waiting for a codec to load
 let scheduled = false;
 const channel = new MessageChannel();
 channel.port1.onmessage = runOne;
@@ -230,6 +233,7 @@ function addToPython(got, group) {
     return true;
   }
   const res = toJs(api.add_file(got.name, u8, group));
+  if (res.pending && codecHooks) codecHooks.ensure(res.pending).then(() => { idleDecode = true; schedule(); });
   if (res.ok) {
     emit("added", { series: res.series, new: res.new, source: got.name });
   } else {
@@ -291,7 +295,11 @@ const handlers = {
   stats: () => toJs(api.stats()),
   thumbnail: ({ series, size }) => render(null, () => api.thumbnail(series, size || 64)),
   clear: () => { loadGeneration++; queues.parse.length = 0; api.clear(); return true; },
-  settle: async () => { await Promise.all(plainImages); return true; },
+  settle: async () => { await Promise.all(plainImages); if (codecHooks) await codecHooks.pending(); return true; },
+  // issue 3: decode one file's frames without adding it (tests, benchmarks); which codecs are loaded
+  decodeFile: ({ name, data, pixels, frames }) =>
+    toJs(api.decode_file.callKwargs(name, new Uint8Array(data), { want_pixels: !!pixels, frames: frames ?? null })),
+  codecs: () => ({ python: toJs(api.codecs_status()), loaded: codecHooks ? codecHooks.status() : {} }),
 };
 
 self.onmessage = (ev) => {
@@ -299,11 +307,24 @@ self.onmessage = (ev) => {
   if (method === "render") {
     // Latest wins per viewport: an older pending render of the same viewport is answered as superseded.
     const k = key || "main";
-    const prev = queues.render.get(k);
+    const prev = queues.render.get(k) || waitingRender.get(k);
+    waitingRender.delete(k);
     if (prev) prev.supersede();
+    let tries = 0;
     const task = () => {
       try {
         const { meta, rgba } = render(args.state);
+        // a codec this frame needs is not loaded yet: load it, then render again (unless superseded meanwhile)
+        if (meta.error && meta.error.code === "codec-not-loaded" && codecHooks && tries++ < 4) {
+          waitingRender.set(k, task);
+          codecHooks.ensure(codecHooks.wanted().concat(meta.error.codec || [])).then(() => {
+            if (waitingRender.get(k) !== task) return; // superseded while the codec loaded
+            waitingRender.delete(k);
+            queues.render.set(k, task);
+            schedule();
+          });
+          return;
+        }
         post({ id, result: { meta, rgba } }, rgba ? [rgba.buffer] : []);
       } catch (e) {
         post({ id, error: errorInfo(e) });
@@ -319,7 +340,7 @@ self.onmessage = (ev) => {
   if (!api && method !== "start") return post({ id, error: { code: "not-ready", message: "runtime not ready" } });
   queues.call.push(async () => {
     try {
-      const result = await h(args || {});
+      const result = await (codecHooks ? codecHooks.withCodecs(() => h(args || {})) : h(args || {}));
       post({ id, result });
       if (method === "load") { idleDecode = true; schedule(); }
     } catch (e) {

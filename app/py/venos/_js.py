@@ -35,3 +35,26 @@ def defer_unused_modules() -> None:
         parent, _, child = name.rpartition(".")
         if parent:
             setattr(importlib.import_module(parent), child, module)
+
+
+# ---- codec bridge (venos.pixels.codecs): Python values to JS and decoded JS buffers back, one copy each way.
+
+def to_js(value):
+    """bytes → Uint8Array, dict → plain JS object; unchanged outside Pyodide (tests pass Python fakes)."""
+    if not IN_PYODIDE:
+        return value
+    from js import Object
+    from pyodide.ffi import to_js as _to_js
+
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return _to_js(memoryview(value))
+    return _to_js(value, dict_converter=Object.fromEntries)
+
+
+def js_to_bytes(value) -> bytes | bytearray:
+    """A JS typed array / ArrayBuffer (JsProxy) or a Python buffer as bytes."""
+    if hasattr(value, "to_bytes"):
+        return value.to_bytes()
+    if isinstance(value, (bytes, bytearray)):
+        return value
+    return memoryview(value).cast("B").tobytes()

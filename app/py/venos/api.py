@@ -21,9 +21,14 @@ from .pixels.store import Frame, PixelStore
 from .tools import TOOLS
 from .tools.basic import Context
 from .view.render import Display, render_color, render_mono, render_palette
+from .view.overlays import burn, planes_of
 from .view.palette import palette_table
 from .view.presets import presets_for
 from .view.state import ViewState
+# decoders: browser codecs and whole-file decoding (issue 3)
+from .codec_api import (codec_failed, codec_ready, codecs_offer, codecs_status,  # noqa: F401
+                        codecs_wanted, decode_file)
+from .pixels.codecs import CodecNotLoaded
 
 
 class Session:
@@ -83,12 +88,16 @@ def add_file(name: str, data: Any, group: str = "") -> dict:
         except RecursionError:
             raise InvalidDataset("sequences are nested too deeply to read", source=name) from None
         series, inst = _session.series.add(info, parsed, group=group)
-        first = _session.pixels.get(inst.key, info, parsed, 0)  # decode errors surface here, per file
-        del first
+        pending = None
+        try:
+            _session.pixels.get(inst.key, info, parsed, 0)  # decode errors surface here, per file
+        except CodecNotLoaded as exc:  # the worker loads the codec; the frame is decoded when shown
+            pending = exc.codec
     except VenosError as exc:
         return _skip(exc)
     _session.loaded += 1
-    return {"ok": True, "series": series.id, "frames": info.frames, "new": len(series.instances) == 1}
+    return {"ok": True, "series": series.id, "frames": info.frames, "new": len(series.instances) == 1,
+            "pending": pending}
 
 
 def add_image(name: str, width: int, height: int, rgba: Any, group: str = "") -> dict:
@@ -169,8 +178,12 @@ def _frame_display(info: ImageInfo, fi: FrameInfo, frame: Frame, state: ViewStat
         center, width = default_window(info, fi, frame)
     function = state.voi_function or (info.voi_lut_function if info.voi_lut_function in
                                       ("LINEAR", "LINEAR_EXACT", "SIGMOID") else "LINEAR")
+    if function == "LINEAR" and float(width) < 1.0:
+        function = "LINEAR_EXACT"  # LINEAR needs width >= 1 (PS3.3 C.11.2.1.2.1); small-valued data needs EXACT
     invert = (info.photometric == "MONOCHROME1") ^ (info.presentation_lut_shape == "INVERSE") ^ state.invert
-    return Display(info.photometric, fi.slope, fi.intercept, float(center), float(width), function, invert)
+    voi_lut = fi.voi_luts[state.voi_lut] if 0 <= state.voi_lut < len(fi.voi_luts) and not info.is_color else None
+    return Display(info.photometric, fi.slope, fi.intercept, float(center), float(width), function, invert,
+                   modality_lut=None if info.is_color else fi.modality_lut, voi_lut=voi_lut)
 
 
 def default_window(info: ImageInfo, fi: FrameInfo, frame: Frame) -> tuple[float, float]:
@@ -182,12 +195,17 @@ def default_window(info: ImageInfo, fi: FrameInfo, frame: Frame) -> tuple[float,
         return top / 2, top
     if info.photometric == "PALETTE COLOR":
         return 0.0, 0.0
-    a = frame.lo * fi.slope + fi.intercept
-    b = frame.hi * fi.slope + fi.intercept
+    if fi.modality_lut is not None:  # the LUT's outputs over the stored values present
+        vals = fi.modality_lut.lookup(np.arange(int(frame.lo), int(frame.hi) + 1))
+        a, b = float(vals.min()), float(vals.max())
+    else:
+        a = frame.lo * fi.slope + fi.intercept
+        b = frame.hi * fi.slope + fi.intercept
     lo, hi = min(a, b), max(a, b)
-    if frame.pixels.dtype.kind == "f":
+    step = abs(fi.slope) if fi.modality_lut is None else 1.0  # one stored value, in modality units
+    if frame.pixels.dtype.kind == "f" or step < 1.0:
         return (lo + hi) / 2, max(hi - lo, 1e-6)
-    return (lo + hi + 1) / 2, max(hi - lo + 1, 1.0)
+    return (lo + hi + step) / 2, max(hi - lo + step, 1.0)
 
 
 def _resolve(state_in: Any) -> tuple[ViewState, Series, Any, Frame, Display]:
@@ -203,6 +221,8 @@ def _resolve(state_in: Any) -> tuple[ViewState, Series, Any, Frame, Display]:
     inst = sl.instance
     frame = _session.pixels.get(inst.key, inst.info, inst.source, sl.frame)
     fi = inst.info.frame(sl.frame)
+    if state.center is None and state.voi_lut < 0 and fi.voi_luts and not fi.windows and not inst.info.is_color:
+        state = state.with_(voi_lut=0)  # no window in the file: its first VOI LUT is the default VOI
     disp = _frame_display(inst.info, fi, frame, state)
     if state.center is None or state.width is None or idx != state.slice:
         state = state.with_(slice=idx, center=disp.center, width=disp.width)
@@ -229,6 +249,9 @@ def render(state_in: Any) -> tuple[dict, np.ndarray | None]:
         rgba = render_color(frame.pixels, disp, bits_stored=info.bits_stored)
     else:
         rgba = render_mono(frame.pixels, frame.lo, frame.hi, disp)
+    planes = planes_of(sl.instance)
+    if planes and state.overlays:
+        rgba = burn(rgba, planes, sl.frame)
     ms = (time.perf_counter() - t0) * 1000.0
     return {"state": state.to_dict(), "width": info.columns, "height": info.rows, "overlay": overlay(s, sl, state),
             "anchor": f"{sl.instance.key}:{sl.frame}", "computeMs": ms}, rgba
@@ -262,7 +285,12 @@ def overlay(s: Series, sl: Any, state: ViewState) -> dict:
         "spacingSource": info.spacing_source,
         "position": list(fi.position) if fi.position else None, "sortedBy": s.sorted_by,
         "presets": [{"center": w.center, "width": w.width, "name": w.explanation or f"File window {i + 1}",
-                     "from": "file"} for i, w in enumerate(fi.windows)] + presets_for(info.modality, units),
+                     "from": "file"} for i, w in enumerate(fi.windows)]
+        + [{"voiLut": i, "name": t.explanation or f"VOI LUT {i + 1}", "from": "file"}
+           for i, t in enumerate(fi.voi_luts)] + presets_for(info.modality, units),
+        "voiLut": fi.voi_luts[state.voi_lut].explanation or f"VOI LUT {state.voi_lut + 1}"
+        if 0 <= state.voi_lut < len(fi.voi_luts) else None,
+        "overlayPlanes": len(planes_of(sl.instance)), "overlays": state.overlays,
     }
 
 
@@ -288,7 +316,10 @@ def tool(name: str, state_in: Any, event: Any) -> dict:
     fi = sl.instance.info.frame(sl.frame)
     span = abs((frame.hi - frame.lo) * fi.slope)
     ctx = Context(slices=len(s.ordered()), value_span=span, center=disp.center, width=disp.width)
-    return fn(state, to_plain(event) or {}, ctx).to_dict()
+    new = fn(state, to_plain(event) or {}, ctx)
+    if (new.center, new.width) != (state.center, state.width):
+        new = new.with_(voi_lut=-1)  # dragging the window leaves the VOI LUT
+    return new.to_dict()
 
 
 def value_at(state_in: Any, x: float, y: float) -> dict:
@@ -303,8 +334,8 @@ def value_at(state_in: Any, x: float, y: float) -> dict:
     if info.is_color:
         return {"inside": True, "x": col, "y": row, "rgb": [int(c) for c in np.atleast_1d(v)[:3]]}
     stored = float(v)
-    return {"inside": True, "x": col, "y": row, "stored": stored, "value": stored * fi.slope + fi.intercept,
-            "units": units_of(info)}
+    value = float(fi.modality_lut.lookup(stored)) if fi.modality_lut is not None else stored * fi.slope + fi.intercept
+    return {"inside": True, "x": col, "y": row, "stored": stored, "value": value, "units": units_of(info)}
 
 
 def measure_length(state_in: Any, x1: float, y1: float, x2: float, y2: float) -> dict:

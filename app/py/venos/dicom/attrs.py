@@ -17,6 +17,7 @@ from ..errors import InvalidDataset, NotAnImage
 from .parse import PixelLocation
 
 PIXEL_KEYWORDS = ("PixelData", "FloatPixelData", "DoubleFloatPixelData")
+ENCAPSULATED_UNCOMPRESSED = "1.2.840.10008.1.2.1.98"
 ENCAPSULATED_PREFIXES = ("1.2.840.10008.1.2.4.", "1.2.840.10008.1.2.5", "1.2.840.10008.1.2.8.1")
 
 _SOP_NAMES = {
@@ -37,6 +38,31 @@ class Window:
 
 
 @dataclass(frozen=True)
+class Lut:
+    """A Modality or VOI LUT (PS3.3 C.11.1, C.11.2): input value ``first + i`` maps to entry ``i``; inputs below
+    ``first`` take the first entry, above the last the last. Entries as little-endian uint16 bytes (hashable, so
+    rendering tables can be memoized by value)."""
+
+    first: int
+    bits: int  # LUT Descriptor value 3: entries span 0 .. 2**bits - 1
+    data: bytes = field(repr=False)
+    explanation: str = ""
+
+    @property
+    def entries(self) -> "np.ndarray":
+        import numpy as np
+
+        return np.frombuffer(self.data, dtype="<u2")
+
+    def lookup(self, x: "np.ndarray") -> "np.ndarray":
+        import numpy as np
+
+        table = self.entries
+        i = np.clip(np.floor(np.asarray(x, dtype=np.float64)) - self.first, 0, len(table) - 1).astype(np.int64)
+        return table[i].astype(np.float64)
+
+
+@dataclass(frozen=True)
 class FrameInfo:
     """What can differ between frames of one object (Enhanced multi-frame per-frame functional groups)."""
 
@@ -45,6 +71,8 @@ class FrameInfo:
     slope: float
     intercept: float
     windows: tuple[Window, ...]
+    modality_lut: Lut | None = None  # replaces slope/intercept when present (PS3.3 C.11.1)
+    voi_luts: tuple[Lut, ...] = ()  # VOI LUT Sequence items, offered next to the windows
 
 
 @dataclass(frozen=True)
@@ -182,15 +210,46 @@ def _first(seq_item: Dataset | None, seq_kw: str) -> Dataset | None:
     return seq[0] if seq else None
 
 
+def _luts(ds: Dataset, kw: str) -> tuple[Lut, ...]:
+    """The LUTs of a Modality/VOI LUT Sequence, tabulated over their input domain with pydicom's own
+    ``apply_modality_lut`` / ``apply_voi`` (which handle LUT Data as US or OW and 8-bit entries). Items that
+    cannot be read are left out (the image still shows, with its windows or the data range)."""
+    import warnings
+
+    import numpy as np
+    from pydicom.pixels.processing import apply_modality_lut, apply_voi
+
+    out = []
+    for i, item in enumerate(ds.get(kw) or ()):
+        try:
+            n, first, bits = (int(v) for v in item.LUTDescriptor)
+            n = n or 65536
+            if first > 32767 and (int(ds.get("PixelRepresentation", 0) or 0) or kw == "VOILUTSequence"):
+                first -= 65536  # US/SS descriptor: a signed first input value (PS3.3 C.11.1.1.1)
+            domain = np.arange(first, first + n, dtype=np.int64)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                table = apply_modality_lut(domain, ds) if kw == "ModalityLUTSequence" else apply_voi(domain, ds, i)
+            table = np.asarray(table).astype("<u2")
+        except Exception:
+            continue
+        expl = item.get("LUTExplanation")
+        out.append(Lut(first, bits if bits > 0 else 16, table.tobytes(), str(expl).strip() if expl else ""))
+    return tuple(out)
+
+
 def _frame_infos(ds: Dataset, frames: int) -> tuple[FrameInfo, ...]:
     slope = _floats(_get(ds, "RescaleSlope"))
     intercept = _floats(_get(ds, "RescaleIntercept"))
+    modality_luts = _luts(ds, "ModalityLUTSequence") if "ModalityLUTSequence" in ds else ()
     base = FrameInfo(
         position=_vec(_get(ds, "ImagePositionPatient"), 3),
         orientation=_vec(_get(ds, "ImageOrientationPatient"), 6),
         slope=slope[0] if slope else 1.0,
         intercept=intercept[0] if intercept else 0.0,
         windows=_windows(ds),
+        modality_lut=modality_luts[0] if modality_luts else None,
+        voi_luts=_luts(ds, "VOILUTSequence") if "VOILUTSequence" in ds else (),
     )
     per_frame = _get(ds, "PerFrameFunctionalGroupsSequence")
     shared = _first(ds, "SharedFunctionalGroupsSequence")
@@ -221,6 +280,8 @@ def _functional_frame(item: Dataset | None, shared: Dataset | None, base: FrameI
         slope=slope[0] if slope else base.slope,
         intercept=intercept[0] if intercept else base.intercept,
         windows=_windows(voi) if voi is not None else base.windows,
+        modality_lut=base.modality_lut,
+        voi_luts=base.voi_luts,
     )
 
 
@@ -320,20 +381,20 @@ def image_info(ds: Dataset, *, source: str, pixels: PixelLocation | None = None)
 
 
 def is_encapsulated(transfer_syntax: str) -> bool:
-    return transfer_syntax.startswith(ENCAPSULATED_PREFIXES)
+    return transfer_syntax.startswith(ENCAPSULATED_PREFIXES) or transfer_syntax == ENCAPSULATED_UNCOMPRESSED
 
 
 def expected_native_bytes(info: ImageInfo) -> int:
     samples = info.samples_per_pixel
     if info.photometric == "YBR_FULL_422" and samples == 3:
-        samples = 2  # two chroma samples shared by each pair of pixels (PS3.3 C.7.6.3.1.2)
+        samples = 2  # native YBR_FULL_422 stores Y Y Cb Cr per pair of pixels (PS3.3 C.7.6.3.1.2)
     bits = info.rows * info.columns * info.frames * samples * info.bits_allocated
     return (bits + 7) // 8
 
 
 def check_pixel_length(ds: Dataset, info: ImageInfo, pixels: PixelLocation | None) -> None:
     """Reject native pixel data shorter than its attributes claim, before anything is allocated."""
-    if is_encapsulated(info.transfer_syntax):
+    if is_encapsulated(info.transfer_syntax) or (pixels is not None and pixels.encapsulated):
         return
     if pixels is not None:
         have = 0 if pixels.encapsulated else min(pixels.length, pixels.available)

@@ -13,7 +13,7 @@ import numpy as np
 from pydicom.dataset import Dataset
 from pydicom.uid import UID
 
-from ..dicom.attrs import ImageInfo
+from ..dicom.attrs import ENCAPSULATED_PREFIXES, ImageInfo
 from ..errors import DecodeError, UnsupportedTransferSyntax
 
 
@@ -26,27 +26,78 @@ def ts_label(uid: str) -> str:
 
 
 def decode_frame(ds: Dataset, info: ImageInfo, index: int) -> np.ndarray:
-    """Frame ``index`` (0-based) of ``ds`` as an array: (rows, cols) or (rows, cols, samples)."""
+    """Frame ``index`` (0-based) of ``ds`` as an array: (rows, cols) or (rows, cols, samples).
+
+    Raises :class:`~venos.pixels.codecs.CodecNotLoaded` when the browser codec for this syntax is shipped but not
+    loaded yet (the worker loads it and calls again), :class:`UnsupportedTransferSyntax` when nothing here can
+    decode it, :class:`DecodeError` when the decoders fail on this frame."""
     from pydicom.pixels import get_decoder
 
+    from . import codecs, syntaxes
+
+    syntaxes.install()
     if not 0 <= index < info.frames:
         raise DecodeError(f"frame {index + 1} requested, the object has {info.frames}", source=info.source)
     ts = info.transfer_syntax
+    if info.bits_allocated == 12 and not ts.startswith(ENCAPSULATED_PREFIXES):
+        return unpack_12bit(ds, info, index)
     try:
         decoder = get_decoder(ts)
     except NotImplementedError:
         raise UnsupportedTransferSyntax(
-            f"pixels are encoded as {ts_label(ts)}, which pydicom has no decoder for", source=info.source,
+            f"pixels are encoded as {ts_label(ts)}, which VeNOS has no decoder for", source=info.source,
             frame=index) from None
+    need = codecs.missing_for(ts)
+    if need:
+        raise codecs.CodecNotLoaded(need, source=info.source, frame=index)
     if not decoder.is_available:
         missing = "; ".join(decoder.missing_dependencies)
         raise UnsupportedTransferSyntax(
-            f"no decoder for {ts_label(ts)} is available in this build ({missing or 'no plugin'})",
-            source=info.source, frame=index)
+            f"no decoder for {ts_label(ts)} is available in this build: {codecs.unavailable_reason(ts)}"
+            + (f" ({missing})" if missing else ""), source=info.source, frame=index)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             arr, _meta = decoder.as_array(ds, index=index)
+    except codecs.CodecNotLoaded as exc:  # raised directly when pydicom calls one plugin only
+        raise codecs.CodecNotLoaded(exc.codec, source=info.source, frame=index) from None
     except Exception as exc:
-        raise DecodeError(f"cannot decode {ts_label(ts)}: {exc}", source=info.source, frame=index) from None
+        browser = codecs.for_syntax(ts)
+        waiting = [c.name for c in browser if c.state == "loadable"]
+        if waiting:  # the loaded decoders failed; one not yet loaded may succeed
+            raise codecs.CodecNotLoaded(waiting[0], source=info.source, frame=index) from None
+        if browser and all(c.state == "failed" for c in browser):
+            raise UnsupportedTransferSyntax(f"cannot decode {ts_label(ts)}: {codecs.unavailable_reason(ts)}",
+                                            source=info.source, frame=index) from None
+        raise DecodeError(f"frame {index + 1} of {info.frames} cannot be decoded from {ts_label(ts)}: "
+                          f"{_reason(exc)}", source=info.source, frame=index) from None
     return arr
+
+
+def _reason(exc: Exception) -> str:
+    """pydicom's message without its boilerplate: the plugins' own reasons, one per line."""
+    text = str(exc).strip()
+    head = "Unable to decode as exceptions were raised by all available plugins:"
+    if text.startswith(head):
+        text = "; ".join(line.strip() for line in text[len(head):].splitlines() if line.strip())
+    return text or type(exc).__name__
+
+
+def unpack_12bit(ds: Dataset, info: ImageInfo, index: int) -> np.ndarray:
+    """Bits Allocated 12 (ACR-NEMA 2.0 packed pixels, not allowed in DICOM, refused by pydicom): two pixels in three
+    bytes, p0 = b0 | (b1 & 0x0F) << 8, p1 = b1 >> 4 | b2 << 4 — the layout GDCM reads. The one decode that does
+    not go through pydicom's registry, because pydicom rejects the dataset before any plugin runs."""
+    pixels = info.rows * info.columns * info.samples_per_pixel
+    if pixels % 2:
+        raise DecodeError("12-bit packed pixels need an even number of samples per frame", source=info.source,
+                          frame=index)
+    start = index * pixels * 3 // 2
+    raw = np.frombuffer(ds.PixelData, dtype=np.uint8, count=pixels * 3 // 2, offset=start).reshape(-1, 3)
+    b = raw.astype(np.uint16)
+    out = np.empty(pixels, dtype=np.uint16)
+    out[0::2] = b[:, 0] | ((b[:, 1] & 0x0F) << 8)
+    out[1::2] = (b[:, 1] >> 4) | (b[:, 2] << 4)
+    shape = (info.rows, info.columns) if info.samples_per_pixel == 1 else (info.rows, info.columns, -1)
+    if info.pixel_representation:  # sign-extend the 12-bit values
+        out = ((out.astype(np.int16) << 4) >> 4).astype(np.int16)
+    return out.reshape(shape)

@@ -53,11 +53,28 @@ def quantize(y: np.ndarray) -> np.ndarray:
     return np.clip(y, 0, 255, out=y).astype(np.uint8)
 
 
+def modality_values(stored: np.ndarray, *, slope: float, intercept: float, modality_lut=None) -> np.ndarray:
+    """Modality LUT (PS3.3 C.11.1): the Modality LUT Sequence when present, else Rescale Slope/Intercept."""
+    if modality_lut is not None:
+        return modality_lut.lookup(stored)
+    return stored.astype(np.float64) * float(slope) + float(intercept)
+
+
+def voi_lut_display(x: np.ndarray, voi_lut) -> np.ndarray:
+    """VOI LUT Sequence (PS3.3 C.11.2.1.1): the entry for each modality value, its range 0 .. 2**bits − 1 scaled
+    to the display range [0, 255]."""
+    top = float((1 << voi_lut.bits) - 1) if voi_lut.bits < 32 else float(voi_lut.entries.max(initial=1))
+    return np.clip(voi_lut.lookup(x) / top, 0.0, 1.0) * (Y_MAX - Y_MIN) + Y_MIN
+
+
 def grey_levels(stored: np.ndarray, *, slope: float, intercept: float, center: float, width: float,
-                function: str = "LINEAR", invert: bool = False) -> np.ndarray:
-    """The whole monochrome pipeline for stored values: modality rescale → VOI → presentation (invert)."""
-    x = stored.astype(np.float64) * float(slope) + float(intercept)
-    q = quantize(VOI_FUNCTIONS.get(function, voi_linear)(x, center, width))
+                function: str = "LINEAR", invert: bool = False, modality_lut=None, voi_lut=None) -> np.ndarray:
+    """The whole monochrome pipeline for stored values: modality (rescale or LUT) → VOI (window function or VOI
+    LUT) → presentation (invert)."""
+    x = modality_values(stored, slope=slope, intercept=intercept, modality_lut=modality_lut)
+    y = voi_lut_display(x, voi_lut) if voi_lut is not None else VOI_FUNCTIONS.get(function, voi_linear)(
+        x, center, width)
+    q = quantize(y)
     return (255 - q).astype(np.uint8) if invert else q
 
 
@@ -70,6 +87,8 @@ class LutKey:
     function: str
     invert: bool
     dtype: str  # stored-value dtype the table is indexed by
+    modality_lut: object = None  # dicom.attrs.Lut (frozen, hashed by value) or None
+    voi_lut: object = None
 
 
 class StoredValueLut:
@@ -93,7 +112,7 @@ class StoredValueLut:
         values = np.arange(lo, hi + 1, dtype=np.int64)
         k = self.key
         grey = grey_levels(values, slope=k.slope, intercept=k.intercept, center=k.center, width=k.width,
-                           function=k.function, invert=k.invert)
+                           function=k.function, invert=k.invert, modality_lut=k.modality_lut, voi_lut=k.voi_lut)
         self.table[values & (self.size - 1)] = grey.astype(np.uint32) * GREY | OPAQUE
 
     def cover(self, lo: int, hi: int) -> np.ndarray:

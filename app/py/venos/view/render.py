@@ -19,6 +19,8 @@ class Display:
     width: float
     function: str
     invert: bool  # final: MONOCHROME1 xor Presentation LUT INVERSE xor the user's invert
+    modality_lut: object = None  # dicom.attrs.Lut: Modality LUT Sequence (replaces slope/intercept)
+    voi_lut: object = None  # dicom.attrs.Lut: the VOI LUT in use (replaces center/width/function)
 
 
 _luts = LutCache()
@@ -32,12 +34,13 @@ def to_rgba(packed: np.ndarray) -> np.ndarray:
 
 def render_mono(frame: np.ndarray, lo: int | float, hi: int | float, d: Display) -> np.ndarray:
     if frame.dtype.name in _GATHER_DTYPES:
-        lut = _luts.get(LutKey(d.slope, d.intercept, d.center, d.width, d.function, d.invert, frame.dtype.name))
+        lut = _luts.get(LutKey(d.slope, d.intercept, d.center, d.width, d.function, d.invert, frame.dtype.name,
+                               d.modality_lut, d.voi_lut))
         table = lut.cover(int(lo), int(hi))
         unsigned = frame.view(np.uint8 if frame.dtype.itemsize == 1 else np.uint16)
         return to_rgba(table[unsigned])
     grey = grey_levels(frame, slope=d.slope, intercept=d.intercept, center=d.center, width=d.width,
-                       function=d.function, invert=d.invert)
+                       function=d.function, invert=d.invert, modality_lut=d.modality_lut, voi_lut=d.voi_lut)
     return to_rgba(grey.astype(np.uint32) * GREY | OPAQUE)
 
 

@@ -19,6 +19,8 @@ class ViewState:
     width: float | None = None
     invert: bool = False      # user inversion, on top of MONOCHROME1 / Presentation LUT Shape
     voi_function: str = ""    # "" = as the file says (default LINEAR)
+    voi_lut: int = -1         # index into the file's VOI LUT Sequence (replaces the window); -1 = window
+    overlays: bool = True     # draw overlay planes (60xx)
     zoom: float = 0.0         # 0 = fit to the viewport; else screen pixels per image pixel
     pan: tuple[float, float] = (0.0, 0.0)  # image-pixel offset of the view centre from the image centre
 
@@ -49,6 +51,10 @@ class ViewState:
             out["width"] = 1.0
         if d.get("invert") is not None:
             out["invert"] = bool(d["invert"])
+        if d.get("voi_lut", d.get("voiLut")) is not None:
+            out["voi_lut"] = max(-1, int(d.get("voi_lut", d.get("voiLut"))))
+        if d.get("overlays") is not None:
+            out["overlays"] = bool(d["overlays"])
         f = str(d.get("voi_function") or d.get("voiFunction") or "").upper()
         if f in VOI_FUNCTIONS:
             out["voi_function"] = f

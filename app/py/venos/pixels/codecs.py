@@ -1,0 +1,295 @@
+"""Browser codecs behind pydicom's decoder plugin registry.
+
+SEAM :func:`register_codec`: a codec is a named decoder (WebAssembly or JS, loaded by ``app/js/codecs.js``) for a
+list of transfer syntaxes. Each codec becomes one pydicom decoding plugin (label ``venos-<name>``) on every
+:class:`pydicom.pixels.decoders.base.Decoder` it serves, so ``ds.pixel_array`` and
+:func:`venos.pixels.decode.decode_frame` go through the same ``get_decoder(ts).as_array(...)`` mechanism.
+
+pydicom plugins are synchronous; loading a WebAssembly module is not. So a codec has a state:
+
+``absent``    not part of this build (no plugin is registered for it);
+``loadable``  shipped, not loaded yet: using it raises :class:`CodecNotLoaded`, which the worker catches, loads the
+              codec (once), and retries the call;
+``ready``     loaded: ``impl.decode(...)`` is a synchronous JS call;
+``failed``    loading failed: using it raises :class:`UnsupportedTransferSyntax` with the reason (reported once by
+              the worker when the load failed, then per file as a plain error, never as a retry loop).
+
+Which codec serves which syntax, in which order, is declared in :data:`SPECS` — the one place to change it.
+"""
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import UnsupportedTransferSyntax, VenosError
+
+# Transfer syntax UIDs (PS3.5 Annex A / PS3.6 Table A-1).
+JPEG_BASELINE = "1.2.840.10008.1.2.4.50"
+JPEG_EXTENDED = "1.2.840.10008.1.2.4.51"
+JPEG_SPECTRAL = "1.2.840.10008.1.2.4.53"  # retired: processes 6 and 8
+JPEG_PROGRESSIVE = "1.2.840.10008.1.2.4.55"  # retired: processes 10 and 12
+JPEG_LOSSLESS = "1.2.840.10008.1.2.4.57"
+JPEG_LOSSLESS_SV1 = "1.2.840.10008.1.2.4.70"
+JPEG_LS_LOSSLESS = "1.2.840.10008.1.2.4.80"
+JPEG_LS_NEAR = "1.2.840.10008.1.2.4.81"
+J2K_LOSSLESS = "1.2.840.10008.1.2.4.90"
+J2K = "1.2.840.10008.1.2.4.91"
+HTJ2K_LOSSLESS = "1.2.840.10008.1.2.4.201"
+HTJ2K_LOSSLESS_RPCL = "1.2.840.10008.1.2.4.202"
+HTJ2K = "1.2.840.10008.1.2.4.203"
+RLE = "1.2.840.10008.1.2.5"
+
+JPEG_PROCESSES = (JPEG_BASELINE, JPEG_EXTENDED, JPEG_SPECTRAL, JPEG_PROGRESSIVE, JPEG_LOSSLESS, JPEG_LOSSLESS_SV1)
+JPEG_LS = (JPEG_LS_LOSSLESS, JPEG_LS_NEAR)
+JPEG_2000 = (J2K_LOSSLESS, J2K)
+HTJ2K_ALL = (HTJ2K_LOSSLESS, HTJ2K_LOSSLESS_RPCL, HTJ2K)
+
+
+class CodecNotLoaded(VenosError):
+    """A codec this build ships is needed but not loaded yet. The worker loads it and retries the call."""
+
+    code = "codec-not-loaded"
+
+    def __init__(self, codec: str, *, source: str = "", frame: int | None = None) -> None:
+        super().__init__(f"the {codec} decoder is loading", source=source, frame=frame)
+        self.codec = codec
+        _wanted.append(codec)
+
+    def to_dict(self) -> dict:
+        return {**super().to_dict(), "codec": self.codec}
+
+
+@dataclass
+class Codec:
+    name: str
+    syntaxes: tuple[str, ...]
+    title: str  # what it is, for messages and docs
+    state: str = "absent"
+    reason: str = ""  # why it failed to load
+    impl: Any = field(default=None, repr=False)  # JS object: decode(src, params) -> result
+
+    @property
+    def label(self) -> str:
+        return f"venos-{self.name}"
+
+
+# The codecs and the syntaxes each decodes, in order of preference per syntax (first listed = tried first).
+# Order chosen by measured speed in the browser (bench/codecs.py) among decoders that are exact on the test data.
+SPECS: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    # IJG libjpeg 8/12/16-bit, CharLS, OpenJPEG, OpenJPH and RLE in one module: the only browser decoder here for
+    # 12-bit, progressive and lossless JPEG; it leaves YCbCr unconverted, so pydicom's conversion gives the same
+    # pixels as pydicom + GDCM/Pillow on CPython. Also the fallback for every other syntax.
+    ("dcmjs", JPEG_PROCESSES + JPEG_LS + JPEG_2000 + HTJ2K_ALL + (RLE,),
+     "dcmjs-codecs native codecs: IJG libjpeg 6b 8/12/16-bit, CharLS, OpenJPEG, OpenJPH, RLE (WebAssembly)"),
+    ("libjpeg-turbo", (JPEG_BASELINE,), "libjpeg-turbo 8-bit (WebAssembly)"),
+    ("charls", JPEG_LS, "CharLS JPEG-LS (WebAssembly)"),
+    ("openjpeg", JPEG_2000, "OpenJPEG JPEG 2000 (WebAssembly)"),
+    ("openjph", HTJ2K_ALL, "OpenJPH HTJ2K (WebAssembly)"),
+)
+# Preference per syntax: the first codec listed above that serves it, unless PREFER names another.
+PREFER: dict[str, tuple[str, ...]] = {
+    **{uid: ("charls", "dcmjs") for uid in JPEG_LS},
+    **{uid: ("openjpeg", "dcmjs") for uid in JPEG_2000},
+    **{uid: ("openjph", "dcmjs") for uid in HTJ2K_ALL},
+}
+
+_codecs: dict[str, Codec] = {name: Codec(name, syntaxes, title) for name, syntaxes, title in SPECS}
+_installed: set[tuple[str, str]] = set()  # (transfer syntax, codec) plugins added to pydicom
+_wanted: list[str] = []  # codecs CodecNotLoaded was raised for, until the worker takes them
+
+
+def take_wanted() -> list[str]:
+    names = list(dict.fromkeys(_wanted))
+    _wanted.clear()
+    return names
+
+
+def register_codec(name: str, syntaxes: tuple[str, ...], title: str) -> Codec:
+    """Declare a codec (state ``absent`` until :func:`offer` says the build ships it)."""
+    codec = _codecs.get(name)
+    if codec is None:
+        codec = _codecs[name] = Codec(name, tuple(syntaxes), title)
+    return codec
+
+
+def codecs() -> list[Codec]:
+    return list(_codecs.values())
+
+
+def get(name: str) -> Codec:
+    try:
+        return _codecs[name]
+    except KeyError:
+        raise ValueError(f"unknown codec {name!r}; known: {', '.join(_codecs)}") from None
+
+
+def for_syntax(uid: str) -> list[Codec]:
+    """Codecs that decode ``uid`` and are in this build, in order of preference."""
+    found = [c for c in _codecs.values() if uid in c.syntaxes and c.state != "absent"]
+    order = PREFER.get(uid, ())
+    return sorted(found, key=lambda c: order.index(c.name) if c.name in order else len(order))
+
+
+# ------------------------------------------------------------------------------------------------ state changes
+# Called by app/js/codecs.js through the API: offer() at start-up, ready()/failed() after a load attempt.
+
+def offer(names: Any) -> list[str]:
+    """The build ships these codecs: mark them loadable and add their pydicom plugins. Returns unknown names."""
+    unknown = []
+    for name in list(names):
+        codec = _codecs.get(str(name))
+        if codec is None:
+            unknown.append(str(name))
+            continue
+        if codec.state == "absent":
+            codec.state = "loadable"
+    install_plugins()
+    return unknown
+
+
+def ready(name: str, impl: Any) -> None:
+    codec = get(name)
+    codec.impl, codec.state, codec.reason = impl, "ready", ""
+
+
+def failed(name: str, reason: str) -> None:
+    codec = get(name)
+    codec.impl, codec.state, codec.reason = None, "failed", str(reason)
+
+
+def reset(name: str) -> None:
+    """Back to ``absent`` and out of pydicom's registry (tests)."""
+    from pydicom.pixels.decoders.base import _PIXEL_DATA_DECODERS
+
+    codec = get(name)
+    codec.impl, codec.state, codec.reason = None, "absent", ""
+    for uid in codec.syntaxes:
+        if (uid, name) in _installed:
+            decoder = _PIXEL_DATA_DECODERS[uid][0]
+            decoder._available.pop(codec.label, None)
+            _installed.discard((uid, name))
+
+
+def status() -> list[dict]:
+    return [{"name": c.name, "title": c.title, "state": c.state, "reason": c.reason, "syntaxes": list(c.syntaxes)}
+            for c in _codecs.values()]
+
+
+def missing_for(uid: str) -> str | None:
+    """Name of the codec to load before decoding ``uid``: the preferred one (first in ``SPECS`` order that has not
+    failed) when it is not loaded yet; None when it is ready or no browser codec can help."""
+    for c in for_syntax(uid):
+        if c.state == "loadable":
+            return c.name
+        if c.state == "ready":
+            return None
+    return None
+
+
+def unavailable_reason(uid: str) -> str:
+    """Why no browser codec can decode ``uid`` (for error messages)."""
+    known = [c for c in _codecs.values() if uid in c.syntaxes]
+    if not known:
+        return "no decoder for it is known to VeNOS"
+    failed_ = [c for c in known if c.state == "failed"]
+    if failed_:
+        return "; ".join(f"the {c.name} decoder failed to load ({c.reason})" for c in failed_)
+    return f"this build does not include {' or '.join(c.name for c in known)}"
+
+
+# ------------------------------------------------------------------------------------------------ pydicom plugins
+
+def install_plugins() -> None:
+    """Add a pydicom decoding plugin for every (syntax, codec) whose codec is in this build.
+
+    Our plugins go first: pydicom tries plugins in insertion order, and in the browser pydicom's own ones are either
+    unavailable (missing packages) or slower than WebAssembly (its pure-Python RLE decoder stays as a fallback)."""
+    from pydicom.pixels.decoders.base import _PIXEL_DATA_DECODERS
+
+    from . import syntaxes
+
+    syntaxes.install()
+    for codec in _codecs.values():
+        if codec.state == "absent":
+            continue
+        for uid in codec.syntaxes:
+            if (uid, codec.name) in _installed or uid not in _PIXEL_DATA_DECODERS:
+                continue
+            decoder = _PIXEL_DATA_DECODERS[uid][0]
+            if codec.label in decoder._available or codec.label in decoder._unavailable:
+                _installed.add((uid, codec.name))
+                continue
+            decoder.add_plugin(codec.label, (__name__, _function_name(codec.name)))
+            _prefer(decoder)
+            _installed.add((uid, codec.name))
+
+
+def _prefer(decoder: Any) -> None:
+    """Order a decoder's plugins: VeNOS's pure-Python ones, then the codecs by preference, then pydicom's."""
+    rank = {c.label: i + 1 for i, c in enumerate(for_syntax(str(decoder.UID)))}
+
+    def key(label: str) -> int:
+        if label.startswith("venos-"):
+            return rank.get(label, 0)
+        return len(rank) + 1
+
+    decoder._available = {k: decoder._available[k] for k in sorted(decoder._available, key=key)}
+
+
+def _function_name(name: str) -> str:
+    return "decode_" + name.replace("-", "_")
+
+
+# pydicom's plugin contract: a module with is_available(uid), DECODER_DEPENDENCIES and one function per plugin.
+DECODER_DEPENDENCIES: dict[str, tuple[str, ...]] = {}
+
+
+def is_available(uid: str) -> bool:
+    return any(uid in c.syntaxes and c.state != "absent" for c in _codecs.values())
+
+
+def _plugin(name: str):
+    def decode(src: bytes, runner: Any) -> bytes | bytearray:
+        codec = _codecs[name]
+        if codec.state != "ready":
+            if codec.state == "loadable":
+                raise CodecNotLoaded(name)
+            raise RuntimeError(f"the {name} decoder is unavailable: {codec.reason or codec.state}")
+        return run(codec, src, runner)
+
+    decode.__name__ = _function_name(name)
+    return decode
+
+
+def run(codec: Codec, src: bytes, runner: Any) -> bytes | bytearray:
+    """Decode one encoded frame with a loaded codec and tell pydicom's runner what the output holds."""
+    from .._js import js_to_bytes, to_js
+
+    ts = str(runner.transfer_syntax)
+    params = {
+        "syntax": ts, "rows": runner.rows, "columns": runner.columns, "samples": runner.samples_per_pixel,
+        "bitsAllocated": runner.bits_allocated, "bitsStored": runner.bits_stored,
+        "signed": int(runner.pixel_representation), "photometric": str(runner.photometric_interpretation),
+        "planar": int(runner.get_option("planar_configuration", 0) or 0),
+    }
+    out = codec.impl.decode(to_js(src), to_js(params))
+    data = js_to_bytes(out.data)
+    conform(runner, bits=int(out.bits), planar=int(out.planar), rgb=bool(out.rgb))
+    return data
+
+
+def conform(runner: Any, *, bits: int, planar: int, rgb: bool) -> None:
+    """Record the decoded frame's layout on the runner, as pydicom's own plugins do (see its pylibjpeg plugin)."""
+    from pydicom.pixels.common import PhotometricInterpretation as PI
+
+    if bits in (8, 16, 32) and bits != runner.bits_allocated and runner.bits_allocated != 1:
+        runner.set_option("bits_allocated", bits)
+    if runner.samples_per_pixel > 1:
+        runner.set_option("planar_configuration", planar)
+    if rgb and runner.photometric_interpretation != PI.RGB and runner.samples_per_pixel == 3:
+        runner.set_option("photometric_interpretation", PI.RGB)
+
+
+for _name, _syntaxes, _title in SPECS:
+    setattr(sys.modules[__name__], _function_name(_name), _plugin(_name))

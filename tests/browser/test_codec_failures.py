@@ -1,0 +1,88 @@
+"""Codecs load only when a file needs them; a codec that cannot load and a corrupt frame fail clearly and locally."""
+from __future__ import annotations
+
+import io
+
+import pydicom
+import pytest
+from pydicom.encaps import encapsulate, generate_frames
+
+from codec_refs import browser_decode, staged_url
+from conftest import data_path
+
+pytestmark = pytest.mark.browser
+
+J2K = "pydicom-data/RG3_J2KR.dcm"
+JLS = ["dcm_qa_ts/7.dcm", "dcm_qa_ts/8.dcm"]
+
+
+def codec_requests(viewer):
+    """Vendored codec files fetched so far (dist/codecs/...; adapters under app/js/codecs/ excluded)."""
+    return sorted({u.split("/codecs/")[1] for u in viewer.requests if "/codecs/" in u and "/app/js/" not in u})
+
+
+@pytest.fixture
+def tracked(viewer):
+    viewer.requests = []
+    viewer.page.on("request", lambda r: viewer.requests.append(r.url))
+    viewer.warnings = []
+    return viewer
+
+
+def decode(viewer, site, rel):
+    return browser_decode(viewer.page, staged_url(viewer.page, site, rel.replace("/", "_"), data_path(rel).read_bytes()), rel)
+
+
+def listen_warnings(viewer):
+    viewer.page.evaluate("() => { window.__warnings = []; venos.on('warning', (d) => __warnings.push(d)); }")
+
+
+def test_no_codec_at_start_and_only_the_needed_one_on_first_use(tracked, site):
+    tracked.open()
+    assert codec_requests(tracked) == []  # start-up fetches no codec
+    r = decode(tracked, site, J2K)
+    assert r["ok"]
+    assert codec_requests(tracked) == ["openjpeg/openjpegwasm_decode.mjs", "openjpeg/openjpegwasm_decode.wasm"]
+    loaded = tracked.eval("venos.codecs()")["loaded"]
+    assert loaded["openjpeg"]["state"] == "ready"
+    assert all(v["state"] == "loadable" for k, v in loaded.items() if k != "openjpeg")
+
+
+def test_codec_that_cannot_load_says_so_once_and_files_say_why(tracked, site):
+    for name in ("charls", "dcmjs"):  # JPEG-LS: the preferred codec and its fallback both unreachable
+        tracked.page.route(f"**/codecs/{name}/**", lambda route: route.fulfill(status=404, body="gone"))
+    tracked.open()
+    listen_warnings(tracked)
+    results = [decode(tracked, site, p) for p in JLS]
+    for p, r in zip(JLS, results):
+        assert not r["ok"]
+        err = r["errors"][0]
+        assert err["source"] == p and err["frame"] == 0 and err["syntax"] == "1.2.840.10008.1.2.4.80"
+        assert err["code"] == "unsupported-transfer-syntax"
+        assert "charls decoder failed to load" in err["message"] and "dcmjs decoder failed to load" in err["message"]
+    warnings = tracked.eval("window.__warnings")
+    assert sorted(w["codec"] for w in warnings) == ["charls", "dcmjs"]  # once per codec, not per file or frame
+    # other syntaxes still decode
+    assert decode(tracked, site, J2K)["ok"]
+
+
+def test_corrupt_frame_names_file_frame_and_syntax_and_the_other_frames_show(viewer):
+    src = pydicom.dcmread(data_path("pydicom-data/emri_small_jpeg_ls_lossless.dcm"))
+    frames = list(generate_frames(src.PixelData, number_of_frames=src.NumberOfFrames))
+    frames[1] = frames[1][: len(frames[1]) // 3]  # frame 2 truncated
+    src.PixelData = encapsulate(frames)
+    buf = io.BytesIO()
+    src.save_as(buf, enforce_file_format=True)
+    viewer.open()
+    summary = viewer.drop({"broken-frame.dcm": buf.getvalue()})
+    assert summary["loaded"] == 1
+    sid = viewer.eval("venos.series()")[0]["id"]
+    viewer.set_view({"series": sid, "slice": 0})
+    assert viewer.frame() is not None  # frame 1 shows
+    viewer.set_view({"slice": 1})
+    viewer.page.wait_for_selector("#message:not([hidden])")
+    text = viewer.page.text_content("#message")
+    assert "broken-frame.dcm" in text and "frame 2 of 10" in text and "JPEG-LS" in text
+    viewer.set_view({"slice": 2})
+    viewer.page.wait_for_function("document.getElementById('message').hidden")
+    assert viewer.frame() is not None  # frame 3 shows

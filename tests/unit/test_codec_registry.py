@@ -1,0 +1,90 @@
+"""The codec registry on CPython, with a Python stand-in for a browser codec (no network, no browser)."""
+import numpy as np
+import pydicom
+import pytest
+
+from conftest import data_path
+from venos.dicom.attrs import image_info
+from venos.errors import DecodeError, UnsupportedTransferSyntax
+from venos.pixels import codecs
+from venos.pixels.decode import decode_frame
+
+RLE_FILE = "pydicom-data/emri_small_RLE.dcm"
+
+
+class PydicomRle:
+    """Decodes like a browser codec would (bytes in, frame bytes out), using pydicom's own RLE decoder."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def decode(self, src, params):
+        from pydicom.pixels.decoders.rle import _rle_decode_frame
+
+        self.calls += 1
+        data = _rle_decode_frame(bytes(src), params["rows"], params["columns"], params["samples"],
+                                 params["bitsAllocated"])
+
+        class Out:
+            pass
+
+        out = Out()
+        out.data, out.bits, out.planar, out.rgb = bytes(data), params["bitsAllocated"], 1, False
+        return out
+
+
+@pytest.fixture
+def dcmjs():
+    codecs.offer(["dcmjs"])
+    codecs.take_wanted()
+    yield codecs.get("dcmjs")
+    codecs.reset("dcmjs")
+
+
+def load(rel):
+    ds = pydicom.dcmread(data_path(rel))
+    return ds, image_info(ds, source=rel)
+
+
+def test_unloaded_codec_raises_codec_not_loaded_and_is_wanted(dcmjs):
+    ds, info = load(RLE_FILE)
+    with pytest.raises(codecs.CodecNotLoaded) as exc:
+        decode_frame(ds, info, 0)
+    assert exc.value.codec == "dcmjs" and exc.value.to_dict()["codec"] == "dcmjs"
+    assert codecs.take_wanted() == ["dcmjs"] and codecs.take_wanted() == []
+
+
+def test_ready_codec_serves_decode_frame_and_pixel_array_alike(dcmjs):
+    impl = PydicomRle()
+    codecs.ready("dcmjs", impl)
+    ds, info = load(RLE_FILE)
+    expected = pydicom.dcmread(data_path("pydicom-data/emri_small.dcm")).pixel_array
+    assert np.array_equal(decode_frame(ds, info, 3), expected[3])
+    assert impl.calls == 1
+    assert np.array_equal(ds.pixel_array, expected)  # pydicom's own entry point goes through the same plugin
+    assert impl.calls == 1 + info.frames
+
+
+def test_failed_codec_names_its_reason(dcmjs):
+    codecs.failed("dcmjs", "HTTP 404")
+    ds, info = load("dcm_qa_ts/7.dcm")  # JPEG-LS: only dcmjs is offered
+    with pytest.raises(UnsupportedTransferSyntax, match="dcmjs decoder failed to load .HTTP 404."):
+        decode_frame(ds, info, 0)
+
+
+def test_preference_order_per_syntax():
+    codecs.offer(["dcmjs", "charls", "openjpeg"])
+    try:
+        assert [c.name for c in codecs.for_syntax(codecs.JPEG_LS_LOSSLESS)] == ["charls", "dcmjs"]
+        assert [c.name for c in codecs.for_syntax(codecs.JPEG_BASELINE)] == ["dcmjs"]
+        assert codecs.missing_for(codecs.J2K) == "openjpeg"
+    finally:
+        for n in ("dcmjs", "charls", "openjpeg"):
+            codecs.reset(n)
+
+
+def test_without_browser_codecs_a_compressed_file_says_what_is_missing():
+    ds, info = load("dcm_qa_ts/7.dcm")  # JPEG-LS: neither numpy nor Pillow decodes it
+    with pytest.raises((UnsupportedTransferSyntax, DecodeError)) as exc:
+        decode_frame(ds, info, 0)
+    assert "JPEG-LS" in exc.value.message and exc.value.source == "dcm_qa_ts/7.dcm"
