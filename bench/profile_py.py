@@ -107,17 +107,29 @@ def run(files, top):
     return out
 """
 
+# Import cost of each layer, measured first in a fresh runtime (what the worker's "import" stage pays).
+IMPORTS_PY = r"""
+import time
+out = {}
+for name in ("numpy", "pydicom", "venos.api"):
+    a = time.perf_counter()
+    __import__(name)
+    out[name] = (time.perf_counter() - a) * 1000
+out
+"""
+
 PAGE_JS = r"""
-async ({ base, urls, code, top }) => {
+async ({ base, urls, code, top, imports: IMPORTS }) => {
   const { loadPyodide } = await import(base + "pyodide/pyodide.mjs");
   const py = await loadPyodide({ indexURL: base + "pyodide/" });
   await py.loadPackage(["numpy"]);
   const site = await (await fetch(base + "py/site.zip")).arrayBuffer();
   py.unpackArchive(site, "zip", { extractDir: "/lib/python3.12/site-packages" });
   const files = await Promise.all(urls.map(async (u) => [u.split("/").pop(), new Uint8Array(await (await fetch(u)).arrayBuffer())]));
+  const imports = py.runPython(IMPORTS).toJs({ dict_converter: Object.fromEntries });
   py.runPython(code);
   const res = py.globals.get("run")(py.toPy(files, { depth: 1 }), top);
-  return res.toJs({ dict_converter: Object.fromEntries });
+  return { "import ms (fresh runtime, in order)": imports, ...res.toJs({ dict_converter: Object.fromEntries }) };
 }
 """
 
@@ -138,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
             b = browser.launch(pw)
             page = b.new_page()
             page.goto(server.url + "bench-data/blank.html")
-            res = page.evaluate(PAGE_JS, {"base": server.url, "code": PROFILE_PY, "top": args.top,
+            res = page.evaluate(PAGE_JS, {"base": server.url, "code": PROFILE_PY, "top": args.top, "imports": IMPORTS_PY,
                                           "urls": [f"{server.url}bench-data/ct/{n}" for n in names]})
             b.close()
     for k, v in res.items():

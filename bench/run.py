@@ -26,7 +26,7 @@ if str(ROOT) not in sys.path:
 
 from bench import browser, data  # noqa: E402
 from bench.cases import CASES  # noqa: E402
-from bench.noise import Neighbours  # noqa: E402
+from bench.noise import Neighbours, wait_quiet  # noqa: E402
 from bench.report import Row, table  # noqa: E402
 from bench.server import BenchServer  # noqa: E402
 
@@ -80,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, help="where to write results (default bench/results/<time>.json)")
     ap.add_argument("--dist", type=Path, default=ROOT / "dist")
     ap.add_argument("--source", type=Path, help="the 28-slice CT folder to derive data from")
+    ap.add_argument("--wait-quiet", type=float, default=0, metavar="SECONDS",
+                    help="before each benchmark, wait up to this long for other processes to go quiet")
     args = ap.parse_args(argv)
 
     if not (args.dist / "index.html").exists() or not (args.dist / "runtime.json").exists():
@@ -99,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
             urls = {k: [f"{server.url}bench-data/{k}/{n}" for n in v] for k, v in sets.items()}
             env = Env(pw, server, data_dir, urls, args.runs, args.dist)
             for name in names:
+                if args.wait_quiet:
+                    wait_quiet(max_wait=args.wait_quiet, log=env.log)
                 env.log(f"{name}: {args.runs} run(s)")
                 with Neighbours() as nb:
                     rows += CASES[name](env)
