@@ -1,62 +1,79 @@
 """How much CPU other processes took while a benchmark ran: on a 2-core machine shared with other work, a
 neighbour's browser tests can halve the figures, so every case reports it next to its results (and run.py warns).
 
-Other processes' CPU = all CPU time the kernel counted (/proc/stat) − the CPU of this process tree. The tree's CPU
-includes children that already exited (cutime/cstime of the live processes that reaped them), so browsers
-launched and closed within a case are still counted as ours.
+A background thread samples /proc twice a second. A process is ours if this process is among its ancestors when
+it is seen (Chromium's helpers get reparented when a browser closes, so ancestry is judged while they live); the
+CPU that every other process gained while we watched is the neighbours' share. Processes that live less than a
+sample interval are missed, which undercounts a little.
 """
 from __future__ import annotations
 
 import os
+import threading
 import time
 from pathlib import Path
 
 HZ = os.sysconf("SC_CLK_TCK")
 
 
-def _machine_busy() -> float:
-    f = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
-    user, nice, system, idle, iowait, irq, softirq, steal = (int(x) for x in f[:8])
-    return (user + nice + system + irq + softirq + steal) / HZ
-
-
-def _tree_cpu() -> float:
-    """CPU seconds of this process and its live descendants, plus the children they have reaped."""
-    stats: dict[int, list[str]] = {}
+def _read() -> dict[tuple[int, str], tuple[int, float]]:
+    """(pid, start time) → (ppid, CPU seconds) for every process now alive."""
+    out = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            stats[int(stat.parent.name)] = stat.read_text().rsplit(")", 1)[1].split()
+            f = stat.read_text().rsplit(")", 1)[1].split()
+            out[(int(stat.parent.name), f[19])] = (int(f[1]), (int(f[11]) + int(f[12])) / HZ)
         except (OSError, ValueError, IndexError):
             continue
-    kids: dict[int, list[int]] = {}
-    for pid, f in stats.items():
-        kids.setdefault(int(f[1]), []).append(pid)
-    total, todo, seen = 0.0, [os.getpid()], set()
-    while todo:
-        p = todo.pop()
-        if p in seen or p not in stats:
-            continue
-        seen.add(p)
-        f = stats[p]
-        total += sum(int(x) for x in f[11:15]) / HZ  # utime, stime, cutime, cstime
-        todo += kids.get(p, [])
-    return total
+    return out
 
 
 class Neighbours:
     """``with Neighbours() as n: …`` then ``n.share``: other processes' CPU as a fraction of one core."""
 
+    def __init__(self, interval: float = 0.5) -> None:
+        self.interval = interval
+        self._first: dict[tuple[int, str], float] = {}
+        self._last: dict[tuple[int, str], float] = {}
+        self._ours: set[tuple[int, str]] = set()
+        self._stop = threading.Event()
+
+    def _sample(self, initial: bool = False) -> None:
+        procs = _read()
+        by_pid = {k[0]: k for k in procs}
+        me = os.getpid()
+        for key, (ppid, cpu) in procs.items():
+            if key not in self._ours:
+                p, hops = key[0], 0
+                while p not in (0, 1) and hops < 64:
+                    if p == me:
+                        self._ours.add(key)
+                        break
+                    parent = by_pid.get(p)
+                    p = procs[parent][0] if parent else 0
+                    hops += 1
+            self._first.setdefault(key, cpu if initial else 0.0)
+            self._last[key] = cpu
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self._sample()
+
     def __enter__(self) -> "Neighbours":
         self.t0 = time.monotonic()
-        self.busy0, self.ours0 = _machine_busy(), _tree_cpu()
+        self._sample(initial=True)
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
         return self
 
     def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._sample()
         self.seconds = time.monotonic() - self.t0
-        ours = _tree_cpu() - self.ours0
-        self.cpu = max(_machine_busy() - self.busy0 - ours, 0.0)
+        self.cpu = sum(self._last[k] - self._first[k] for k in self._last if k not in self._ours)
+        self.ours = sum(self._last[k] - self._first[k] for k in self._last if k in self._ours)
         self.share = self.cpu / self.seconds if self.seconds else 0.0
-        self.ours = ours
 
 
 def wait_quiet(*, threshold: float = 0.1, window: float = 5.0, max_wait: float = 600.0, log=print) -> float:
