@@ -23,6 +23,19 @@ class Instance:
     info: ImageInfo
     source: Any  # parse.Parsed (dataset + file bytes), or a numpy array for plain (non-DICOM) images
     order: int  # arrival order, the last tie-breaker
+    _geometry: list | None = None
+
+    def geometry(self, frame: int) -> tuple[tuple[float, ...], float] | None:
+        """(rounded slice normal, position along it) of a frame, or None without geometry; computed once."""
+        if self._geometry is None:
+            out = []
+            for f in range(self.info.frames):
+                fi = self.info.frame(f)
+                n = slice_normal(fi.orientation)
+                out.append(None if n is None or fi.position is None else
+                           (tuple(round(x, 3) for x in n), sum(p * q for p, q in zip(fi.position, n))))
+            self._geometry = out
+        return self._geometry[frame]
 
 
 @dataclass(frozen=True)
@@ -95,12 +108,11 @@ def order_slices(instances: list[Instance]) -> tuple[list[Slice], str]:
     normals = set()
     positions = []
     for s in slices:
-        fi = s.instance.info.frame(s.frame)
-        n = slice_normal(fi.orientation)
-        if n is None or fi.position is None:
+        g = s.instance.geometry(s.frame)
+        if g is None:
             break
-        normals.add(tuple(round(x, 3) for x in n))
-        positions.append(sum(p * q for p, q in zip(fi.position, n)))
+        normals.add(g[0])
+        positions.append(g[1])
     else:
         if len(normals) == 1:
             keyed = sorted(zip(positions, range(len(slices)), slices),
