@@ -39,7 +39,9 @@ DATA = _find_data()
 def data_path(rel: str) -> Path:
     p = DATA / rel
     if not p.exists():
-        pytest.skip(f"test data {rel} not found under {DATA} (set VENOS_DATA)")
+        # A missing data set must fail the run, not turn every test into a silent skip.
+        pytest.fail(f"test data {rel} not found under {DATA}: the shared DICOM set is expected at "
+                    f"../shared/data/dicom (or set VENOS_DATA)")
     return p
 
 
