@@ -118,6 +118,7 @@ function schedule() {
 }
 
 let idleDecode = false;
+let busyMs = 0; // time spent in tasks since the worker started (loads report their share)
 function runOne() {
   scheduled = false;
   let task = null;
@@ -134,7 +135,15 @@ function runOne() {
     return;
   }
   if (task) {
+    const t = performance.now();
     try { task(); } catch (e) { console.error(e); }
+    // Parsing: keep taking ready files for a few ms before yielding; each yield costs a trip through the event
+    // loop, and a render request waits at most this budget plus one file.
+    while (!queues.render.size && !queues.call.length && queues.parse.length && queues.parse[0].ready
+           && performance.now() - t < PARSE_SLICE_MS) {
+      try { queues.parse.shift().run(); } catch (e) { console.error(e); }
+    }
+    busyMs += performance.now() - t;
   }
   if (queues.render.size || queues.call.length || (queues.parse.length && queues.parse[0].ready) || idleDecode) schedule();
 }
@@ -147,13 +156,15 @@ function toJs(proxy) {
 
 // ------------------------------------------------------------------------------------------------ loading
 let loadGeneration = 0;
-const READ_AHEAD = 4;
+const READ_AHEAD = 8;
+const PARSE_SLICE_MS = 6;
 
 /** Queue sources for parsing. Resolves with a summary when every one has been parsed or skipped. */
 function load(items, { group = "" } = {}) {
   const gen = loadGeneration;
   const total = items.length;
   let done = 0, failed = 0, bytes = 0, next = 0, inFlight = 0, pythonMs = 0;
+  const busyAtStart = busyMs;
   let resolveAll;
   const finished = new Promise((r) => (resolveAll = r));
   const started = performance.now();
@@ -163,7 +174,7 @@ function load(items, { group = "" } = {}) {
   const complete = (ok) => {
     done++; if (!ok) failed++;
     if (done % 4 === 0 || done === total) progress();
-    if (done === total) resolveAll({ total, loaded: done - failed, failed, bytes, ms: performance.now() - started, pythonMs });
+    if (done === total) resolveAll({ total, loaded: done - failed, failed, bytes, ms: performance.now() - started, pythonMs, workerBusyMs: busyMs - busyAtStart });
     pump();
   };
 
