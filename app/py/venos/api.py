@@ -215,7 +215,8 @@ def _resolve(state_in: Any) -> tuple[ViewState, Series, Any, Frame, Display]:
     slices = s.ordered()
     idx = min(state.slice, len(slices) - 1)
     anchor = raw.get("anchor")
-    if anchor:  # keep showing the same image when loading re-sorted the series
+    if anchor and f"{slices[idx].instance.key}:{slices[idx].frame}" != anchor:
+        # loading re-sorted the series: keep showing the same image
         idx = next((i for i, x in enumerate(slices) if f"{x.instance.key}:{x.frame}" == anchor), idx)
     sl = slices[idx]
     inst = sl.instance
