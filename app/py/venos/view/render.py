@@ -32,13 +32,28 @@ def to_rgba(packed: np.ndarray) -> np.ndarray:
     return packed.view(np.uint8).reshape(packed.shape + (4,))
 
 
+_CHUNK = 16384  # pixels per gather step: the output chunk (64 kB) stays in cache
+
+
+def gather(table: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """``table[index]`` in row blocks into one output array: ~20 % faster than one fancy-index over a 512² frame
+    in Pyodide's numpy (measured 0.59 vs 0.76 ms), where ``np.take(..., out=)`` takes 3 ms."""
+    if index.ndim != 2 or index.size <= 2 * _CHUNK:
+        return table[index]
+    out = np.empty(index.shape, dtype=table.dtype)
+    rows = max(1, _CHUNK // index.shape[1])
+    for i in range(0, index.shape[0], rows):
+        out[i:i + rows] = table[index[i:i + rows]]
+    return out
+
+
 def render_mono(frame: np.ndarray, lo: int | float, hi: int | float, d: Display) -> np.ndarray:
     if frame.dtype.name in _GATHER_DTYPES:
         lut = _luts.get(LutKey(d.slope, d.intercept, d.center, d.width, d.function, d.invert, frame.dtype.name,
                                d.modality_lut, d.voi_lut))
         table = lut.cover(int(lo), int(hi))
         unsigned = frame.view(np.uint8 if frame.dtype.itemsize == 1 else np.uint16)
-        return to_rgba(table[unsigned])
+        return to_rgba(gather(table, unsigned))
     grey = grey_levels(frame, slope=d.slope, intercept=d.intercept, center=d.center, width=d.width,
                        function=d.function, invert=d.invert, modality_lut=d.modality_lut, voi_lut=d.voi_lut)
     return to_rgba(grey.astype(np.uint32) * GREY | OPAQUE)
