@@ -201,9 +201,12 @@ def _spacing(ds: Dataset) -> tuple[tuple[float, float] | None, str]:
     return None, ""
 
 
-def image_info(ds: Dataset, *, source: str) -> ImageInfo:
-    """Read what VeNOS needs to show ``ds``; raise :class:`NotAnImage` or :class:`InvalidDataset` if it cannot."""
-    pixel_keyword = next((kw for kw in PIXEL_KEYWORDS if kw in ds), "")
+def image_info(ds: Dataset, *, source: str, header_only: bool = False) -> ImageInfo:
+    """Read what VeNOS needs to show ``ds``; raise :class:`NotAnImage` or :class:`InvalidDataset` if it cannot.
+
+    ``header_only``: ``ds`` is metadata without pixels (a manifest, DICOMweb metadata): the pixel element is
+    assumed to be Pixel Data and its length is not checked."""
+    pixel_keyword = next((kw for kw in PIXEL_KEYWORDS if kw in ds), "PixelData" if header_only else "")
     sop_class = _str(ds, "SOPClassUID")
     if not pixel_keyword:
         name = _SOP_NAMES.get(sop_class, sop_class or "unknown SOP class")
@@ -254,7 +257,8 @@ def image_info(ds: Dataset, *, source: str) -> ImageInfo:
         slice_thickness=(_floats(ds.get("SliceThickness")) or (None,))[0],
         frame_info=_frame_infos(ds, frames),
     )
-    check_pixel_length(ds, info)
+    if not header_only:
+        check_pixel_length(ds, info)
     return info
 
 

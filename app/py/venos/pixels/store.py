@@ -13,6 +13,7 @@ import numpy as np
 
 from ..dicom.attrs import ImageInfo, is_encapsulated
 from .cache import FrameCache
+from ..errors import PendingPixels
 from .decode import decode_frame
 
 
@@ -52,6 +53,8 @@ class PixelStore:
         pinned = self._pinned.get((key, index))
         if pinned is not None:
             return pinned
+        if dataset is None:  # known from metadata only: its bytes are still on their way
+            raise PendingPixels("this slice has not arrived yet", source=info.source, frame=index)
         if isinstance(dataset, np.ndarray):  # plain image decoded by the browser
             frame = make_frame(dataset)
             self._pinned[(key, index)] = frame
