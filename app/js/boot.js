@@ -4,6 +4,7 @@
 import { Viewer } from "./viewer.js";
 import { attachInput } from "./input.js";
 import { filesFromDataTransfer, filesFromInput, isHidden } from "./files.js";
+import { installCloud } from "./cloud/ui.js"; // links, URLs, manifests, case library, DICOMweb (issue 4)
 
 const $ = (id) => document.getElementById(id);
 const viewer = new Viewer($("canvas"), new URL("./worker.js", import.meta.url));
@@ -84,7 +85,7 @@ function renderSeriesList(list) {
     title.textContent = `${s.modality || "?"} · ${s.description || (s.seriesNumber != null ? `Series ${s.seriesNumber}` : "Unnamed series")}`;
     const sub = document.createElement("div");
     sub.className = "sub";
-    sub.textContent = `${s.slices} ${s.slices === 1 ? "image" : "images"} · ${s.columns}×${s.rows}${s.multiframe ? " · multi-frame" : ""}`;
+    sub.textContent = `${s.slices} ${s.slices === 1 ? "image" : "images"} · ${s.columns}×${s.rows}${s.multiframe ? " · multi-frame" : ""}${s.pending ? ` · ${s.slices - s.pending} loaded` : ""}`;
     const who = document.createElement("div");
     who.className = "sub";
     who.textContent = [s.patientName && s.patientName.replace(/\^/g, " "), s.studyDate].filter(Boolean).join(" · ");
@@ -97,7 +98,7 @@ function renderSeriesList(list) {
 }
 
 // ------------------------------------------------------------------------------------------------ overlay
-viewer.addEventListener("rendered", (e) => {
+const onRendered = (e) => {
   const { meta } = e.detail;
   for (const li of $("series-list").children) li.classList.toggle("active", li.dataset.series === viewer.state.series);
   if (!meta || !meta.overlay) return;
@@ -117,7 +118,9 @@ viewer.addEventListener("rendered", (e) => {
   $("slice-label").textContent = `${o.slice} / ${o.slices}`;
   $("invert").setAttribute("aria-pressed", String(viewer.state.invert));
   updatePresets(o.presets || []);
-});
+};
+viewer.addEventListener("rendered", onRendered);
+viewer.addEventListener("pending", onRendered); // a remote slice still loading: overlay and slider follow
 
 function fmt(v) { return Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(Math.abs(v) >= 10 ? 1 : 2); }
 
@@ -191,7 +194,10 @@ function on(type, fn) {
   return () => viewer.removeEventListener(type, h);
 }
 
+const cloud = installCloud(viewer, { toolbar: document.querySelector(".toolbar"), viewport: vp, onMessage: showMessage });
+
 window.venos = Object.freeze({
+  ...cloud, // open(link | address | spec), cancel, link, dicomweb {search, thumbnail, setToken}, net, library
   ready: viewer.ready,
   load: (sources) => viewer.load(Array.from(sources)),
   series: () => viewer.refreshSeries().then((l) => l.map((s) => ({ ...s }))),

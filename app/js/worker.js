@@ -4,6 +4,7 @@
 // drag or a scroll is served while hundreds of files are still being parsed.
 
 import { chooseRuntime, fetchRuntimeJson } from "./runtime.js";
+import { createRemote } from "./net/remote.js"; // remote cases (issue 4)
 
 const BASE = new URL("../../", self.location.href).href; // folder of index.html
 let py = null; // the Pyodide instance
@@ -264,8 +265,18 @@ function render(state) {
   }
 }
 
+// ------------------------------------------------------------------------------------------------ remote cases
+// URLs, manifests, DICOMweb, DICOMDIR and zips by URL: fetching and planning live in net/remote.js.
+const remote = createRemote({
+  api: () => api, py: () => py, emit, toJs,
+  enqueue: (run) => { queues.parse.push({ ready: true, run }); schedule(); },
+  addToPython: (got) => addToPython(got, ""),
+  clearPython: () => { loadGeneration++; queues.parse.length = 0; api.clear(); },
+});
+
 // ------------------------------------------------------------------------------------------------ RPC
 const handlers = {
+  ...remote.handlers,
   load: (args) => load(args.items, args.options || {}),
   series: () => toJs(api.series()),
   skipped: () => toJs(api.skipped()),
@@ -276,7 +287,7 @@ const handlers = {
     return d;
   },
   stats: () => toJs(api.stats()),
-  clear: () => { loadGeneration++; queues.parse.length = 0; api.clear(); return true; },
+  clear: () => { remote.cancel(); loadGeneration++; queues.parse.length = 0; api.clear(); return true; },
   settle: async () => { await Promise.all(plainImages); return true; },
 };
 
@@ -285,6 +296,7 @@ self.onmessage = (ev) => {
   if (method === "render") {
     // Latest wins per viewport: an older pending render of the same viewport is answered as superseded.
     const k = key || "main";
+    remote.focus(args.state); // a remote case fetches what is shown first
     const prev = queues.render.get(k);
     if (prev) prev.supersede();
     const task = () => {
@@ -307,7 +319,7 @@ self.onmessage = (ev) => {
     try {
       const result = await h(args || {});
       post({ id, result });
-      if (method === "load") { idleDecode = true; schedule(); }
+      if (method === "load" || method === "openCase") { idleDecode = true; schedule(); }
     } catch (e) {
       post({ id, error: errorInfo(e) });
     }

@@ -1,4 +1,4 @@
-"""Metadata without pixels → a header-only pydicom Dataset, so a case can be shown before its bytes arrive.
+"""Metadata without pixels → a :class:`Header`, so a case can be shown before its bytes arrive.
 
 Two shapes arrive from remote sources:
 
@@ -6,18 +6,16 @@ Two shapes arrive from remote sources:
   each ``{"vr": …, "Value": [...]}``;
 * OHIF's case manifest, whose instance ``metadata`` is keyed by keyword ("Rows": 512, "PatientName": "A^B").
 
-Only the attributes VeNOS reads are kept (:data:`KEEP`): a study's full metadata can hold hundreds of private
-elements per instance, and converting them all would delay the first image for nothing.
+Both become a :class:`Header`: a plain mapping keyword → value that :func:`venos.dicom.attrs.image_info` reads like
+a Dataset (``get``, ``in``). Building pydicom Datasets instead costs ~100× more per element, which for a 500-slice
+manifest in the browser would delay the first image by a second. Only what VeNOS reads is kept (:data:`KEEP`).
 """
 from __future__ import annotations
 
 from typing import Any
 
-from pydicom.datadict import dictionary_VR, keyword_for_tag, tag_for_keyword
-from pydicom.dataset import Dataset
-from pydicom.sequence import Sequence
+from pydicom.datadict import keyword_for_tag, tag_for_keyword
 
-# What image_info(), the series model and the overlay read, plus what a search result shows.
 KEEP_KEYWORDS = (
     "SOPClassUID", "SOPInstanceUID", "StudyInstanceUID", "SeriesInstanceUID", "Modality", "PatientName",
     "PatientID", "PatientBirthDate", "PatientSex", "StudyDate", "StudyTime", "StudyDescription", "AccessionNumber",
@@ -29,88 +27,82 @@ KEEP_KEYWORDS = (
     "ImageOrientationPatient", "PerFrameFunctionalGroupsSequence", "SharedFunctionalGroupsSequence",
     "ModalitiesInStudy", "NumberOfStudyRelatedSeries", "NumberOfStudyRelatedInstances",
     "NumberOfSeriesRelatedInstances", "RetrieveURL", "TransferSyntaxUID", "AvailableTransferSyntaxUID",
+    # inside functional group sequences
+    "PlanePositionSequence", "PlaneOrientationSequence", "PixelValueTransformationSequence",
+    "FrameVOILUTSequence", "PixelMeasuresSequence",
 )
-KEEP = frozenset(f"{tag_for_keyword(k):08X}" for k in KEEP_KEYWORDS)
 _KEEP_KW = frozenset(KEEP_KEYWORDS)
+KEEP = frozenset(f"{tag_for_keyword(k):08X}" for k in KEEP_KEYWORDS)
 MAX_DEPTH = 8  # sequences nested deeper than this are dropped (hostile metadata)
 
 
-def _no_bulk(*_args) -> bytes:
-    return b""
+class Header(dict):
+    """keyword → plain value (str, int, float, list, or list of Header for a sequence). Read like a Dataset."""
 
-
-def from_dicom_json(obj: dict, *, keep_all: bool = False) -> Dataset:
-    """A PS3.18 F.2 JSON object → Dataset with the attributes VeNOS reads. Bulk data (Pixel Data) is not fetched.
-
-    Elements pydicom cannot convert are dropped one by one, never the whole object."""
-    if not isinstance(obj, dict):
-        raise ValueError("a DICOM JSON object must be a mapping of tags")
-    wanted = {}
-    for tag, elem in obj.items():
-        if not isinstance(tag, str) or not isinstance(elem, dict):
-            continue
-        tag = tag.upper()
-        if (keep_all or tag in KEEP) and "BulkDataURI" not in elem and "InlineBinary" not in elem:
-            wanted[tag] = elem
-    try:
-        return Dataset.from_json(wanted, bulk_data_uri_handler=_no_bulk)
-    except Exception:  # a malformed element somewhere: convert one by one, keep what converts
-        ds = Dataset()
-        for tag, elem in wanted.items():
-            try:
-                one = Dataset.from_json({tag: elem}, bulk_data_uri_handler=_no_bulk)
-            except Exception:
-                continue
-            for e in one:
-                ds.add(e)
-        return ds
-
-
-def from_keywords(meta: dict, *, depth: int = 0) -> Dataset:
-    """OHIF manifest metadata ({keyword: value}) → Dataset. Unknown keywords and unconvertible values are dropped."""
-    ds = Dataset()
-    if not isinstance(meta, dict) or depth > MAX_DEPTH:
-        return ds
-    for kw, value in meta.items():
-        if depth == 0 and kw not in _KEEP_KW:
-            continue
-        tag = tag_for_keyword(kw) if isinstance(kw, str) else None
-        if tag is None or value is None:
-            continue
+    def __getattr__(self, name: str) -> Any:
         try:
-            vr = dictionary_VR(tag)
+            return self[name]
         except KeyError:
+            raise AttributeError(name) from None
+
+
+def from_dicom_json(obj: Any, *, depth: int = 0) -> Header:
+    """A PS3.18 F.2 JSON object → :class:`Header`. Bulk data is not fetched; unknown or odd elements are dropped."""
+    out = Header()
+    if not isinstance(obj, dict) or depth > MAX_DEPTH:
+        return out
+    for tag, elem in obj.items():
+        if not isinstance(tag, str) or not isinstance(elem, dict) or tag.upper() not in KEEP:
+            continue
+        values = elem.get("Value")
+        if not isinstance(values, list) or not values:
             continue
         try:
-            if vr == "SQ":
-                items = value if isinstance(value, list) else [value]
-                setattr(ds, kw, Sequence([from_keywords(i, depth=depth + 1) for i in items if isinstance(i, dict)]))
-            elif vr == "PN":
-                setattr(ds, kw, _person_name(value))
-            else:
-                setattr(ds, kw, value)
-        except Exception:  # a value of the wrong type for its VR: drop that element only
-            if kw in ds:
-                del ds[kw]
-    return ds
+            kw = keyword_for_tag(int(tag, 16))
+        except ValueError:
+            continue
+        vr = elem.get("vr")
+        if vr == "SQ":
+            out[kw] = [from_dicom_json(item, depth=depth + 1) for item in values if isinstance(item, dict)]
+            continue
+        if vr == "PN":
+            values = [v.get("Alphabetic", "") if isinstance(v, dict) else str(v) for v in values]
+        values = [v for v in values if isinstance(v, (str, int, float))]
+        if values:
+            out[kw] = values[0] if len(values) == 1 else values
+    return out
 
 
-def _person_name(value: Any) -> Any:
-    """PN in manifests comes as "A^B", {"Alphabetic": "A^B"} or a list of either."""
-    if isinstance(value, list):
-        return [_person_name(v) for v in value]
-    if isinstance(value, dict):
-        return str(value.get("Alphabetic", ""))
-    return str(value)
+def from_keywords(meta: Any, *, depth: int = 0) -> Header:
+    """OHIF manifest metadata ({keyword: value}) → :class:`Header`; values of unexpected types are dropped."""
+    out = Header()
+    if not isinstance(meta, dict) or depth > MAX_DEPTH:
+        return out
+    for kw, value in meta.items():
+        if kw not in _KEEP_KW or value is None:
+            continue
+        if isinstance(value, list) and value and all(isinstance(v, dict) for v in value) and kw.endswith("Sequence"):
+            out[kw] = [from_keywords(v, depth=depth + 1) for v in value]
+        elif isinstance(value, dict):
+            if "Alphabetic" in value:  # PN as an object
+                out[kw] = str(value["Alphabetic"])
+        elif isinstance(value, list):
+            flat = [v.get("Alphabetic", "") if isinstance(v, dict) else v for v in value]
+            flat = [v for v in flat if isinstance(v, (str, int, float))]
+            if flat:
+                out[kw] = flat[0] if len(flat) == 1 else flat
+        elif isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            out[kw] = value
+    return out
 
 
-def plain(obj: dict) -> dict:
-    """A DICOM JSON object (a QIDO-RS result row) as {keyword: value}: one value unwrapped, PN as text."""
+def plain(obj: Any) -> dict:
+    """A QIDO-RS result row (DICOM JSON) as {keyword: value}, every tag kept, sequences left out."""
     out: dict = {}
     if not isinstance(obj, dict):
         return out
     for tag, elem in obj.items():
-        if not isinstance(elem, dict) or not isinstance(tag, str):
+        if not isinstance(elem, dict) or not isinstance(tag, str) or elem.get("vr") == "SQ":
             continue
         try:
             kw = keyword_for_tag(int(tag, 16)) or tag.upper()
@@ -121,8 +113,6 @@ def plain(obj: dict) -> dict:
             continue
         if elem.get("vr") == "PN":
             values = [v.get("Alphabetic", "") if isinstance(v, dict) else str(v) for v in values]
-        elif elem.get("vr") == "SQ":
-            continue
         values = [v if isinstance(v, (int, float, str)) else str(v) for v in values]
         out[kw] = values[0] if len(values) == 1 else values
     return out

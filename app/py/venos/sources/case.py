@@ -6,6 +6,7 @@ their slice counts and order at once (``venos.model.series.SeriesIndex.add_pendi
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -16,6 +17,7 @@ MAX_INSTANCES = 50_000
 SCHEMES = ("http", "https")
 # OHIF's manifests prefix instance URLs with the Cornerstone loader to use; the address follows.
 LOADER_PREFIXES = ("dicomweb:", "wadouri:", "wadors:", "dicomfile:")
+_ABSOLUTE = re.compile(r"^https?://[A-Za-z0-9.\-]+(:\d+)?/[^\s\\#]*$")
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,8 @@ def resolve_url(raw: Any, base: str) -> str:
         if low.startswith(prefix):
             text = text[len(prefix):]
             break
+    if _ABSOLUTE.match(text):  # the common case, without urljoin's cost (500-slice manifests)
+        return text
     url = urljoin(base, text) if base else text
     parts = urlsplit(url)
     if parts.scheme.lower() not in SCHEMES or not parts.netloc:
