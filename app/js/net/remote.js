@@ -35,7 +35,7 @@ export function createRemote(ctx) {
   }
 
   /** One small request (manifest, metadata, index) with the same retries and explanations as slices. */
-  function fetchOne(r, url, { accept = "", useCache = true } = {}) {
+  function fetchOne(r, url, { accept = "", useCache = true, onChunk = null } = {}) {
     return new Promise((resolve, reject) => {
       const q = new FetchQueue({
         ...options, headers: authHeaders, cache: useCache ? cache : null,
@@ -43,17 +43,52 @@ export function createRemote(ctx) {
         onFail: (_job, err) => reject({ ...err, source: url }),
       });
       if (r) r.queues.push(q);
-      q.add([{ url, accept, order: 0 }]);
+      q.add([{ url, accept, order: 0, onChunk }]);
     });
   }
 
+  /** Watch a manifest as it streams in and start fetching its first instance before the rest has arrived:
+   * the first image then needs one round trip less. The guess is only used when no view was asked for. */
+  function guesser(r, base) {
+    const dec = new TextDecoder();
+    let head = "";
+    return (chunk) => {
+      if (r.guess !== undefined || head.length > 262144) return;
+      head += dec.decode(chunk, { stream: true });
+      const at = head.indexOf('"instances"');
+      const m = at >= 0 ? /"url"\s*:\s*"((?:[^"\\]|\\.)*)"/.exec(head.slice(at)) : null;
+      if (!m) return;
+      r.guess = null;
+      try {
+        const raw = JSON.parse(`"${m[1]}"`).replace(/^(dicomweb|wadouri|dicomfile):/i, "");
+        const u = new URL(raw, base);
+        if (u.protocol !== "http:" && u.protocol !== "https:") return;
+        r.guess = u.href;
+        r.queue.add([{ url: u.href, accept: "", order: -1, series: "", slice: 0 }]);
+      } catch { /* not a usable address: wait for the plan */ }
+    };
+  }
+
   const text = (res) => new TextDecoder().decode(res.buf);
+
+  let warm = false;
+  /** Import the remote modules and run one tiny parse + decode now, when the CPU would otherwise wait. */
+  function warmUp() {
+    if (warm) return;
+    warm = true;
+    const mod = ctx.py().pyimport("venos.sources.remote");
+    try { mod.warm_up(); } catch (e) { console.warn("warm-up failed", e); } finally { mod.destroy(); }
+  }
   const py = (v) => ctx.py().toPy(v);
 
   async function plan(spec, r) {
     const api = ctx.api();
     if (spec.manifest) {
-      const res = await fetchOne(r, spec.manifest, { accept: "application/json, text/plain;q=0.9, */*;q=0.5" });
+      const onChunk = r.want ? null : guesser(r, spec.manifest);
+      const pending = fetchOne(r, spec.manifest, { accept: "application/json, text/plain;q=0.9, */*;q=0.5", onChunk });
+      warmUp(); // while the manifest is on the network
+      const res = await pending;
+      r.timing.fetched = performance.now() - r.t0;
       return ctx.toJs(api.open_case("manifest", text(res), spec.manifest, null));
     }
     if (spec.urls) {
@@ -91,17 +126,31 @@ export function createRemote(ctx) {
     const myGen = gen;
     let resolve;
     const finished = new Promise((res) => (resolve = res));
-    const r = run = { gen: myGen, resolve, queues: [], t0: performance.now(), total: 0, jobsDone: 0, files: 0, loaded: 0, failed: 0, focus: null };
+    const r = run = { gen: myGen, resolve, queues: [], t0: performance.now(), total: 0, jobsDone: 0, files: 0, loaded: 0, failed: 0, focus: null, timing: {}, want };
+    // The queue exists before the plan (a manifest's first instance may start early); nothing reaches Python
+    // before the plan is registered, so placeholders are always there first.
+    let planReady;
+    const planned = new Promise((res) => (planReady = res));
+    const q = new FetchQueue({
+      ...options, headers: authHeaders, cache,
+      onDone: (job, res) => planned.then(() => ctx.enqueue(() => deliver(r, job, res))),
+      onFail: (job, err) => planned.then(() => ctx.enqueue(() => fail(r, job, err))),
+      onProgress: () => progress(r),
+    });
+    r.queue = q;
+    r.queues.push(q);
     let reg;
     try {
       reg = await plan(spec, r);
     } catch (e) {
       if (myGen !== gen) return { cancelled: true };
       run = null;
+      q.cancel();
       throw { code: e.code || "source", message: e.message || String(e), source: e.source || "" };
     }
     if (myGen !== gen) return { cancelled: true };
-    if (!reg.ok) { run = null; throw reg.error; }
+    if (!reg.ok) { run = null; q.cancel(); throw reg.error; }
+    r.timing.planned = performance.now() - r.t0;
     for (const w of reg.warnings || []) emit("warning", { code: "manifest", message: w });
     const series = reg.series || [];
     let focus = null;
@@ -110,20 +159,16 @@ export function createRemote(ctx) {
       const s = same[Math.min(same.length - 1, Number(want.set) || 0)];
       if (s) focus = { series: s.id, slice: Math.max(0, Math.min(s.slices - 1, Number(want.slice) || 0)) };
     }
+    const guessed = r.guess ? reg.plan.find((j) => j.url === r.guess) : null;
+    if (!focus && guessed && guessed.series) focus = { series: guessed.series, slice: guessed.slice };
     if (!focus && series.length) focus = { series: series[0].id, slice: 0 };
     r.focus = focus;
-    r.total = reg.plan.length;
+    r.total = reg.plan.length + (r.guess && !guessed ? 1 : 0);
     emit("case", { kind: reg.kind, series, total: r.total, placeholders: reg.placeholders, focus });
-    const q = new FetchQueue({
-      ...options, headers: authHeaders, cache,
-      onDone: (job, res) => ctx.enqueue(() => deliver(r, job, res)),
-      onFail: (job, err) => ctx.enqueue(() => fail(r, job, err)),
-      onProgress: () => progress(r),
-    });
-    r.queue = q;
-    r.queues.push(q);
     q.setPriority(rankFor(focus));
-    q.add(reg.plan);
+    q.add(r.guess ? reg.plan.filter((j) => j.url !== r.guess) : reg.plan);
+    planReady();
+    warmUp(); // while the first slice is on the network
     if (!r.total) r.resolve(summary(r));
     return await finished;
   }
@@ -131,8 +176,8 @@ export function createRemote(ctx) {
   function summary(r) {
     const q = r.queue;
     return {
-      total: r.files || r.total, loaded: r.loaded, failed: r.failed, bytes: q ? q.bytes : 0,
-      cachedBytes: q ? q.cachedBytes : 0, ms: performance.now() - r.t0, net: q ? q.stats() : null,
+      total: r.files || r.total, loaded: r.loaded, failed: r.failed, bytes: r.queues.reduce((n, x) => n + x.bytes, 0),
+      cachedBytes: q ? q.cachedBytes : 0, ms: performance.now() - r.t0, net: q ? q.stats() : null, timing: r.timing,
     };
   }
 
@@ -172,6 +217,8 @@ export function createRemote(ctx) {
     if (isZip(u8)) return unzip(r, job, u8);
     r.files++;
     let ok;
+    const t = performance.now();
+    if (r.timing.firstArrived === undefined) r.timing.firstArrived = t - r.t0;
     if (job.multipart && /^multipart\//i.test(res.contentType)) {
       const out = ctx.toJs(ctx.api().add_multipart(job.url, u8, res.contentType, ""));
       for (const one of out.results) {
@@ -189,6 +236,7 @@ export function createRemote(ctx) {
       ok = ctx.addToPython({ name: job.url, buf: res.buf, size: res.bytes, type: res.contentType });
     }
     if (ok) r.loaded++; else r.failed++;
+    if (r.timing.firstParsed === undefined) r.timing.firstParsed = performance.now() - r.t0;
     jobDone(r);
   }
 

@@ -79,3 +79,40 @@ def _bytes(payload: Any) -> bytes:
         return payload.to_bytes()
     return bytes(payload)
 
+
+
+_warm = False
+
+
+def warm_up() -> None:
+    """Run the parse → attributes → decode path once on a tiny in-memory image, so the first real slice of a
+    remote case does not pay for pydicom's lazy imports. Called while the first bytes are still on the network."""
+    global _warm
+    if _warm:
+        return
+    _warm = True
+    import io
+
+    import numpy as np
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, SecondaryCaptureImageStorage, generate_uid
+
+    from ..dicom.parse import read_dataset
+    from ..pixels.store import make_frame
+    from ..pixels.decode import decode_frame
+
+    ds = Dataset()
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.file_meta.MediaStorageSOPClassUID = SecondaryCaptureImageStorage
+    ds.file_meta.MediaStorageSOPInstanceUID = uid = generate_uid()
+    ds.SOPClassUID, ds.SOPInstanceUID = SecondaryCaptureImageStorage, uid
+    ds.Rows = ds.Columns = 4
+    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 1
+    ds.PixelData = np.arange(16, dtype="<i2").tobytes()
+    buf = io.BytesIO()
+    ds.save_as(buf, enforce_file_format=True)
+    parsed = read_dataset(buf.getvalue(), source="warm-up")
+    info = image_info(parsed, source="warm-up")
+    make_frame(decode_frame(parsed, info, 0))
