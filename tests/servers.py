@@ -58,6 +58,7 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
     def do_GET(self):
         path = self.path.split("?")[0]
         self.host.hits[path] += 1
+        self.host.order.append(path)
         rule = self.host.rules.get(path)
         if rule:
             kind, arg = rule
@@ -98,6 +99,7 @@ class FileHost:
         self.cors = cors
         self.auth = auth
         self.hits: Counter = Counter()
+        self.order: list[str] = []  # paths in the order they were asked for
         self.rules: dict[str, tuple[str, object]] = {}
         handler = type("H", (_Handler,), {"host": self})
         self.port = free_port()

@@ -90,7 +90,7 @@ export function installCloud(viewer, { toolbar, viewport, onMessage = () => {} }
   // ---------------------------------------------------------------------------------------------- start-up link
   const start = parseLink(location.href);
   if (start.spec) viewer.ready.then(() => open({ ...start.spec, view: start.view })).catch(() => {});
-  if (start.library) openLibrary({ viewer, open, url: start.library });
+  if (start.library) viewer.ready.then(() => openLibrary({ viewer, open, url: start.library })).catch(() => {});
 
   const dicomweb = {
     search: (q) => viewer.client.call("dicomwebSearch", q || {}),

@@ -141,7 +141,8 @@ export function createRemote(ctx) {
     r.queues.push(q);
     let reg;
     try {
-      reg = await plan(spec, r);
+      // A newer case cancels this one while its manifest may still be on the way: stop waiting for it then.
+      reg = await Promise.race([plan(spec, r), finished]);
     } catch (e) {
       if (myGen !== gen) return { cancelled: true };
       run = null;
