@@ -321,7 +321,7 @@ export function createRemote(ctx) {
     }
     for (const url of tries) {
       try {
-        const res = await fetchOne(null, url, { accept: "image/jpeg, image/png, image/gif" });
+        const res = await fetchOne(null, url, { accept: "image/jpeg" }); // one type: some servers refuse lists here
         if (/^image\//i.test(res.contentType)) return { buf: res.buf, type: res.contentType.split(";")[0] };
       } catch { /* not offered: try the next form */ }
     }
