@@ -91,6 +91,17 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         super().do_GET()
 
 
+class _QuietServer(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        import sys
+
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            return  # the viewer aborted a request (cancel, stall, no-cors probe): expected
+        super().handle_error(request, client_address)
+
+
 class FileHost:
     """Serve ``directory`` on a free loopback port. ``cors``: the Access-Control-Allow-Origin value, or None."""
 
@@ -103,9 +114,7 @@ class FileHost:
         self.rules: dict[str, tuple[str, object]] = {}
         handler = type("H", (_Handler,), {"host": self})
         self.port = free_port()
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", self.port),
-                                                     functools.partial(handler, directory=str(self.directory)))
-        self.httpd.daemon_threads = True
+        self.httpd = _QuietServer(("127.0.0.1", self.port), functools.partial(handler, directory=str(self.directory)))
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
         self.url = f"http://127.0.0.1:{self.port}/"
