@@ -5,6 +5,7 @@ import { Viewer } from "./viewer.js";
 import { attachInput } from "./input.js";
 import { filesFromDataTransfer, filesFromInput, isHidden } from "./files.js";
 import { Annotations } from "./annotations.js";
+import { installCloud } from "./cloud/ui.js"; // links, URLs, manifests, case library, DICOMweb (issue 4)
 
 const $ = (id) => document.getElementById(id);
 const vp = $("viewport");
@@ -86,7 +87,7 @@ function renderSeriesList(list) {
     title.textContent = `${s.modality || "?"} · ${s.description || (s.seriesNumber != null ? `Series ${s.seriesNumber}` : "Unnamed series")}`;
     const sub = document.createElement("div");
     sub.className = "sub";
-    sub.textContent = `${s.slices} ${s.slices === 1 ? "image" : "images"} · ${s.columns}×${s.rows}${s.multiframe ? " · multi-frame" : ""}`;
+    sub.textContent = `${s.slices} ${s.slices === 1 ? "image" : "images"} · ${s.columns}×${s.rows}${s.multiframe ? " · multi-frame" : ""}${s.pending ? ` · ${s.slices - s.pending} loaded` : ""}`;
     const who = document.createElement("div");
     who.className = "sub";
     who.textContent = [s.patientName && s.patientName.replace(/\^/g, " "), fmtDate(s.studyDate)].filter(Boolean).join(" · ");
@@ -121,7 +122,7 @@ function drawThumb(canvas, s) {
 viewer.addEventListener("cleared", () => thumbs.clear());
 
 // ------------------------------------------------------------------------------------------------ overlay
-viewer.addEventListener("rendered", (e) => {
+const onRendered = (e) => {
   const { meta } = e.detail;
   for (const li of $("series-list").children) li.classList.toggle("active", li.dataset.series === viewer.state.series);
   if (!meta || !meta.overlay) return;
@@ -143,7 +144,9 @@ viewer.addEventListener("rendered", (e) => {
   $("overlays").disabled = !o.overlayPlanes;
   $("overlays").setAttribute("aria-pressed", String(!!o.overlayPlanes && viewer.state.overlays !== false));
   updatePresets(o.presets || []);
-});
+};
+viewer.addEventListener("rendered", onRendered);
+viewer.addEventListener("pending", onRendered); // a remote slice still loading: overlay and slider follow
 
 function fmtDate(da) { return /^\d{8}$/.test(da || "") ? `${da.slice(0, 4)}-${da.slice(4, 6)}-${da.slice(6)}` : da || ""; }
 function fmt(v) { return Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(Math.abs(v) >= 10 ? 1 : 2); }
@@ -261,7 +264,10 @@ function on(type, fn) {
   return () => viewer.removeEventListener(type, h);
 }
 
+const cloud = installCloud(viewer, { toolbar: document.querySelector(".toolbar"), viewport: vp, onMessage: showMessage });
+
 window.venos = Object.freeze({
+  ...cloud, // open(link | address | spec), cancel, link, dicomweb {search, thumbnail, setToken}, net, library
   ready: viewer.ready,
   load: (sources) => viewer.load(Array.from(sources)),
   series: () => viewer.refreshSeries().then((l) => l.map((s) => ({ ...s }))),

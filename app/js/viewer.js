@@ -4,6 +4,7 @@
 
 import { WorkerClient } from "./rpc.js";
 import { ViewportCanvas } from "./canvas.js";
+import { expandZipItems } from "./net/zip.js";
 
 const EMPTY_STATE = { series: "", slice: 0, center: null, width: null, invert: false, voi_function: "", voi_lut: -1, overlays: true, zoom: 0, pan: [0, 0] };
 const PY_KEYS = ["slice", "center", "width", "invert", "voi_function", "voi_lut", "overlays"]; // changes that need Python
@@ -47,6 +48,10 @@ export class Viewer extends EventTarget {
       else if (s && s.file) items.push({ file: s.file, path: s.path || s.file.name });
       else if (s && s.url) items.push({ url: s.url, name: s.name || s.url });
     }
+    // Zip archives (dropped or picked) are unpacked here, in the browser; a damaged entry is reported, not fatal.
+    const expanded = await expandZipItems(items);
+    for (const it of expanded) if (it.error) this._fire("error", it.error);
+    items.splice(0, items.length, ...expanded.filter((it) => !it.error));
     this._fire("loadstart", { total: items.length });
     const summary = await this.client.call("load", { items });
     await this.client.call("settle");
@@ -59,6 +64,8 @@ export class Viewer extends EventTarget {
     if (!this.state.series) {
       this.state = { ...EMPTY_STATE, series: d.series };
       this.requestRender();
+    } else if (this.meta && this.meta.pending && d.series === this.state.series) {
+      this.requestRender(); // the slice shown as loading may be the one that arrived
     }
     if (!this._seriesTimer) {
       this._seriesTimer = setTimeout(() => { this._seriesTimer = 0; this.refreshSeries(); }, 150);
@@ -205,10 +212,12 @@ export class Viewer extends EventTarget {
         if (s.voi_lut === sent.voi_lut && meta.state.voi_lut !== undefined) s.voi_lut = meta.state.voi_lut;
       }
       this.state = s;
-      this.view.setFrame(rgba, meta.width, meta.height);
+      // A remote slice known from metadata but not yet arrived: nothing stale is shown in its place.
+      if (meta.pending) this.view.clear();
+      else this.view.setFrame(rgba, meta.width, meta.height);
     }
     await this.view.requestDraw();
-    this._fire("rendered", { state: this.viewState(), meta, ms: performance.now() - t0, computeMs: meta.computeMs });
+    this._fire(meta.pending ? "pending" : "rendered", { state: this.viewState(), meta, ms: performance.now() - t0, computeMs: meta.computeMs });
   }
 
   // ---------------------------------------------------------------------------------------------- output

@@ -4,6 +4,7 @@
 // drag or a scroll is served while hundreds of files are still being parsed.
 
 import { chooseRuntime, fetchRuntimeJson } from "./runtime.js";
+import { createRemote } from "./net/remote.js"; // remote cases (issue 4)
 
 const BASE = new URL("../../", self.location.href).href; // folder of index.html
 let py = null; // the Pyodide instance
@@ -291,8 +292,18 @@ function render(state, fn = (st) => api.render(py.toPy(st))) {
   }
 }
 
+// ------------------------------------------------------------------------------------------------ remote cases
+// URLs, manifests, DICOMweb, DICOMDIR and zips by URL: fetching and planning live in net/remote.js.
+const remote = createRemote({
+  api: () => api, py: () => py, emit, toJs,
+  enqueue: (run) => { queues.parse.push({ ready: true, run }); schedule(); },
+  addToPython: (got) => addToPython(got, ""),
+  clearPython: () => { loadGeneration++; queues.parse.length = 0; api.clear(); },
+});
+
 // ------------------------------------------------------------------------------------------------ RPC
 const handlers = {
+  ...remote.handlers,
   load: (args) => load(args.items, args.options || {}),
   series: () => toJs(api.series()),
   skipped: () => toJs(api.skipped()),
@@ -305,7 +316,7 @@ const handlers = {
   },
   stats: () => toJs(api.stats()),
   thumbnail: ({ series, size }) => render(null, () => api.thumbnail(series, size || 64)),
-  clear: () => { loadGeneration++; queues.parse.length = 0; api.clear(); return true; },
+  clear: () => { remote.cancel(); loadGeneration++; queues.parse.length = 0; api.clear(); return true; },
   settle: async () => { await Promise.all(plainImages); if (codecHooks) await codecHooks.pending(); return true; },
   // issue 3: decode one file's frames without adding it (tests, benchmarks); which codecs are loaded
   decodeFile: ({ name, data, pixels, frames }) =>
@@ -318,6 +329,7 @@ self.onmessage = (ev) => {
   if (method === "render") {
     // Latest wins per viewport: an older pending render of the same viewport is answered as superseded.
     const k = key || "main";
+    remote.focus(args.state); // a remote case fetches what is shown first
     const prev = queues.render.get(k) || waitingRender.get(k);
     waitingRender.delete(k);
     if (prev) prev.supersede();
@@ -353,7 +365,7 @@ self.onmessage = (ev) => {
     try {
       const result = await (codecHooks ? codecHooks.withCodecs(() => h(args || {})) : h(args || {}));
       post({ id, result });
-      if (method === "load") { idleDecode = true; schedule(); }
+      if (method === "load" || method === "openCase") { idleDecode = true; schedule(); }
     } catch (e) {
       post({ id, error: errorInfo(e) });
     }

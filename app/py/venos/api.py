@@ -15,7 +15,7 @@ from . import __version__
 from ._js import to_plain
 from .dicom.attrs import ImageInfo, FrameInfo, image_info
 from .dicom.parse import read_dataset, sniff
-from .errors import InvalidDataset, NotDicom, UnknownSeries, VenosError
+from .errors import InvalidDataset, NotDicom, SourceError, UnknownSeries, VenosError
 from .model.series import Series, SeriesIndex
 from .pixels.store import Frame, PixelStore
 from .tools import TOOLS
@@ -29,6 +29,7 @@ from .view.state import ViewState
 from .codec_api import (codec_failed, codec_ready, codecs_offer, codecs_status,  # noqa: F401
                         codecs_wanted, decode_file)
 from .pixels.codecs import CodecNotLoaded
+from .remote_api import dicomweb_results, dicomweb_search_url, dicomweb_urls  # noqa: F401 (JS calls them here)
 
 
 class Session:
@@ -126,6 +127,7 @@ def skip(name: str, code: str, message: str) -> dict:
     """Record a file the JavaScript side could not read or decode (e.g. a broken PNG)."""
     exc = VenosError(message, source=str(name))
     exc.code = code
+    _session.series.fail_pending(str(name), message)  # a slice known from metadata shows why it is missing
     return _skip(exc)
 
 
@@ -151,6 +153,8 @@ def decode_pending(budget_ms: float = 8.0) -> int:
     for s in _session.series:
         for sl in s.ordered():
             inst = sl.instance
+            if inst.pending:
+                continue
             if time.perf_counter() > deadline:
                 remaining += 1
                 continue
@@ -208,7 +212,11 @@ def default_window(info: ImageInfo, fi: FrameInfo, frame: Frame) -> tuple[float,
     return (lo + hi + step) / 2, max(hi - lo + step, 1.0)
 
 
-def _resolve(state_in: Any) -> tuple[ViewState, Series, Any, Frame, Display]:
+def _resolve(state_in: Any, *, need_pixels: bool = True) -> tuple[ViewState, Series, Any, Frame | None, Display | None]:
+    """State → (state with defaults resolved, series, slice, frame, display).
+
+    With ``need_pixels=False`` a slice known from metadata whose bytes have not arrived gives frame = display =
+    None instead of raising :class:`PendingPixels`; one whose bytes failed raises :class:`SourceError`."""
     raw = to_plain(state_in) or {}
     state = ViewState.from_dict(raw)
     s = _series(state.series)
@@ -220,6 +228,10 @@ def _resolve(state_in: Any) -> tuple[ViewState, Series, Any, Frame, Display]:
         idx = next((i for i, x in enumerate(slices) if f"{x.instance.key}:{x.frame}" == anchor), idx)
     sl = slices[idx]
     inst = sl.instance
+    if inst.pending and not need_pixels and not _session.pixels.has(inst.key, sl.frame):
+        if inst.error:
+            raise SourceError(inst.error, source=inst.info.source, frame=sl.frame)
+        return (state.with_(slice=idx) if idx != state.slice else state), s, sl, None, None
     frame = _session.pixels.get(inst.key, inst.info, inst.source, sl.frame)
     fi = inst.info.frame(sl.frame)
     if state.center is None and state.voi_lut < 0 and fi.voi_luts and not fi.windows and not inst.info.is_color:
@@ -236,11 +248,15 @@ def render(state_in: Any) -> tuple[dict, np.ndarray | None]:
     A frame that cannot be decoded gives (metadata with ``error``, None): the other slices stay viewable."""
     t0 = time.perf_counter()
     try:
-        state, s, sl, frame, disp = _resolve(state_in)
+        state, s, sl, frame, disp = _resolve(state_in, need_pixels=False)
     except VenosError as exc:
         raw = to_plain(state_in) or {}
         return {"error": exc.to_dict(), "state": ViewState.from_dict(raw).to_dict()}, None
     info = sl.instance.info
+    if frame is None:  # a remote slice still on its way: say which, so the loader can fetch it first
+        return {"pending": True, "state": state.to_dict(), "width": info.columns, "height": info.rows,
+                "overlay": overlay(s, sl, state), "anchor": f"{sl.instance.key}:{sl.frame}", "source": info.source,
+                "computeMs": (time.perf_counter() - t0) * 1000.0}, None
     if info.photometric == "PALETTE COLOR" and not isinstance(sl.instance.source, np.ndarray):
         table = _session.palettes.get(sl.instance.key)
         if table is None:
@@ -313,10 +329,16 @@ def tool(name: str, state_in: Any, event: Any) -> dict:
     fn = TOOLS.get(str(name))
     if fn is None:
         raise VenosError(f"unknown tool {name!r}; available: {', '.join(TOOLS)}")
-    state, s, sl, frame, disp = _resolve(state_in)
+    state, s, sl, frame, disp = _resolve(state_in, need_pixels=False)
     fi = sl.instance.info.frame(sl.frame)
-    span = abs((frame.hi - frame.lo) * fi.slope)
-    ctx = Context(slices=len(s.ordered()), value_span=span, center=disp.center, width=disp.width)
+    if frame is None:  # still loading: scrolling works; window/level starts from the state or the metadata
+        first = fi.windows[0] if fi.windows else None
+        center = state.center if state.center is not None else (first.center if first else 0.0)
+        width = state.width if state.width is not None else (first.width if first else 4096.0)
+        ctx = Context(slices=len(s.ordered()), value_span=4096.0, center=center, width=width)
+    else:
+        span = abs((frame.hi - frame.lo) * fi.slope)
+        ctx = Context(slices=len(s.ordered()), value_span=span, center=disp.center, width=disp.width)
     new = fn(state, to_plain(event) or {}, ctx)
     if (new.center, new.width) != (state.center, state.width):
         new = new.with_(voi_lut=-1)  # dragging the window leaves the VOI LUT
@@ -363,3 +385,30 @@ def pixel_data(series_id: str, slice_index: int) -> dict:
 def stats() -> dict:
     return {"series": len(_session.series), "loaded": _session.loaded, "skipped": len(_session.skipped),
             "pixels": _session.pixels.stats()}
+
+
+# ------------------------------------------------------------------------------------------------ remote cases
+# Issue 4 (cloud and PACS): manifests, URL lists, DICOMweb and DICOMDIR by URL. The logic lives in sources/;
+# these wrappers only bind it to the session. JavaScript fetches; Python decides what to fetch and reads it.
+
+def open_case(kind: str, payload: Any, base: str, options: Any = None) -> dict:
+    """Register a remote case: slices known from metadata appear at once (loading); returns the fetch plan."""
+    from .sources import remote
+
+    try:
+        case = remote.build_case(str(kind), payload, base=str(base), options=to_plain(options) or {})
+        return {"ok": True, **remote.register(_session.series, case)}
+    except VenosError as exc:
+        return {"ok": False, "error": exc.to_dict()}
+
+
+def add_multipart(name: str, data: Any, content_type: str, group: str = "") -> dict:
+    """Add the DICOM files of a WADO-RS multipart/related answer; ``results`` holds one add_file() result each."""
+    from .sources import remote
+
+    try:
+        found = remote.parts(str(name), data, str(content_type))
+    except VenosError as exc:
+        return {"ok": False, "error": _skip(exc)["error"], "results": []}
+    results = [add_file(n, body, group) for n, body in found]
+    return {"ok": any(r["ok"] for r in results), "results": results}

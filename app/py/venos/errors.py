@@ -61,3 +61,9 @@ class DecodeError(VenosError):
 
 class UnknownSeries(VenosError):
     code = "unknown-series"
+
+
+class PendingPixels(VenosError):
+    """The slice is known from metadata but its bytes have not arrived yet (remote loading)."""
+
+    code = "pending"

@@ -133,10 +133,13 @@ def _get(ds: Dataset, kw: str):
     Profiling in Pyodide showed ``Dataset.get`` and pydicom's element conversion dominating header extraction.
     Numbers, codes and UIDs are decoded here straight from the raw element (they are ASCII or binary by
     definition); text that may need the Specific Character Set, and sequences, go through pydicom."""
+    elements = getattr(ds, "_dict", None)
+    if elements is None:  # a metadata Header (dicom.metadata): a plain keyword mapping
+        return ds.get(kw)
     tag = _TAGS.get(kw)
     if tag is None:
         tag = _TAGS[kw] = tag_for_keyword(kw)
-    raw = ds._dict.get(tag)
+    raw = elements.get(tag)
     if raw is None:
         return None
     if getattr(raw, "is_raw", False) and raw.value is not None:
@@ -319,11 +322,15 @@ def _frame_time(ds: Dataset) -> float | None:
     return None
 
 
-def image_info(ds: Dataset, *, source: str, pixels: PixelLocation | None = None) -> ImageInfo:
+def image_info(ds: Dataset, *, source: str, pixels: PixelLocation | None = None,
+               header_only: bool = False) -> ImageInfo:
     """Read what VeNOS needs to show ``ds``; raise :class:`NotAnImage` or :class:`InvalidDataset` if it cannot.
 
-    ``pixels`` locates a pixel data element that was not read into ``ds`` (see ``parse.read_dataset``)."""
-    pixel_keyword = pixels.keyword if pixels is not None else next((kw for kw in PIXEL_KEYWORDS if kw in ds), "")
+    ``pixels`` locates a pixel data element that was not read into ``ds`` (see ``parse.read_dataset``).
+    ``header_only``: ``ds`` is metadata without pixels (a manifest, DICOMweb metadata): the pixel element is
+    assumed to be Pixel Data and its length is not checked."""
+    pixel_keyword = pixels.keyword if pixels is not None else next(
+        (kw for kw in PIXEL_KEYWORDS if kw in ds), "PixelData" if header_only else "")
     sop_class = _str(ds, "SOPClassUID")
     if not pixel_keyword:
         name = _SOP_NAMES.get(sop_class, sop_class or "unknown SOP class")
@@ -376,7 +383,8 @@ def image_info(ds: Dataset, *, source: str, pixels: PixelLocation | None = None)
         frame_time_ms=_frame_time(ds),
         frame_info=_frame_infos(ds, frames),
     )
-    check_pixel_length(ds, info, pixels)
+    if not header_only:
+        check_pixel_length(ds, info, pixels)
     return info
 
 

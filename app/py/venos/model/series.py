@@ -21,9 +21,14 @@ class Instance:
 
     key: int
     info: ImageInfo
-    source: Any  # parse.Parsed (dataset + file bytes), or a numpy array for plain (non-DICOM) images
+    source: Any  # parse.Parsed (dataset + file bytes), a numpy array for plain images, None while only metadata
     order: int  # arrival order, the last tie-breaker
+    error: str = ""  # why the bytes of a pending instance could not be had
     _geometry: list | None = None
+
+    @property
+    def pending(self) -> bool:
+        return self.source is None
 
     def geometry(self, frame: int) -> tuple[tuple[float, ...], float] | None:
         """(rounded slice normal, position along it) of a frame, or None without geometry; computed once."""
@@ -96,6 +101,7 @@ class Series:
             "patientName": info.patient_name, "patientId": info.patient_id,
             "studyDate": info.study_date, "studyDescription": info.study_description,
             "rows": info.rows, "columns": info.columns, "slices": len(slices), "instances": len(self.instances),
+            "pending": sum(i.info.frames for i in self.instances if i.pending),
             "multiframe": info.frames > 1, "photometric": info.photometric,
             "transferSyntax": info.transfer_syntax, "sortedBy": self.sorted_by,
         }
@@ -137,6 +143,9 @@ class SeriesIndex:
         self._by_id: dict[str, Series] = {}
         self._next = 1
         self._instances = 0
+        self._owner: dict[int, Series] = {}  # instance key → its series
+        self._pending: dict[str, Instance] = {}  # source (URL) → instance known from metadata only
+        self._pending_uid: dict[str, Instance] = {}  # SOP Instance UID → the same
 
     def __len__(self) -> int:
         return len(self._by_id)
@@ -148,6 +157,15 @@ class SeriesIndex:
         return self._by_id.get(series_id)
 
     def add(self, info: ImageInfo, source: Any, *, group: str = "") -> tuple[Series, Instance]:
+        placeholder = self._take_pending(info)
+        if placeholder is not None:
+            series = self._series_of(placeholder)
+            if series is not None and split_key(info, placeholder.key, group) == series.key:
+                placeholder.info, placeholder.source, placeholder.error = info, source, ""
+                placeholder._geometry = None
+                series._dirty = True  # the file's own geometry wins over the manifest's
+                return series, placeholder
+            self._remove(placeholder)  # the metadata described it wrongly: file it where it belongs
         self._instances += 1
         inst = Instance(self._instances, info, source, self._instances)
         key = split_key(info, inst.key, group)
@@ -158,10 +176,54 @@ class SeriesIndex:
             self._by_key[key] = series
             self._by_id[series.id] = series
         series.add(inst)
+        self._owner[inst.key] = series
         return series, inst
 
     def clear(self) -> None:
         self.__init__()
+
+    # -------------------------------------------------------------------------------- placeholders (remote cases)
+    def add_pending(self, info: ImageInfo, *, group: str = "") -> tuple[Series, Instance]:
+        """An instance known from metadata (manifest, DICOMweb) before its bytes: a slice that shows as loading.
+
+        ``info.source`` is the address its bytes will come from; :meth:`add` with the same source (or SOP Instance
+        UID) fills it in place, so slice numbers do not move when pixels arrive."""
+        series, inst = self.add(info, None, group=group)
+        self._pending[info.source] = inst
+        if info.sop_instance_uid:
+            self._pending_uid[info.sop_instance_uid] = inst
+        return series, inst
+
+    def fail_pending(self, source: str, message: str) -> bool:
+        inst = self._pending.get(source)
+        if inst is None:
+            return False
+        inst.error = message
+        return True
+
+    def _take_pending(self, info: ImageInfo) -> Instance | None:
+        inst = self._pending.pop(info.source, None)
+        if inst is None and info.sop_instance_uid:
+            inst = self._pending_uid.get(info.sop_instance_uid)
+            if inst is not None:
+                self._pending.pop(inst.info.source, None)
+        if inst is not None and inst.info.sop_instance_uid:
+            self._pending_uid.pop(inst.info.sop_instance_uid, None)
+        return inst
+
+    def _series_of(self, inst: Instance) -> Series | None:
+        return self._owner.get(inst.key)
+
+    def _remove(self, inst: Instance) -> None:
+        series = self._series_of(inst)
+        if series is None:
+            return
+        series.instances.remove(inst)
+        del self._owner[inst.key]
+        series._dirty = True
+        if not series.instances:
+            del self._by_id[series.id]
+            self._by_key.pop(series.key, None)
 
 
 def split_key(info: ImageInfo, instance_key: int, group: str) -> tuple:

@@ -13,6 +13,7 @@ import numpy as np
 from ..dicom.attrs import ImageInfo, is_encapsulated
 from ..dicom.parse import Parsed, load_pixel_element
 from .cache import FrameCache
+from ..errors import PendingPixels
 from .decode import decode_frame
 from .native import correct_unused_bits, native_view
 
@@ -79,6 +80,8 @@ class PixelStore:
         pinned = self._pinned.get((key, index))
         if pinned is not None:
             return pinned
+        if source is None:  # known from metadata only: its bytes are still on their way
+            raise PendingPixels("this slice has not arrived yet", source=info.source, frame=index)
         if isinstance(source, np.ndarray):  # a plain image decoded by the browser
             return self._pin(key, index, make_frame(source))
         parsed: Parsed = source

@@ -76,7 +76,7 @@ def overlay_planes(ds) -> tuple[OverlayPlane, ...]:
 def planes_of(instance) -> tuple[OverlayPlane, ...]:
     """Overlay planes of a loaded instance, parsed once and kept on its dataset."""
     source = instance.source
-    if isinstance(source, np.ndarray):
+    if source is None or isinstance(source, np.ndarray):  # still on its way, or a plain image
         return ()
     ds = source.dataset
     planes = getattr(ds, "_venos_overlays", None)

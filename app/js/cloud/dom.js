@@ -1,0 +1,24 @@
+// Small DOM helpers for the cloud dialogs. Text goes in with textContent only.
+
+export function el(tag, props = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (k === "class") e.className = v;
+    else if (k === "text") e.textContent = v;
+    else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
+    else if (k in e) e[k] = v;
+    else e.setAttribute(k, v);
+  }
+  for (const c of children) if (c != null) e.append(c);
+  return e;
+}
+
+/** A modal <dialog> with a title and a close button; returns {dialog, body}. */
+export function makeDialog(id, title) {
+  const body = el("div", { class: "cloud-body" });
+  const close = el("button", { class: "btn", type: "button", text: "Close", onclick: () => dialog.close() });
+  const dialog = el("dialog", { id, class: "cloud-dialog" },
+    el("div", { class: "cloud-head" }, el("h2", { text: title }), close), body);
+  document.body.append(dialog);
+  return { dialog, body };
+}

@@ -1,0 +1,103 @@
+// Share links. The query says what to open, the fragment how to look at it:
+//
+//   index.html?manifest=<url>                            an OHIF DICOM JSON manifest or a list of URLs
+//   index.html?url=<u1>&url=<u2>[&base=<b>]              DICOM/JPEG/PNG/zip files (relative ones against base)
+//   index.html?dicomweb=<root>&study=<uid>[&series=<uid>][&wadouri=<root>]
+//   index.html?dicomdir=<url>                            a DICOMDIR; its files are fetched beside it
+//   index.html?library=<url>                             a case library, opened in its dialog
+//   #series=<SeriesInstanceUID>&set=<n>&slice=<i>&wc=<center>&ww=<width>&invert=1&voi=<fn>&zoom=<z>&pan=<x>,<y>
+//
+// slice is 0-based like the rest of the API; set picks among display sets sharing a series UID (multi-frame
+// objects), 0 when absent. A token is never part of a link. Pure functions: no DOM, no network.
+
+const VOI = new Set(["LINEAR", "LINEAR_EXACT", "SIGMOID"]);
+
+/** {spec, view, library} from a page address (any of them may be null). */
+export function parseLink(href) {
+  const u = new URL(href);
+  const q = u.searchParams;
+  let spec = null;
+  if (q.get("manifest")) spec = { manifest: q.get("manifest") };
+  else if (q.getAll("url").length) spec = { urls: q.getAll("url"), ...(q.get("base") ? { base: q.get("base") } : {}) };
+  else if (q.get("dicomweb")) {
+    spec = { dicomweb: { root: q.get("dicomweb"), study: q.get("study") || "" } };
+    if (q.get("series")) spec.dicomweb.series = q.get("series");
+    if (q.get("wadouri")) spec.dicomweb.wadoUri = q.get("wadouri");
+  } else if (q.get("dicomdir")) spec = { dicomdir: q.get("dicomdir") };
+  return { spec, view: parseView(u.hash), library: q.get("library") || null };
+}
+
+export function parseView(hash) {
+  const h = new URLSearchParams(String(hash || "").replace(/^#/, ""));
+  if (![...h.keys()].length) return null;
+  const num = (k) => {
+    if (!h.has(k)) return undefined;
+    const v = Number(h.get(k));
+    return Number.isFinite(v) ? v : undefined;
+  };
+  const view = {};
+  if (h.get("series")) view.seriesUid = h.get("series");
+  if (num("set") !== undefined) view.set = Math.max(0, Math.floor(num("set")));
+  if (num("slice") !== undefined) view.slice = Math.max(0, Math.floor(num("slice")));
+  if (num("wc") !== undefined && num("ww") !== undefined && num("ww") > 0) { view.center = num("wc"); view.width = num("ww"); }
+  if (h.get("invert") === "1") view.invert = true;
+  const voi = (h.get("voi") || "").toUpperCase();
+  if (VOI.has(voi)) view.voiFunction = voi;
+  if (num("zoom") !== undefined && num("zoom") > 0) view.zoom = num("zoom");
+  const pan = (h.get("pan") || "").split(",").map(Number);
+  if (pan.length === 2 && pan.every(Number.isFinite)) view.pan = pan;
+  return view;
+}
+
+/** The address that reopens `spec` with `view`, on the page at `pageHref`. */
+export function buildLink(pageHref, spec, view) {
+  const u = new URL(pageHref);
+  u.search = "";
+  u.hash = "";
+  const q = new URLSearchParams();
+  if (spec.manifest) q.set("manifest", spec.manifest);
+  else if (spec.urls) {
+    if (spec.base) q.set("base", spec.base);
+    for (const x of spec.urls) q.append("url", x);
+  } else if (spec.dicomweb) {
+    q.set("dicomweb", spec.dicomweb.root);
+    if (spec.dicomweb.study) q.set("study", spec.dicomweb.study);
+    if (spec.dicomweb.series) q.set("series", spec.dicomweb.series);
+    if (spec.dicomweb.wadoUri) q.set("wadouri", spec.dicomweb.wadoUri);
+  } else if (spec.dicomdir) q.set("dicomdir", spec.dicomdir);
+  u.search = q.toString();
+  if (view) u.hash = viewFragment(view);
+  return u.href;
+}
+
+const round = (v, d) => Number(Number(v).toFixed(d));
+
+export function viewFragment(v) {
+  const h = new URLSearchParams();
+  if (v.seriesUid) h.set("series", v.seriesUid);
+  if (v.set) h.set("set", String(v.set));
+  if (v.slice !== undefined) h.set("slice", String(v.slice));
+  if (v.center != null && v.width != null) { h.set("wc", String(round(v.center, 3))); h.set("ww", String(round(v.width, 3))); }
+  if (v.invert) h.set("invert", "1");
+  if (v.voiFunction) h.set("voi", v.voiFunction);
+  if (v.zoom) h.set("zoom", String(round(v.zoom, 4)));
+  if (v.pan && (v.pan[0] || v.pan[1])) h.set("pan", `${round(v.pan[0], 2)},${round(v.pan[1], 2)}`);
+  return h.toString();
+}
+
+/** Normalize what venos.open() was given: a share link, a bare address (a manifest), or a spec object. */
+export function toSpec(input, pageHref) {
+  if (typeof input === "string" || input instanceof URL) {
+    const s = String(input).trim();
+    let u;
+    try { u = new URL(s, pageHref); } catch { throw Object.assign(new Error(`not an address: ${s}`), { code: "source" }); }
+    const link = parseLink(u.href);
+    if (link.spec) return { spec: link.spec, view: link.view };
+    return { spec: { manifest: u.href }, view: null };
+  }
+  if (!input || typeof input !== "object") throw Object.assign(new Error("venos.open() needs a link, an address or a spec"), { code: "source" });
+  const { view = null, ...spec } = input;
+  if (spec.url && !spec.urls) { spec.urls = [spec.url]; delete spec.url; }
+  if (spec.zip) { spec.urls = [spec.zip]; delete spec.zip; }
+  return { spec, view };
+}

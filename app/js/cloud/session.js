@@ -1,0 +1,87 @@
+// The case the page has open from elsewhere: opens it (cancelling the previous one), shows its series as soon
+// as metadata names them, restores a shared view, and makes the link that reopens the same view.
+
+import { buildLink, toSpec } from "./link.js";
+
+export class CloudSession {
+  constructor(viewer) {
+    this.viewer = viewer;
+    this.spec = null; // what is open, as a link would say it (no token)
+    this.view = null; // a view waiting for its series to exist
+    this.localToo = false; // files were added by hand: a link cannot carry them
+    this._opening = 0;
+    viewer.client.on("case", (d) => this._onCase(d));
+    viewer.addEventListener("loadstart", () => { if (!this._opening) this.localToo = true; });
+  }
+
+  /** Open a share link, a manifest address or a spec; resolves with the load summary when all is fetched. */
+  async open(input, { options = null } = {}) {
+    const { spec, view } = toSpec(input, location.href);
+    const v = this.viewer;
+    await v.ready;
+    this._opening++;
+    const t0 = performance.now();
+    try {
+      this.spec = spec;
+      this.view = view;
+      this.localToo = false;
+      await v.clear();
+      v.dispatchEvent(new CustomEvent("loadstart", { detail: { total: 0, remote: true } }));
+      const focus = view && view.seriesUid ? { seriesUid: view.seriesUid, set: view.set || 0, slice: view.slice || 0 } : null;
+      let summary;
+      try {
+        summary = await v.client.call("openCase", { spec, focus, options });
+      } catch (e) {
+        if (this.spec === spec) this.spec = null;
+        v.dispatchEvent(new CustomEvent("error", { detail: { code: e.code || "source", message: e.message, source: e.source || "" } }));
+        v.dispatchEvent(new CustomEvent("loadend", { detail: { total: 0, loaded: 0, failed: 1, ms: performance.now() - t0 } }));
+        throw e;
+      }
+      if (summary.cancelled) return summary;
+      await v.client.call("settle");
+      await v.refreshSeries();
+      if (this.view) await this._applyView(); // a list of URLs: series exist only now
+      v.dispatchEvent(new CustomEvent("loadend", { detail: summary }));
+      return summary;
+    } finally {
+      this._opening--;
+    }
+  }
+
+  cancel() { return this.viewer.client.call("cancelCase"); }
+
+  async _onCase(d) {
+    const v = this.viewer;
+    await v.refreshSeries();
+    if (this.view && await this._applyView()) return;
+    if (d.focus && !v.state.series) await v.setViewState({ series: d.focus.series, slice: d.focus.slice });
+  }
+
+  async _applyView() {
+    const view = this.view;
+    const same = this.viewer.seriesList.filter((s) => s.seriesUid === view.seriesUid);
+    const s = view.seriesUid ? same[Math.min(same.length - 1, view.set || 0)] : this.viewer.seriesList[0];
+    if (!s) return false;
+    this.view = null;
+    const patch = { series: s.id };
+    for (const k of ["slice", "center", "width", "invert", "voiFunction", "zoom", "pan"]) if (view[k] !== undefined) patch[k] = view[k];
+    await this.viewer.setViewState(patch);
+    return true;
+  }
+
+  /** The link that reopens this case at this view, or null (nothing remote open, or local files mixed in). */
+  link() {
+    if (!this.spec || this.localToo) return null;
+    const v = this.viewer;
+    const st = v.viewState();
+    const list = v.seriesList;
+    const s = list.find((x) => x.id === st.series);
+    const view = { slice: st.slice, center: st.center, width: st.width, invert: st.invert, voiFunction: st.voi_function, zoom: st.zoom, pan: st.pan };
+    if (s) {
+      view.seriesUid = s.seriesUid;
+      const same = list.filter((x) => x.seriesUid === s.seriesUid);
+      view.set = same.indexOf(s);
+    }
+    return buildLink(location.href, this.spec, view);
+  }
+}

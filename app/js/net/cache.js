@@ -1,0 +1,50 @@
+// Fetched bodies kept in memory (least recently used dropped past a byte budget), so reopening a case in this
+// page is instant and costs no network bytes.
+//
+// In memory, not the Cache API, on purpose: a zero-footprint viewer of patient images must leave nothing behind
+// on a shared workstation, and Cache API entries persist on disk after the tab is closed. Memory is also faster
+// to read back (no disk, no Response wrapping). The cost: a reload starts cold (the browser's HTTP cache may still
+// answer, as the server's cache headers allow).
+
+export class ByteCache {
+  constructor(budget = 768 * 1024 * 1024) {
+    this.budget = budget;
+    this.map = new Map(); // key → {buf, contentType}; Map keeps insertion order = recency order
+    this.bytes = 0;
+    this.hits = 0;
+    this.misses = 0;
+  }
+
+  get(key) {
+    const v = this.map.get(key);
+    if (!v) { this.misses++; return null; }
+    this.map.delete(key);
+    this.map.set(key, v);
+    this.hits++;
+    return v;
+  }
+
+  put(key, value) {
+    const size = value.buf.byteLength;
+    if (size > this.budget) return;
+    const old = this.map.get(key);
+    if (old) { this.bytes -= old.buf.byteLength; this.map.delete(key); }
+    this.map.set(key, value);
+    this.bytes += size;
+    for (const [k, v] of this.map) {
+      if (this.bytes <= this.budget) break;
+      this.map.delete(k);
+      this.bytes -= v.buf.byteLength;
+    }
+  }
+
+  setBudget(budget) {
+    this.budget = Math.max(0, budget);
+    this.put("", { buf: new ArrayBuffer(0) });
+    this.map.delete("");
+  }
+
+  clear() { this.map.clear(); this.bytes = 0; }
+
+  stats() { return { entries: this.map.size, bytes: this.bytes, budget: this.budget, hits: this.hits, misses: this.misses }; }
+}

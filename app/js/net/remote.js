@@ -1,0 +1,346 @@
+// Remote cases, worker side: turn a case spec (manifest, URL list, DICOMweb study/series, DICOMDIR, zip) into a
+// plan (Python decides what to fetch and shows what metadata knows at once), fetch it with the adaptive queue,
+// hand every body to Python, report progress in files and bytes, and cancel it all when another case opens.
+//
+// The bearer token lives here, in memory only: it is sent as an Authorization header, never put in a URL, an
+// event, an error message or a log.
+
+import { FetchQueue, DEFAULTS } from "./queue.js";
+import { ByteCache } from "./cache.js";
+import { isZip, zipDirectory } from "./zip.js";
+
+const JSON_ACCEPT = "application/dicom+json, application/json;q=0.9, */*;q=0.5";
+
+/**
+ * @param {object} ctx what the worker lends: api() (venos.api proxy), py() (Pyodide), emit(event, data),
+ *   toJs(proxy), enqueue(fn) (run fn as a parse task), addToPython({name, buf, size, type}) → bool,
+ *   clearPython()
+ */
+export function createRemote(ctx) {
+  const cache = new ByteCache();
+  let options = {};
+  let token = "";
+  let run = null; // the case being loaded
+  let gen = 0;
+
+  const authHeaders = () => (token ? { Authorization: `Bearer ${token}` } : {});
+  const emit = ctx.emit;
+
+  function cancel() {
+    gen++;
+    if (!run) return;
+    for (const q of run.queues) q.cancel();
+    run.resolve({ cancelled: true });
+    run = null;
+  }
+
+  /** One small request (manifest, metadata, index) with the same retries and explanations as slices. */
+  function fetchOne(r, url, { accept = "", useCache = true, onChunk = null } = {}) {
+    return new Promise((resolve, reject) => {
+      const q = new FetchQueue({
+        ...options, headers: authHeaders, cache: useCache ? cache : null,
+        onDone: (_job, res) => resolve(res),
+        onFail: (_job, err) => reject({ ...err, source: url }),
+      });
+      if (r) r.queues.push(q);
+      q.add([{ url, accept, order: 0, onChunk }]);
+    });
+  }
+
+  /** Watch a manifest as it streams in and start fetching its first instance before the rest has arrived:
+   * the first image then needs one round trip less. The guess is only used when no view was asked for. */
+  function guesser(r, base) {
+    const dec = new TextDecoder();
+    let head = "";
+    return (chunk) => {
+      if (r.guess !== undefined || head.length > 262144) return;
+      head += dec.decode(chunk, { stream: true });
+      const at = head.indexOf('"instances"');
+      const m = at >= 0 ? /"url"\s*:\s*"((?:[^"\\]|\\.)*)"/.exec(head.slice(at)) : null;
+      if (!m) return;
+      r.guess = null;
+      try {
+        const raw = JSON.parse(`"${m[1]}"`).replace(/^(dicomweb|wadouri|dicomfile):/i, "");
+        const u = new URL(raw, base);
+        if (u.protocol !== "http:" && u.protocol !== "https:") return;
+        r.guess = u.href;
+        r.queue.add([{ url: u.href, accept: "", order: -1, series: "", slice: 0 }]);
+      } catch { /* not a usable address: wait for the plan */ }
+    };
+  }
+
+  const text = (res) => new TextDecoder().decode(res.buf);
+
+  let warm = false;
+  /** Import the remote modules and run one tiny parse + decode now, when the CPU would otherwise wait. */
+  function warmUp() {
+    if (warm) return;
+    warm = true;
+    const mod = ctx.py().pyimport("venos.sources.remote");
+    try { mod.warm_up(); } catch (e) { console.warn("warm-up failed", e); } finally { mod.destroy(); }
+  }
+  const py = (v) => ctx.py().toPy(v);
+
+  async function plan(spec, r) {
+    const api = ctx.api();
+    if (spec.manifest) {
+      const onChunk = r.want ? null : guesser(r, spec.manifest);
+      const pending = fetchOne(r, spec.manifest, { accept: "application/json, text/plain;q=0.9, */*;q=0.5", onChunk });
+      warmUp(); // while the manifest is on the network
+      const res = await pending;
+      r.timing.fetched = performance.now() - r.t0;
+      return ctx.toJs(api.open_case("manifest", text(res), spec.manifest, null));
+    }
+    if (spec.urls) {
+      const list = py([...spec.urls].map(String));
+      try { return ctx.toJs(api.open_case("urls", list, spec.base || self.location.href, null)); } finally { list.destroy(); }
+    }
+    if (spec.dicomweb) {
+      const d = spec.dicomweb;
+      const where = ctx.toJs(api.dicomweb_urls(d.root || "", d.study || "", d.series || "", ""));
+      if (!where.ok) throw where.error;
+      const res = await fetchOne(r, where.metadata, { accept: JSON_ACCEPT });
+      const opts = py({ wadoUri: d.wadoUri || "", source: where.metadata });
+      try { return ctx.toJs(api.open_case("dicomweb", text(res), d.root, opts)); } finally { opts.destroy(); }
+    }
+    if (spec.dicomdir) {
+      const res = await fetchOne(r, spec.dicomdir);
+      return ctx.toJs(api.open_case("dicomdir", new Uint8Array(res.buf), spec.dicomdir, null));
+    }
+    throw { code: "source", message: "nothing to open: give manifest, urls, dicomweb {root, study[, series]} or dicomdir" };
+  }
+
+  function rankFor(focus) {
+    if (!focus || !focus.series) return (job) => job.order;
+    return (job) => {
+      if (job.series !== focus.series) return 1e7 + job.order;
+      const d = job.slice - focus.slice;
+      return d >= 0 ? d : 0.5 - d * 1.5; // ahead first: people scroll on
+    };
+  }
+
+  async function openCase({ spec = {}, focus: want = null, options: opts = null } = {}) {
+    cancel();
+    if (opts) configure(opts);
+    ctx.clearPython();
+    const myGen = gen;
+    let resolve;
+    const finished = new Promise((res) => (resolve = res));
+    const r = run = { gen: myGen, resolve, queues: [], t0: performance.now(), total: 0, jobsDone: 0, files: 0, loaded: 0, failed: 0, focus: null, timing: {}, want };
+    // The queue exists before the plan (a manifest's first instance may start early); nothing reaches Python
+    // before the plan is registered, so placeholders are always there first.
+    let planReady;
+    const planned = new Promise((res) => (planReady = res));
+    const q = new FetchQueue({
+      ...options, headers: authHeaders, cache,
+      onDone: (job, res) => planned.then(() => ctx.enqueue(() => deliver(r, job, res))),
+      onFail: (job, err) => planned.then(() => ctx.enqueue(() => fail(r, job, err))),
+      onProgress: () => progress(r),
+    });
+    r.queue = q;
+    r.queues.push(q);
+    let reg;
+    try {
+      // A newer case cancels this one while its manifest may still be on the way: stop waiting for it then.
+      reg = await Promise.race([plan(spec, r), finished]);
+    } catch (e) {
+      if (myGen !== gen) return { cancelled: true };
+      run = null;
+      q.cancel();
+      throw { code: e.code || "source", message: e.message || String(e), source: e.source || "" };
+    }
+    if (myGen !== gen) return { cancelled: true };
+    if (!reg.ok) { run = null; q.cancel(); throw reg.error; }
+    r.timing.planned = performance.now() - r.t0;
+    for (const w of reg.warnings || []) emit("warning", { code: "manifest", message: w });
+    const series = reg.series || [];
+    let focus = null;
+    if (want && want.seriesUid) {
+      const same = series.filter((s) => s.seriesUid === want.seriesUid);
+      const s = same[Math.min(same.length - 1, Number(want.set) || 0)];
+      if (s) focus = { series: s.id, slice: Math.max(0, Math.min(s.slices - 1, Number(want.slice) || 0)) };
+    }
+    const guessed = r.guess ? reg.plan.find((j) => j.url === r.guess) : null;
+    if (!focus && guessed && guessed.series) focus = { series: guessed.series, slice: guessed.slice };
+    if (!focus && series.length) focus = { series: series[0].id, slice: 0 };
+    r.focus = focus;
+    r.total = reg.plan.length + (r.guess && !guessed ? 1 : 0);
+    emit("case", { kind: reg.kind, series, total: r.total, placeholders: reg.placeholders, focus });
+    q.setPriority(rankFor(focus));
+    q.add(r.guess ? reg.plan.filter((j) => j.url !== r.guess) : reg.plan);
+    planReady();
+    warmUp(); // while the first slice is on the network
+    if (!r.total) r.resolve(summary(r));
+    return await finished;
+  }
+
+  function summary(r) {
+    const q = r.queue;
+    return {
+      total: r.files || r.total, loaded: r.loaded, failed: r.failed, bytes: r.queues.reduce((n, x) => n + x.bytes, 0),
+      cachedBytes: q ? q.cachedBytes : 0, ms: performance.now() - r.t0, net: q ? q.stats() : null, timing: r.timing,
+    };
+  }
+
+  let lastProgress = 0;
+  function progress(r, force = false) {
+    const now = performance.now();
+    if (!force && now - lastProgress < 100) return;
+    lastProgress = now;
+    const q = r.queue;
+    emit("progress", {
+      done: r.jobsDone, total: r.total, failed: r.failed, bytes: (q ? q.bytes + q.cachedBytes : 0),
+      netBytes: q ? q.bytes : 0, cachedBytes: q ? q.cachedBytes : 0, active: q ? q.active.size : 0,
+      ms: now - r.t0,
+    });
+  }
+
+  function jobDone(r) {
+    r.jobsDone++;
+    progress(r, r.jobsDone === r.total || r.jobsDone % 8 === 0);
+    if (r.jobsDone === r.total && run === r) {
+      run = null;
+      r.resolve(summary(r));
+    }
+  }
+
+  function fail(r, job, err) {
+    if (r.gen !== gen) return;
+    r.failed++; r.files++;
+    const info = ctx.toJs(ctx.api().skip(job.url, err.code || "source", err.message));
+    emit("skipped", { ...info.error, status: err.status || 0 });
+    jobDone(r);
+  }
+
+  function deliver(r, job, res) {
+    if (r.gen !== gen) return;
+    const u8 = new Uint8Array(res.buf);
+    if (isZip(u8)) return unzip(r, job, u8);
+    r.files++;
+    let ok;
+    const t = performance.now();
+    if (r.timing.firstArrived === undefined) r.timing.firstArrived = t - r.t0;
+    if (job.multipart && /^multipart\//i.test(res.contentType)) {
+      const out = ctx.toJs(ctx.api().add_multipart(job.url, u8, res.contentType, ""));
+      for (const one of out.results) {
+        if (one.ok) emit("added", { series: one.series, new: one.new, source: job.url });
+        else emit("skipped", one.error);
+      }
+      if (!out.results.length && out.error) emit("skipped", out.error);
+      ok = out.ok;
+    } else if (looksLikePage(res.contentType, u8)) {
+      const info = ctx.toJs(ctx.api().skip(job.url, "not-dicom",
+        `the server sent a web page (${res.contentType.split(";")[0]}), not a DICOM file: is the address right, or does it need a login?`));
+      emit("skipped", info.error);
+      ok = false;
+    } else {
+      ok = ctx.addToPython({ name: job.url, buf: res.buf, size: res.bytes, type: res.contentType });
+    }
+    if (ok) r.loaded++; else r.failed++;
+    if (r.timing.firstParsed === undefined) r.timing.firstParsed = performance.now() - r.t0;
+    jobDone(r);
+  }
+
+  async function unzip(r, job, u8) {
+    let entries;
+    try {
+      entries = zipDirectory(u8);
+    } catch (e) {
+      return fail(r, job, { code: "zip", message: `not a readable zip: ${e.message || e}` });
+    }
+    for (const e of entries) {
+      const name = `${job.url}#${e.name}`;
+      let data;
+      try { data = await e.read(); } catch (err) {
+        if (r.gen !== gen) return;
+        r.files++; r.failed++;
+        const info = ctx.toJs(ctx.api().skip(name, "zip", String(err.message || err)));
+        emit("skipped", info.error);
+        continue;
+      }
+      if (r.gen !== gen) return;
+      await new Promise((done) => ctx.enqueue(() => {
+        if (r.gen === gen) {
+          r.files++;
+          if (ctx.addToPython({ name, buf: data.buffer, size: data.byteLength, type: "" })) r.loaded++; else r.failed++;
+        }
+        done();
+      }));
+    }
+    if (r.gen === gen) jobDone(r);
+  }
+
+  function looksLikePage(type, u8) {
+    if (!/^(text\/html|application\/(xhtml\+xml|json|problem\+json))/i.test(type || "")) return false;
+    return !(u8.length > 132 && u8[128] === 0x44 && u8[129] === 0x49 && u8[130] === 0x43 && u8[131] === 0x4d);
+  }
+
+  /** The view moved: fetch what is near the shown slice first. Cheap; called on every render. */
+  function focus(state) {
+    if (!run || !run.queue || !state || !state.series) return;
+    const f = { series: String(state.series), slice: Number(state.slice) || 0 };
+    if (run.focus && run.focus.series === f.series && run.focus.slice === f.slice) return;
+    run.focus = f;
+    run.queue.setPriority(rankFor(f));
+  }
+
+  function configure(o = {}) {
+    const next = { ...options };
+    for (const k of Object.keys(DEFAULTS)) if (o[k] !== undefined) next[k] = Number(o[k]);
+    options = next;
+    if (o.cacheBytes !== undefined) cache.setBudget(Number(o.cacheBytes) || 0);
+    if (run && run.queue) Object.assign(run.queue.opts, new FetchQueue(options).opts);
+    return { ...DEFAULTS, ...options, cacheBytes: cache.budget };
+  }
+
+  // ---------------------------------------------------------------------------------------------- DICOMweb
+  async function search({ root, level = "studies", study = "", series = "", filters = {}, limit = 100, offset = 0 }) {
+    const api = ctx.api();
+    const f = py(filters || {});
+    let made;
+    try { made = ctx.toJs(api.dicomweb_search_url(root, level, study, series, f, limit, offset)); } finally { f.destroy(); }
+    if (!made.ok) throw made.error;
+    const res = await fetchOne(null, made.url, { accept: JSON_ACCEPT, useCache: false });
+    const out = ctx.toJs(api.dicomweb_results(text(res), made.url));
+    if (!out.ok) throw out.error;
+    return out.rows;
+  }
+
+  /** A small rendered image of a series or instance where the server offers one: {buf, type} or null. */
+  async function thumbnail({ root, study, series = "", instance = "" }) {
+    const api = ctx.api();
+    const where = ctx.toJs(api.dicomweb_urls(root, study, series, instance));
+    if (!where.ok) throw where.error;
+    const tries = [where.thumbnail];
+    if (where.rendered) tries.push(where.rendered);
+    else if (series) {
+      try {
+        const rows = await search({ root, level: "instances", study, series, limit: 1 });
+        if (rows.length && rows[0].SOPInstanceUID) tries.push(`${where.base}/instances/${rows[0].SOPInstanceUID}/rendered`);
+      } catch { /* no instance list: no thumbnail */ }
+    }
+    for (const url of tries) {
+      try {
+        const res = await fetchOne(null, url, { accept: "image/jpeg" }); // one type: some servers refuse lists here
+        if (/^image\//i.test(res.contentType)) return { buf: res.buf, type: res.contentType.split(";")[0] };
+      } catch { /* not offered: try the next form */ }
+    }
+    return null;
+  }
+
+  return {
+    focus,
+    cancel,
+    handlers: {
+      openCase,
+      cancelCase: () => { cancel(); return true; },
+      netConfigure: (o) => configure(o || {}),
+      netStats: () => ({ queue: run && run.queue ? run.queue.stats() : null, cache: cache.stats(), options: { ...DEFAULTS, ...options } }),
+      netClearCache: () => { cache.clear(); return true; },
+      setToken: ({ token: t }) => { token = typeof t === "string" ? t.trim() : ""; return { hasToken: !!token }; },
+      dicomwebSearch: (args) => search(args || {}),
+      dicomwebThumbnail: (args) => thumbnail(args || {}),
+      fetchText: async ({ url }) => text(await fetchOne(null, String(url), { accept: "application/json, */*;q=0.5", useCache: false })),
+    },
+  };
+}

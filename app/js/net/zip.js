@@ -1,0 +1,124 @@
+// Zip archives unpacked in the browser: the central directory is read here, deflated entries are inflated by the
+// browser's own DecompressionStream("deflate-raw") (native code, streaming). Works in the page and in workers.
+//
+// Limits against hostile archives: entry count, declared total size, and no entry may inflate past its
+// declared size. Encrypted entries and methods other than stored (0) and deflate (8) are reported, not guessed.
+
+const MAX_ENTRIES = 100000;
+const MAX_TOTAL = 3 * 1024 ** 3;
+
+export function isZip(u8) {
+  return u8.length >= 4 && u8[0] === 0x50 && u8[1] === 0x4b && (u8[2] === 0x03 || u8[2] === 0x05) && (u8[3] === 0x04 || u8[3] === 0x06);
+}
+
+/** The entries of a zip held in memory: [{name, size, method, read: () => Promise<Uint8Array>}] (files only). */
+export function zipDirectory(buffer) {
+  const u8 = buffer instanceof Uint8Array ? buffer : new Uint8Array(buffer);
+  const dv = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
+  const eocd = findEocd(u8, dv);
+  let count = dv.getUint16(eocd + 10, true);
+  let cdSize = dv.getUint32(eocd + 12, true);
+  let cdOffset = dv.getUint32(eocd + 16, true);
+  if (cdOffset === 0xffffffff || count === 0xffff) {
+    const loc = eocd - 20;
+    if (loc < 0 || dv.getUint32(loc, true) !== 0x07064b50) throw new Error("zip64 archive without its locator");
+    const z = Number(dv.getBigUint64(loc + 8, true));
+    if (dv.getUint32(z, true) !== 0x06064b50) throw new Error("zip64 end record not found");
+    count = Number(dv.getBigUint64(z + 32, true));
+    cdSize = Number(dv.getBigUint64(z + 40, true));
+    cdOffset = Number(dv.getBigUint64(z + 48, true));
+  }
+  if (count > MAX_ENTRIES) throw new Error(`the archive has ${count} entries (at most ${MAX_ENTRIES})`);
+  if (cdOffset + cdSize > u8.length) throw new Error("the archive is truncated (central directory past its end)");
+  const entries = [];
+  let p = cdOffset, total = 0;
+  for (let i = 0; i < count; i++) {
+    if (dv.getUint32(p, true) !== 0x02014b50) throw new Error("damaged central directory");
+    const flags = dv.getUint16(p + 8, true);
+    const method = dv.getUint16(p + 10, true);
+    let csize = dv.getUint32(p + 20, true);
+    let usize = dv.getUint32(p + 24, true);
+    const nlen = dv.getUint16(p + 28, true), xlen = dv.getUint16(p + 30, true), clen = dv.getUint16(p + 32, true);
+    let local = dv.getUint32(p + 42, true);
+    const nameBytes = u8.subarray(p + 46, p + 46 + nlen);
+    const name = new TextDecoder(flags & 0x800 ? "utf-8" : "latin1").decode(nameBytes);
+    // zip64 extra field: the 0xffffffff sizes/offset follow in order
+    let x = p + 46 + nlen;
+    const xend = x + xlen;
+    while (x + 4 <= xend) {
+      const id = dv.getUint16(x, true), len = dv.getUint16(x + 2, true);
+      if (id === 0x0001) {
+        let q = x + 4;
+        if (usize === 0xffffffff) { usize = Number(dv.getBigUint64(q, true)); q += 8; }
+        if (csize === 0xffffffff) { csize = Number(dv.getBigUint64(q, true)); q += 8; }
+        if (local === 0xffffffff) { local = Number(dv.getBigUint64(q, true)); }
+      }
+      x += 4 + len;
+    }
+    p = xend + clen;
+    if (name.endsWith("/")) continue;
+    total += usize;
+    if (total > MAX_TOTAL) throw new Error(`the archive unpacks to more than ${MAX_TOTAL / 1024 ** 3} GB`);
+    entries.push({ name, size: usize, method, encrypted: !!(flags & 1), read: () => readEntry(u8, dv, local, csize, usize, method, flags, name) });
+  }
+  return entries;
+}
+
+function findEocd(u8, dv) {
+  const stop = Math.max(0, u8.length - 22 - 65535);
+  for (let i = u8.length - 22; i >= stop; i--) {
+    if (u8[i] === 0x50 && dv.getUint32(i, true) === 0x06054b50) return i;
+  }
+  throw new Error("not a zip archive, or truncated (no end of central directory)");
+}
+
+async function readEntry(u8, dv, local, csize, usize, method, flags, name) {
+  if (flags & 1) throw new Error(`${name}: encrypted entries are not supported`);
+  if (dv.getUint32(local, true) !== 0x04034b50) throw new Error(`${name}: damaged local header`);
+  const start = local + 30 + dv.getUint16(local + 26, true) + dv.getUint16(local + 28, true);
+  const data = u8.subarray(start, start + csize);
+  if (data.length < csize) throw new Error(`${name}: truncated`);
+  if (method === 0) return data.slice();
+  if (method !== 8) throw new Error(`${name}: compression method ${method} is not supported (only stored and deflate)`);
+  return await inflateRaw(data, usize, name);
+}
+
+async function inflateRaw(data, expected, name) {
+  const stream = new Blob([data]).stream().pipeThrough(new DecompressionStream("deflate-raw"));
+  const reader = stream.getReader();
+  const out = new Uint8Array(expected);
+  let n = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (n + value.length > expected) {
+      reader.cancel();
+      throw new Error(`${name}: inflates past its declared size (${expected} bytes): damaged or hostile archive`);
+    }
+    out.set(value, n);
+    n += value.length;
+  }
+  if (n !== expected) throw new Error(`${name}: inflated to ${n} bytes, ${expected} declared (damaged archive)`);
+  return out;
+}
+
+/** Replace zip Files in a list of {file, path} items by their entries (as Files named zip/entry). */
+export async function expandZipItems(items) {
+  const out = [];
+  for (const it of items) {
+    const file = it && it.file;
+    if (!file || !(/\.zip$/i.test(file.name) || file.type === "application/zip")) { out.push(it); continue; }
+    const buf = new Uint8Array(await file.arrayBuffer());
+    if (!isZip(buf)) { out.push(it); continue; }
+    const base = it.path || file.name;
+    for (const e of zipDirectory(buf)) {
+      const path = `${base}/${e.name}`;
+      try {
+        out.push({ file: new File([await e.read()], e.name.split("/").pop() || e.name), path });
+      } catch (err) {
+        out.push({ error: { source: path, code: "zip", message: String(err.message || err) } });
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,63 @@
+"""A remote case as a plan: which addresses to fetch, how, and what is known about each before its bytes arrive.
+
+Every source that names files elsewhere (a manifest, a list of URLs, DICOMweb metadata, a DICOMDIR) becomes a
+:class:`Case`. The loader fetches its instances; metadata, when there is some, lets the viewer show the series,
+their slice counts and order at once (``venos.model.series.SeriesIndex.add_pending``).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from ..errors import SourceError
+
+MAX_INSTANCES = 50_000
+SCHEMES = ("http", "https")
+# OHIF's manifests prefix instance URLs with the Cornerstone loader to use; the address follows.
+LOADER_PREFIXES = ("dicomweb:", "wadouri:", "wadors:", "dicomfile:")
+_ABSOLUTE = re.compile(r"^https?://[A-Za-z0-9.\-]+(:\d+)?/[^\s\\#]*$")
+
+
+@dataclass(frozen=True)
+class Planned:
+    url: str
+    metadata: Any = None  # header-only pydicom Dataset, or None when nothing is known before the bytes
+    accept: str = ""  # Accept header ('' = whatever the server sends)
+    multipart: bool = False  # the response is multipart/related (WADO-RS)
+
+
+@dataclass
+class Case:
+    kind: str  # "manifest", "urls", "dicomweb", "dicomdir"
+    instances: list[Planned] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    title: str = ""
+
+    def add(self, planned: Planned) -> None:
+        if len(self.instances) >= MAX_INSTANCES:
+            raise SourceError(f"the case lists more than {MAX_INSTANCES} instances; open it in parts")
+        self.instances.append(planned)
+
+
+def resolve_url(raw: Any, base: str) -> str:
+    """An instance address from a manifest, made absolute against ``base``; only http(s) is fetched.
+
+    Raises :class:`SourceError` for anything else (javascript:, data:, file:, …): a manifest is data, and data
+    never decides what the page runs."""
+    if not isinstance(raw, str) or not raw.strip():
+        raise SourceError(f"not an address: {raw!r}")
+    text = raw.strip()
+    low = text.lower()
+    for prefix in LOADER_PREFIXES:
+        if low.startswith(prefix):
+            text = text[len(prefix):]
+            break
+    if _ABSOLUTE.match(text):  # the common case, without urljoin's cost (500-slice manifests)
+        return text
+    url = urljoin(base, text) if base else text
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in SCHEMES or not parts.netloc:
+        raise SourceError(f"{raw!r} is not an http(s) address (resolved against {base or 'nothing'}: {url!r})")
+    return url
