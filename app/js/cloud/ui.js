@@ -23,10 +23,10 @@ export function installCloud(viewer, { toolbar, viewport, onMessage = () => {} }
   const open = (input, opts) => session.open(input, opts).catch((e) => { report(e); throw e; });
 
   // ---------------------------------------------------------------------------------------------- toolbar
-  const openBtn = el("button", { class: "btn", id: "open-url", type: "button", text: "Open URL…", title: "Open DICOM, image, zip or manifest addresses" });
+  const openBtn = el("button", { class: "btn", id: "open-url", type: "button", text: "URL…", title: "Open DICOM, image, zip or manifest addresses (URLs)" });
   const libBtn = el("button", { class: "btn", id: "open-library", type: "button", text: "Cases…", title: "Browse a case library" });
   const pacsBtn = el("button", { class: "btn", id: "open-pacs", type: "button", text: "PACS…", title: "Search a DICOMweb server (QIDO-RS) and open studies" });
-  const linkBtn = el("button", { class: "btn", id: "copy-link", type: "button", text: "Copy link", title: "Copy a link that opens this case at this view" });
+  const linkBtn = el("button", { class: "btn", id: "copy-link", type: "button", text: "Link", title: "Copy a link that opens this case at this view" });
   const anchor = toolbar.querySelector(".grow");
   for (const b of [el("span", { class: "sep" }), openBtn, libBtn, pacsBtn, linkBtn]) toolbar.insertBefore(b, anchor);
 
