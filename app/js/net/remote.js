@@ -76,8 +76,7 @@ export function createRemote(ctx) {
   function warmUp() {
     if (warm) return;
     warm = true;
-    const mod = ctx.py().pyimport("venos.sources.remote");
-    try { mod.warm_up(); } catch (e) { console.warn("warm-up failed", e); } finally { mod.destroy(); }
+    try { ctx.api().warm_up_remote(); } catch (e) { console.warn("warm-up failed", e); }
   }
   const py = (v) => ctx.py().toPy(v);
 

@@ -402,6 +402,13 @@ def open_case(kind: str, payload: Any, base: str, options: Any = None) -> dict:
         return {"ok": False, "error": exc.to_dict()}
 
 
+def warm_up_remote() -> None:
+    """Run parse → attributes → decode once on a tiny image while a remote case's first bytes are in flight."""
+    from .sources import remote
+
+    remote.warm_up()
+
+
 def add_multipart(name: str, data: Any, content_type: str, group: str = "") -> dict:
     """Add the DICOM files of a WADO-RS multipart/related answer; ``results`` holds one add_file() result each."""
     from .sources import remote
