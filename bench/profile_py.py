@@ -28,7 +28,8 @@ import numpy as np
 from venos import api
 from venos.dicom.parse import read_dataset, sniff
 from venos.dicom.attrs import image_info
-from venos.pixels.decode import decode_frame
+from venos.pixels.native import native_view
+from venos.model.series import SeriesIndex
 from venos.pixels.store import make_frame
 
 def prof(fn, top):
@@ -48,12 +49,13 @@ def stages(name, u8, reps=5):
         return r
     buf = clock("to_bytes (JS → wasm copy)", lambda: u8.to_bytes())
     clock("sniff", lambda: sniff(buf))
-    ds = clock("read_dataset (dcmread)", lambda: read_dataset(buf, source=name))
-    info = clock("image_info", lambda: image_info(ds, source=name))
-    arr = clock("decode_frame (pydicom as_array)", lambda: decode_frame(ds, info, 0))
-    clock("make_frame (min/max, copy)", lambda: make_frame(arr))
-    retained = ds.buffer.getbuffer().nbytes if getattr(ds, "buffer", None) is not None else 0
-    return t, retained
+    parsed = clock("read_dataset (dcmread up to the pixels)", lambda: read_dataset(buf, source=name))
+    info = clock("image_info", lambda: image_info(parsed.dataset, source=name, pixels=parsed.pixels))
+    arr = clock("native_view (pixels viewed in the file bytes)",
+                lambda: native_view(parsed.buffer, parsed.pixels, info, 0))
+    clock("make_frame", lambda: make_frame(arr, info))
+    clock("series.add (group + order key)", lambda: SeriesIndex().add(info, parsed))
+    return t, len(parsed.buffer)
 
 def run(files, top):
     import sys
