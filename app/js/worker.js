@@ -315,7 +315,15 @@ const handlers = {
     return d;
   },
   stats: () => toJs(api.stats()),
-  thumbnail: ({ series, size }) => render(null, () => api.thumbnail(series, size || 64)),
+  thumbnail: async ({ series, size }) => {
+    // A compressed series asked for before its codec is loaded: load it and draw, rather than leave a blank.
+    for (let tries = 0; ; tries++) {
+      const out = render(null, () => api.thumbnail(series, size || 64));
+      const err = out.meta && out.meta.error;
+      if (!err || err.code !== "codec-not-loaded" || !codecHooks || tries >= 4) return out;
+      await codecHooks.ensure(codecHooks.wanted().concat(err.codec || []));
+    }
+  },
   clear: () => { remote.cancel(); loadGeneration++; queues.parse.length = 0; api.clear(); return true; },
   settle: async () => { await Promise.all(plainImages); if (codecHooks) await codecHooks.pending(); return true; },
   // issue 3: decode one file's frames without adding it (tests, benchmarks); which codecs are loaded

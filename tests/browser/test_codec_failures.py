@@ -86,3 +86,36 @@ def test_corrupt_frame_names_file_frame_and_syntax_and_the_other_frames_show(vie
     viewer.set_view({"slice": 2})
     viewer.page.wait_for_function("document.getElementById('message').hidden")
     assert viewer.frame() is not None  # frame 3 shows
+
+
+def test_thumbnail_asked_for_before_its_codec_loads_is_drawn_when_it_has(viewer):
+    gate = {"open": False, "held": []}
+
+    def hold(route):  # the JPEG 2000 decoder arrives only when the test says so
+        if gate["open"]:
+            route.continue_()
+        else:
+            gate["held"].append(route)
+
+    viewer.page.route("**/codecs/openjpeg/**", hold)
+    viewer.open()
+    viewer.page.set_input_files("#open-files", [str(data_path(J2K))])
+    viewer.page.wait_for_selector("#series-list li .thumb")
+    for _ in range(100):
+        if gate["held"]:
+            break
+        viewer.page.wait_for_timeout(50)
+    assert gate["held"], "the JPEG 2000 decoder was never requested"
+    viewer.page.wait_for_timeout(300)  # the thumbnail request reaches the worker while the decoder is loading
+    assert viewer.eval("document.querySelector('#series-list .thumb').width") == 1  # nothing to draw yet
+    gate["open"] = True
+    for route in gate["held"]:
+        route.continue_()
+    viewer.page.wait_for_function("document.querySelector('#series-list .thumb').width > 1", timeout=20_000)
+    w, h = viewer.eval("(() => { const c = document.querySelector('#series-list .thumb'); return [c.width, c.height]; })()")
+    assert 32 < max(w, h) <= 64  # the middle slice, downsampled to at most 64 pixels a side
+    img = viewer.eval("""(() => { const c = document.querySelector('#series-list .thumb');
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let lo = 255, hi = 0; for (let i = 0; i < d.length; i += 4) { lo = Math.min(lo, d[i]); hi = Math.max(hi, d[i]); }
+        return [lo, hi]; })()""")
+    assert img[1] - img[0] > 50  # a picture, not a flat fill
