@@ -1,6 +1,7 @@
 // Main thread: start the Python worker, wire the page's controls, paint overlays, expose window.venos.
 // Every string that comes from a file or a URL is inserted with textContent, never as HTML.
 
+import { client } from "./start.js";
 import { Viewer } from "./viewer.js";
 import { attachInput } from "./input.js";
 import { filesFromDataTransfer, filesFromInput, isHidden } from "./files.js";
@@ -9,7 +10,7 @@ import { installCloud } from "./cloud/ui.js"; // links, URLs, manifests, case li
 
 const $ = (id) => document.getElementById(id);
 const vp = $("viewport");
-const viewer = new Viewer($("canvas"), new URL("./worker.js", import.meta.url));
+const viewer = new Viewer($("canvas"), client); // the worker was started by start.js, before this graph loaded
 let activeTool = "window_level";
 const bootStart = performance.now();
 

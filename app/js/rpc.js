@@ -1,12 +1,16 @@
 // Page side of the worker protocol: calls return promises; errors carry {code, message, source};
 // events ({event, data}) are dispatched to listeners.
 
+const STICKY = new Set(["ready", "fatal", "stage"]);
+
 export class WorkerClient {
   constructor(url) {
     this.worker = new Worker(url, { type: "module" });
     this.nextId = 1;
     this.pending = new Map();
     this.listeners = new Map();
+    // The worker may start before the page's listeners exist: the last of these events is replayed to late ones.
+    this.sticky = new Map();
     this.worker.onmessage = (ev) => this._onMessage(ev.data);
     this.worker.onerror = (ev) => this._emit("fatal", { code: "worker", message: ev.message || "the Python worker failed to start" });
   }
@@ -22,10 +26,15 @@ export class WorkerClient {
   on(event, fn) {
     if (!this.listeners.has(event)) this.listeners.set(event, new Set());
     this.listeners.get(event).add(fn);
+    if (this.sticky.has(event)) {
+      const data = this.sticky.get(event);
+      queueMicrotask(() => { if (this.listeners.get(event).has(fn)) fn(data); });
+    }
     return () => this.listeners.get(event).delete(fn);
   }
 
   _emit(event, data) {
+    if (STICKY.has(event)) this.sticky.set(event, data);
     for (const fn of this.listeners.get(event) || []) {
       try { fn(data); } catch (e) { console.error(e); }
     }

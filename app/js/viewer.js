@@ -10,9 +10,10 @@ const EMPTY_STATE = { series: "", slice: 0, center: null, width: null, invert: f
 const PY_KEYS = ["slice", "center", "width", "invert", "voi_function", "voi_lut", "overlays"]; // changes that need Python
 
 export class Viewer extends EventTarget {
-  constructor(canvas, workerUrl) {
+  /** `worker`: a running WorkerClient, or the URL of worker.js to start one. */
+  constructor(canvas, worker) {
     super();
-    this.client = new WorkerClient(workerUrl);
+    this.client = worker instanceof WorkerClient ? worker : new WorkerClient(worker);
     this.view = new ViewportCanvas(canvas);
     this.state = { ...EMPTY_STATE };
     this.anchor = null; // instance+frame shown, so a re-sort during loading keeps the same image
