@@ -6,6 +6,7 @@ import { Viewer } from "./viewer.js";
 import { attachInput } from "./input.js";
 import { filesFromDataTransfer, filesFromInput, isHidden } from "./files.js";
 import { Annotations } from "./annotations.js";
+import { installTags } from "./tags.js";
 import { installCloud } from "./cloud/ui.js"; // links, URLs, manifests, case library, DICOMweb (issue 4)
 
 const $ = (id) => document.getElementById(id);
@@ -150,7 +151,7 @@ viewer.addEventListener("rendered", onRendered);
 viewer.addEventListener("pending", onRendered); // a remote slice still loading: overlay and slider follow
 
 function fmtDate(da) { return /^\d{8}$/.test(da || "") ? `${da.slice(0, 4)}-${da.slice(4, 6)}-${da.slice(6)}` : da || ""; }
-function fmt(v) { return Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(Math.abs(v) >= 10 ? 1 : 2); }
+function fmt(v) { return Number.isInteger(v) || Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(Math.abs(v) >= 10 ? 1 : 2); }
 
 let presetKey = "";
 let presets = [];
@@ -256,6 +257,7 @@ async function probe() {
 attachInput(viewer, vp, {
   getTool: () => activeTool, onPreset: applyPreset, annotations,
   onProbe: (x, y) => { probeAt = [x, y]; requestAnimationFrame(probe); },
+  onTags: () => tagBrowser.open(),
 });
 
 // ------------------------------------------------------------------------------------------------ JS API
@@ -266,6 +268,7 @@ function on(type, fn) {
 }
 
 const cloud = installCloud(viewer, { toolbar: document.querySelector(".toolbar"), viewport: vp, onMessage: showMessage });
+const tagBrowser = installTags(viewer, $("tags"));
 
 window.venos = Object.freeze({
   ...cloud, // open(link | address | spec), cancel, link, dicomweb {search, thumbnail, setToken}, net, library
@@ -281,6 +284,7 @@ window.venos = Object.freeze({
   measureLength: (p1, p2) => viewer.client.call("measureLength", { state: viewer.state, p1, p2 }),
   pixelData: (series, slice) => viewer.client.call("pixelData", { series: String(series), slice }),
   stats: () => viewer.client.call("stats"),
+  tags: (series, slice) => viewer.tags(series ?? viewer.state.series, slice ?? viewer.state.slice),
   // issue 3: decode a file's frames in the worker without adding it ({dtype, shape, sha256, errors[, data]})
   decode: async (source, { pixels = false, frames = null, name = "" } = {}) => {
     await viewer.ready;

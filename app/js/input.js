@@ -3,7 +3,7 @@
 // Wheel: slices (Ctrl/⌘+wheel: zoom). Two fingers: pinch zoom and pan. Keys: arrows/PageUp/PageDown/Home/End
 // for slices, I invert, R reset, F fit, 1–9 window presets, Delete removes the measurements on this slice.
 
-export function attachInput(viewer, element, { getTool, onProbe, onPreset, annotations } = {}) {
+export function attachInput(viewer, element, { getTool, onProbe, onPreset, onTags, annotations } = {}) {
   const pointers = new Map();
   let pinch = null;
   let drag = null;
@@ -124,6 +124,7 @@ export function attachInput(viewer, element, { getTool, onProbe, onPreset, annot
     else if (k === "o" || k === "O") viewer.setViewState({ overlays: !viewer.state.overlays });
     else if (k === "f" || k === "F") viewer.setViewState({ zoom: 0, pan: [0, 0] });
     else if (k === "r" || k === "R") viewer.setViewState({ center: null, width: null, invert: false, zoom: 0, pan: [0, 0] });
+    else if ((k === "t" || k === "T") && onTags) onTags();
     else if (/^[1-9]$/.test(k) && onPreset) onPreset(Number(k) - 1);
     else if ((k === "Delete" || k === "Backspace") && annotations) annotations.clearSlice();
     else return;

@@ -73,6 +73,11 @@ export class Viewer extends EventTarget {
     }
   }
 
+  /** Every DICOM element of the file a slice comes from ({source, frame, frames, rows, truncated, note}). */
+  tags(series = this.state.series, slice = this.state.slice) {
+    return this.client.call("tags", { series: String(series), slice: Number(slice) || 0 });
+  }
+
   async refreshSeries() {
     this.seriesList = await this.client.call("series");
     this._fire("series", this.seriesList);

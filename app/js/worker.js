@@ -315,6 +315,7 @@ const handlers = {
     return d;
   },
   stats: () => toJs(api.stats()),
+  tags: ({ series, slice }) => toJs(api.tags(series, slice)),
   thumbnail: async ({ series, size }) => {
     // A compressed series asked for before its codec is loaded: load it and draw, rather than leave a blank.
     for (let tries = 0; ; tries++) {

@@ -382,6 +382,27 @@ def pixel_data(series_id: str, slice_index: int) -> dict:
             "source": sl.instance.info.source, "frame": sl.frame}
 
 
+def tags(series_id: str, slice_index: int) -> dict:
+    """Every data element of the file a slice comes from, for the tag browser: ``rows`` of plain text (see
+    :mod:`venos.dicom.tags`), the file's name, and a ``note`` when there is nothing to list."""
+    from .dicom.tags import tag_rows
+
+    s = _series(series_id)
+    slices = s.ordered()
+    sl = slices[min(max(int(slice_index), 0), len(slices) - 1)]
+    inst = sl.instance
+    out = {"source": inst.info.source, "frame": sl.frame, "frames": inst.info.frames, "rows": [],
+           "truncated": False, "note": ""}
+    dataset = getattr(inst.source, "dataset", None)
+    if inst.pending:
+        out["note"] = inst.error or "The file has not arrived yet: its elements are listed once it has."
+    elif dataset is None:
+        out["note"] = "A JPEG or PNG image: it has no DICOM elements."
+    else:
+        out.update(tag_rows(dataset, inst.source.pixels, inst.source.buffer))
+    return out
+
+
 def stats() -> dict:
     return {"series": len(_session.series), "loaded": _session.loaded, "skipped": len(_session.skipped),
             "pixels": _session.pixels.stats()}
