@@ -1,14 +1,16 @@
-// Measurement overlay: lines drawn in image coordinates on an SVG layer above the canvas, redrawn through the
-// camera. Each annotation belongs to one slice (its anchor: instance + frame) and shows the length Python
-// computed, with units and where the pixel spacing came from. Labels are SVG text nodes set with textContent.
+// Measurement overlay: lengths and regions (rectangle, ellipse) drawn in image coordinates on an SVG layer above
+// the canvas, redrawn through the camera. Each annotation belongs to one slice (its anchor: instance + frame) and
+// shows what Python computed — a length, or a region's statistics in modality units with its area — with units
+// and where the pixel spacing came from. Labels are SVG text nodes set with textContent.
 
 const SVG = "http://www.w3.org/2000/svg";
+export const MEASURE_TOOLS = new Set(["length", "rectangle", "ellipse"]);
 
 export class Annotations {
   constructor(svg, viewer) {
     this.svg = svg;
     this.viewer = viewer;
-    this.items = []; // {anchor, series, p1, p2, result}
+    this.items = []; // {kind, anchor, series, p1, p2, result}
     this.draft = null;
     viewer.addEventListener("rendered", () => this.draw());
     viewer.addEventListener("cleared", () => { this.items = []; this.draw(); });
@@ -19,19 +21,22 @@ export class Annotations {
     return this.items.filter((it) => it.anchor === a && it.series === this.viewer.state.series);
   }
 
-  begin(p) { this.draft = { p1: p, p2: p }; this.draw(); }
+  begin(p, kind = "length") { this.draft = { kind, p1: p, p2: p }; this.draw(); }
   move(p) { if (this.draft) { this.draft.p2 = p; this.draw(); } }
 
   async end(p) {
     if (!this.draft) return null;
-    const { p1 } = this.draft;
+    const { kind, p1 } = this.draft;
     this.draft = null;
-    if (Math.hypot(p[0] - p1[0], p[1] - p1[1]) < 1) { this.draw(); return null; }
-    const result = await this.viewer.client.call("measureLength", { state: this.viewer.state, p1, p2: p });
-    const item = { anchor: result.anchor, series: this.viewer.state.series, p1, p2: p, result };
-    this.items.push(item);
+    const dx = Math.abs(p[0] - p1[0]), dy = Math.abs(p[1] - p1[1]);
+    if (kind === "length" ? Math.hypot(dx, dy) < 1 : dx < 1 || dy < 1) { this.draw(); return null; }
+    const state = this.viewer.state;
+    const result = kind === "length"
+      ? await this.viewer.client.call("measureLength", { state, p1, p2: p })
+      : await this.viewer.client.call("measureRegion", { state, shape: kind, p1, p2: p });
+    this.items.push({ kind, anchor: result.anchor, series: state.series, p1, p2: p, result });
     this.draw();
-    this.viewer.dispatchEvent(new CustomEvent("measurement", { detail: { ...result, p1, p2: p } }));
+    this.viewer.dispatchEvent(new CustomEvent("measurement", { detail: { kind, ...result, p1, p2: p } }));
     return result;
   }
 
@@ -45,21 +50,31 @@ export class Annotations {
     const v = this.viewer.view;
     this.svg.replaceChildren();
     if (!v.width) return;
-    const lines = this.current().map((it) => [it.p1, it.p2, label(it.result), it.result.spacing]);
-    if (this.draft) lines.push([this.draft.p1, this.draft.p2, "", ""]);
-    for (const [p1, p2, text, title] of lines) {
-      const [x1, y1] = v.toScreen(p1[0], p1[1]);
-      const [x2, y2] = v.toScreen(p2[0], p2[1]);
-      const line = document.createElementNS(SVG, "line");
-      for (const [k, val] of Object.entries({ x1, y1, x2, y2 })) line.setAttribute(k, String(val));
-      this.svg.append(line);
-      if (text) {
-        const t = document.createElementNS(SVG, "text");
-        t.setAttribute("x", String(x2 + 6));
-        t.setAttribute("y", String(y2 - 6));
-        t.textContent = text;
+    const shapes = this.current().map((it) => ({ ...it, text: label(it) }));
+    if (this.draft) shapes.push({ ...this.draft, text: [] });
+    for (const it of shapes) {
+      const [x1, y1] = v.toScreen(it.p1[0], it.p1[1]);
+      const [x2, y2] = v.toScreen(it.p2[0], it.p2[1]);
+      let node, tx, ty;
+      if (it.kind === "length") {
+        node = svgEl("line", { x1, y1, x2, y2 });
+        tx = x2 + 6; ty = y2 - 6;
+      } else {
+        const [l, t, w, h] = [Math.min(x1, x2), Math.min(y1, y2), Math.abs(x2 - x1), Math.abs(y2 - y1)];
+        node = it.kind === "rectangle" ? svgEl("rect", { x: l, y: t, width: w, height: h })
+          : svgEl("ellipse", { cx: l + w / 2, cy: t + h / 2, rx: w / 2, ry: h / 2 });
+        tx = l + w + 6; ty = t + 12;
+      }
+      this.svg.append(node);
+      if (it.text.length) {
+        const t = svgEl("text", { x: tx, y: ty });
+        it.text.forEach((line, i) => {
+          const span = svgEl("tspan", { x: tx, dy: i ? "1.25em" : "0" });
+          span.textContent = line;
+          t.append(span);
+        });
         const tip = document.createElementNS(SVG, "title");
-        tip.textContent = `Pixel spacing: ${title}`;
+        tip.textContent = `Pixel spacing: ${it.result.spacing}${it.result.note ? `\n${it.result.note}` : ""}`;
         t.append(tip);
         this.svg.append(t);
       }
@@ -67,6 +82,27 @@ export class Annotations {
   }
 }
 
-function label(r) {
-  return r.units === "mm" ? `${r.value.toFixed(1)} mm` : `${r.value.toFixed(1)} px (no spacing)`;
+function svgEl(tag, attrs) {
+  const e = document.createElementNS(SVG, tag);
+  for (const [k, val] of Object.entries(attrs)) e.setAttribute(k, String(val));
+  return e;
+}
+
+const num = (v) => (v == null ? "–" : Math.abs(v) >= 100 || Number.isInteger(v) ? v.toFixed(0) : v.toFixed(1));
+
+/** Text lines under a measurement (units always said; "px" when the file gives no spacing). */
+export function label(it) {
+  const r = it.result;
+  if (it.kind === "length") return [r.units === "mm" ? `${r.value.toFixed(1)} mm` : `${r.value.toFixed(1)} px (no spacing)`];
+  const area = r.areaUnits === "mm²"
+    ? (r.area >= 100 ? `${(r.area / 100).toFixed(2)} cm²` : `${r.area.toFixed(1)} mm²`)
+    : `${r.area.toFixed(0)} px² (no spacing)`;
+  if (!r.pixels) return [`Area ${area}`, "no pixel centre inside"];
+  if (r.channels) {
+    return [`Mean R ${num(r.channels[0].mean)} G ${num(r.channels[1].mean)} B ${num(r.channels[2].mean)}`,
+      `Area ${area}  (${r.pixels} px)`];
+  }
+  const u = r.units ? ` ${r.units}` : "";
+  return [`Mean ${num(r.mean)}${u}  SD ${num(r.sd)}`, `Min ${num(r.min)}  Max ${num(r.max)}${u}`,
+    `Area ${area}  (${r.pixels} px)`];
 }

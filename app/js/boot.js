@@ -282,6 +282,7 @@ window.venos = Object.freeze({
   skipped: () => viewer.client.call("skipped"),
   valueAt: (x, y) => viewer.client.call("valueAt", { state: viewer.state, x, y }),
   measureLength: (p1, p2) => viewer.client.call("measureLength", { state: viewer.state, p1, p2 }),
+  measureRegion: (shape, p1, p2) => viewer.client.call("measureRegion", { state: viewer.state, shape, p1, p2 }),
   pixelData: (series, slice) => viewer.client.call("pixelData", { series: String(series), slice }),
   stats: () => viewer.client.call("stats"),
   tags: (series, slice) => viewer.tags(series ?? viewer.state.series, slice ?? viewer.state.slice),

@@ -1,7 +1,9 @@
 // Mouse, touch, wheel and keyboard → viewer gestures.
 // Left button / one finger: the active tool. Right button: window/level. Middle button: pan.
 // Wheel: slices (Ctrl/⌘+wheel: zoom). Two fingers: pinch zoom and pan. Keys: arrows/PageUp/PageDown/Home/End
-// for slices, I invert, R reset, F fit, 1–9 window presets, Delete removes the measurements on this slice.
+// for slices, I invert, R reset, F fit, T tags, 1–9 window presets, Delete removes the measurements on this slice.
+
+import { MEASURE_TOOLS } from "./annotations.js";
 
 export function attachInput(viewer, element, { getTool, onProbe, onPreset, onTags, annotations } = {}) {
   const pointers = new Map();
@@ -26,7 +28,7 @@ export function attachInput(viewer, element, { getTool, onProbe, onPreset, onTag
       else if (e.button !== 0) return;
     }
     drag = { tool, x: e.clientX, y: e.clientY, acc: 0 };
-    if (tool === "length" && annotations) annotations.begin(imagePoint(e));
+    if (MEASURE_TOOLS.has(tool) && annotations) annotations.begin(imagePoint(e), tool);
     e.preventDefault();
   });
 
@@ -41,7 +43,7 @@ export function attachInput(viewer, element, { getTool, onProbe, onPreset, onTag
     drag.x = e.clientX; drag.y = e.clientY;
     if (!dx && !dy) return;
     switch (drag.tool) {
-      case "length": if (annotations) annotations.move(imagePoint(e)); break;
+      case "length": case "rectangle": case "ellipse": if (annotations) annotations.move(imagePoint(e)); break;
       case "window_level": viewer.applyTool("window_level", { dx, dy }); break;
       case "pan": panBy(dx, dy); break;
       case "zoom": zoomAt(Math.exp(-dy / 150), rect.width / 2, rect.height / 2); break;
@@ -60,7 +62,7 @@ export function attachInput(viewer, element, { getTool, onProbe, onPreset, onTag
   }
 
   const end = (e) => {
-    if (drag && drag.tool === "length" && annotations && e.type === "pointerup") annotations.end(imagePoint(e));
+    if (drag && MEASURE_TOOLS.has(drag.tool) && annotations && e.type === "pointerup") annotations.end(imagePoint(e));
     pointers.delete(e.pointerId);
     if (pointers.size < 2) pinch = null;
     if (!pointers.size) drag = null;

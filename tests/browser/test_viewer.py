@@ -274,3 +274,54 @@ def test_cine_plays_a_multiframe_loop_and_series_have_thumbnails(viewer):
     # the series list shows a thumbnail drawn from the pixels
     viewer.page.wait_for_function("document.querySelector('#series-list .thumb').width > 1")
     assert viewer.eval("document.querySelector('#series-list .thumb').width") == 64
+
+
+def _region_reference(path, shape, p1, p2):
+    """HU statistics inside the shape, computed on CPython from pydicom's pixels (pixel centres inside)."""
+    ds = pydicom.dcmread(path)
+    hu = ds.pixel_array.astype(np.float64) * float(ds.RescaleSlope) + float(ds.RescaleIntercept)
+    x0, x1 = sorted((p1[0], p2[0]))
+    y0, y1 = sorted((p1[1], p2[1]))
+    yy, xx = np.mgrid[0:ds.Rows, 0:ds.Columns] + 0.5
+    if shape == "rectangle":
+        mask = (xx >= x0) & (xx <= x1) & (yy >= y0) & (yy <= y1)
+    else:
+        a, b = (x1 - x0) / 2, (y1 - y0) / 2
+        mask = ((xx - x0 - a) / a) ** 2 + ((yy - y0 - b) / b) ** 2 <= 1
+    v = hu[mask]
+    return {"pixels": int(v.size), "mean": v.mean(), "sd": v.std(), "min": v.min(), "max": v.max()}
+
+
+@pytest.mark.parametrize("shape", ["ellipse", "rectangle"])
+def test_region_tools_draw_hu_statistics_equal_to_numpy(viewer, shape):
+    viewer.open()
+    files = ct_files()[:2]
+    viewer.load_via_input(files)
+    viewer.set_view({"zoom": 1, "pan": [0, 0]})
+    source = viewer.eval("venos.tags()")["source"]
+    path = next(f for f in files if f.name == source)
+    api = viewer.eval("([s]) => venos.measureRegion(s, [150.5, 160.25], [260, 300.75])", [shape])
+    ref = _region_reference(path, shape, (150.5, 160.25), (260, 300.75))
+    assert api["units"] == "HU" and api["pixels"] == ref["pixels"]
+    for k in ("mean", "sd", "min", "max"):
+        assert api[k] == pytest.approx(ref[k], abs=1e-9)
+    # drawn with the mouse: the event carries the corners in image pixels and the same statistics
+    viewer.page.click(f"[data-tool={shape}]")
+    box = viewer.page.locator("#canvas").bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    done = viewer.when("measurement")
+    viewer.page.mouse.move(cx - 60, cy - 40)
+    viewer.page.mouse.down()
+    viewer.page.mouse.move(cx + 60, cy + 40, steps=6)
+    viewer.page.mouse.up()
+    m = viewer.page.evaluate("h => h.promise", done)
+    assert m["kind"] == shape and m["areaUnits"] == "mm²" and "PixelSpacing" in m["spacing"]
+    ref = _region_reference(path, shape, m["p1"], m["p2"])
+    assert m["pixels"] == ref["pixels"] and m["mean"] == pytest.approx(ref["mean"], abs=1e-9)
+    assert viewer.page.locator(f"#annotations {shape if shape == 'ellipse' else 'rect'}").count() == 1
+    lines = viewer.page.locator("#annotations text tspan").all_text_contents()
+    assert lines[0].startswith("Mean ") and lines[0].split()[2] == "HU" and lines[1].endswith(" HU")
+    assert lines[2].startswith("Area ") and f"({ref['pixels']} px)" in lines[2]
+    viewer.page.focus("#viewport")
+    viewer.page.keyboard.press("Delete")  # removes this slice's measurements
+    assert viewer.page.locator("#annotations text").count() == 0

@@ -35,3 +35,96 @@ def test_no_spacing_stays_in_pixels(ct_info):
     info = dataclasses.replace(ct_info, pixel_spacing=None, spacing_source="")
     r = length(info, (0, 0), (3, 4))
     assert r == {"value": 5.0, "units": "px", "spacing": r["spacing"]} and "pixels" in r["spacing"]
+
+
+# ------------------------------------------------------------------------------------------------ regions (ROI)
+import math  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pydicom  # noqa: E402
+
+from venos import api  # noqa: E402
+from venos.errors import VenosError  # noqa: E402
+from venos.tools.measure import region_area, region_mask  # noqa: E402
+
+
+def brute_mask(shape, p1, p2, rows, cols):
+    """The definition, pixel by pixel: a pixel is in when its centre is inside the shape (boundary included)."""
+    x0, x1 = sorted((p1[0], p2[0]))
+    y0, y1 = sorted((p1[1], p2[1]))
+    a, b = (x1 - x0) / 2, (y1 - y0) / 2
+    out = np.zeros((rows, cols), dtype=bool)
+    for r in range(rows):
+        for c in range(cols):
+            x, y = c + 0.5, r + 0.5
+            if shape == "rectangle":
+                out[r, c] = x0 <= x <= x1 and y0 <= y <= y1
+            else:
+                out[r, c] = ((x - x0 - a) / a) ** 2 + ((y - y0 - b) / b) ** 2 <= 1
+    return out
+
+
+@pytest.mark.parametrize("shape", ["rectangle", "ellipse"])
+@pytest.mark.parametrize("p1,p2", [((10, 20), (13, 22)), ((30.2, 7.9), (4.6, 40.3)), ((-5, -5), (8.5, 6)),
+                                   ((60, 50), (45.5, 63.25))])
+def test_region_mask_is_the_pixel_centres_inside_the_shape(shape, p1, p2):
+    mask, box = region_mask(shape, p1, p2, 64, 64)
+    full = np.zeros((64, 64), dtype=bool)
+    full[box] = mask
+    assert np.array_equal(full, brute_mask(shape, p1, p2, 64, 64))
+
+
+def test_rectangle_of_whole_pixels():
+    mask, box = region_mask("rectangle", (10, 20), (13, 22), 64, 64)
+    assert int(mask.sum()) == 6  # columns 10, 11, 12 × rows 20, 21
+
+
+@pytest.fixture
+def ct_loaded():
+    api.clear()
+    p = data_path("dcm_qa_ct/GE/01.dcm")
+    sid = api.add_file("01.dcm", p.read_bytes())["series"]
+    yield sid, pydicom.dcmread(p)
+    api.clear()
+
+
+@pytest.mark.parametrize("shape", ["rectangle", "ellipse"])
+def test_region_statistics_in_hu_equal_numpy_on_pydicom_pixels(ct_loaded, shape):
+    sid, ds = ct_loaded
+    p1, p2 = (200.3, 180.7), (290.6, 262.2)
+    r = api.measure_region({"series": sid, "slice": 0}, shape, *p1, *p2)
+    hu = ds.pixel_array.astype(np.float64) * float(ds.RescaleSlope) + float(ds.RescaleIntercept)
+    vals = hu[brute_mask(shape, p1, p2, ds.Rows, ds.Columns)]
+    assert r["pixels"] == vals.size and r["units"] == "HU"
+    assert r["mean"] == pytest.approx(vals.mean(), abs=1e-9)
+    assert r["sd"] == pytest.approx(vals.std(), abs=1e-9)  # population SD
+    assert (r["min"], r["max"]) == (vals.min(), vals.max())
+    row_mm, col_mm = (float(v) for v in ds.PixelSpacing)
+    w, h = p2[0] - p1[0], p2[1] - p1[1]
+    area = w * h if shape == "rectangle" else math.pi * w / 2 * h / 2
+    assert r["areaUnits"] == "mm²" and r["area"] == pytest.approx(area * row_mm * col_mm)
+    assert "PixelSpacing" in r["spacing"]
+
+
+def test_region_outside_the_image_has_no_pixels_and_bad_shape_is_refused(ct_loaded):
+    sid, _ = ct_loaded
+    r = api.measure_region({"series": sid, "slice": 0}, "ellipse", -50, -50, -10, -20)
+    assert r["pixels"] == 0 and r["mean"] is None
+    with pytest.raises(VenosError, match="unknown region shape"):
+        api.measure_region({"series": sid, "slice": 0}, "polygon", 0, 0, 1, 1)
+
+
+def test_region_area_without_spacing_is_in_pixels(ct_info):
+    info = dataclasses.replace(ct_info, pixel_spacing=None, spacing_source="")
+    r = region_area(info, "rectangle", (0, 0), (3, 4))
+    assert r["area"] == 12 and r["areaUnits"] == "px²" and "pixels" in r["spacing"]
+
+
+def test_colour_regions_give_each_channel(ct_loaded):
+    rgb = data_path("pydicom-data/SC_rgb.dcm")
+    sid = api.add_file("rgb.dcm", rgb.read_bytes())["series"]
+    ds = pydicom.dcmread(rgb)
+    r = api.measure_region({"series": sid, "slice": 0}, "rectangle", 0, 0, 20, 10)
+    arr = ds.pixel_array[:10, :20].reshape(-1, 3).astype(np.float64)
+    assert [c["mean"] for c in r["channels"]] == pytest.approx(list(arr.mean(axis=0)))
+    assert r["pixels"] == 200 and "R, G, B" in r["note"]

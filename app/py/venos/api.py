@@ -372,6 +372,40 @@ def measure_length(state_in: Any, x1: float, y1: float, x2: float, y2: float) ->
     return out
 
 
+def measure_region(state_in: Any, shape: str, x1: float, y1: float, x2: float, y2: float) -> dict:
+    """Statistics inside a rectangle or the ellipse inscribed in it (corners in image pixels) on the slice the
+    state names: pixel count, mean, SD, min, max in modality units (per channel for colour), and the shape's area
+    with its units and the attribute the spacing came from."""
+    from .tools.measure import SHAPES, region_area, region_mask, region_stats
+
+    shape = str(shape)
+    if shape not in SHAPES:
+        raise VenosError(f"unknown region shape {shape!r}: use one of {', '.join(SHAPES)}")
+    state, s, sl, frame, disp = _resolve(state_in)
+    info = sl.instance.info
+    p1, p2 = (float(x1), float(y1)), (float(x2), float(y2))
+    mask, box = region_mask(shape, p1, p2, info.rows, info.columns)
+    pixels = frame.pixels[box]
+    out = {"shape": shape, "anchor": f"{sl.instance.key}:{sl.frame}", "units": "", "note": "",
+           **region_area(info, shape, p1, p2)}
+    if info.is_color and info.photometric != "PALETTE COLOR":
+        channels = [region_stats(pixels[..., c][mask]) for c in range(min(3, pixels.shape[-1]))]
+        out.update(channels=channels, pixels=channels[0]["pixels"])
+        out["note"] = "colour image: statistics of each of R, G, B (display values, no modality units)"
+        return out
+    stored = pixels[mask]
+    if info.photometric == "PALETTE COLOR":
+        out.update(region_stats(stored))
+        out["note"] = "palette colour image: statistics of the stored indices, which have no unit"
+        return out
+    fi = info.frame(sl.frame)
+    values = (fi.modality_lut.lookup(stored) if fi.modality_lut is not None
+              else stored.astype(np.float64) * fi.slope + fi.intercept)
+    out.update(region_stats(values))
+    out["units"] = units_of(info)
+    return out
+
+
 def pixel_data(series_id: str, slice_index: int) -> dict:
     """The decoded array of one slice (pydicom's pixel_array convention): dtype, shape, raw bytes."""
     s = _series(series_id)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from ..dicom.attrs import ImageInfo
 
 _NOTES = {
@@ -27,3 +29,55 @@ def length(info: ImageInfo, p1: tuple[float, float], p2: tuple[float, float]) ->
     row_mm, col_mm = info.pixel_spacing
     return {"value": math.hypot(dx * col_mm, dy * row_mm), "units": "mm",
             "spacing": _NOTES.get(info.spacing_source, info.spacing_source)}
+
+
+SHAPES = ("rectangle", "ellipse")
+
+
+def region_mask(shape: str, p1: tuple[float, float], p2: tuple[float, float], rows: int, columns: int
+                ) -> tuple[np.ndarray, tuple[slice, slice]]:
+    """Pixels of a rectangle or of the ellipse inscribed in it (corners p1, p2 as (x, y) in image pixels).
+
+    A pixel belongs to the region when its centre (column + 0.5, row + 0.5) lies inside the shape (boundary
+    included). Returns the mask over the bounding box clipped to the image, and that box as slices."""
+    if shape not in SHAPES:
+        raise ValueError(f"unknown region shape {shape!r} (expected one of {', '.join(SHAPES)})")
+    x0, x1 = sorted((float(p1[0]), float(p2[0])))
+    y0, y1 = sorted((float(p1[1]), float(p2[1])))
+    c0, c1 = max(0, math.floor(x0 - 0.5)), min(columns, math.ceil(x1 + 0.5))
+    r0, r1 = max(0, math.floor(y0 - 0.5)), min(rows, math.ceil(y1 + 0.5))
+    if c1 <= c0 or r1 <= r0:
+        return np.zeros((0, 0), dtype=bool), (slice(0, 0), slice(0, 0))
+    cx = np.arange(c0, c1, dtype=np.float64) + 0.5
+    cy = np.arange(r0, r1, dtype=np.float64)[:, None] + 0.5
+    if shape == "rectangle":
+        mask = (cx >= x0) & (cx <= x1) & (cy >= y0) & (cy <= y1)
+    else:
+        a, b = (x1 - x0) / 2.0, (y1 - y0) / 2.0
+        if a <= 0 or b <= 0:
+            mask = np.zeros((r1 - r0, c1 - c0), dtype=bool)
+        else:
+            mask = ((cx - (x0 + a)) / a) ** 2 + ((cy - (y0 + b)) / b) ** 2 <= 1.0
+    return mask, (slice(r0, r1), slice(c0, c1))
+
+
+def region_area(info: ImageInfo, shape: str, p1: tuple[float, float], p2: tuple[float, float]) -> dict:
+    """Geometric area of the drawn shape (not the pixel count), in mm² when the file gives a pixel spacing."""
+    w, h = abs(float(p2[0]) - float(p1[0])), abs(float(p2[1]) - float(p1[1]))
+    area = w * h if shape == "rectangle" else math.pi * (w / 2.0) * (h / 2.0)
+    if info.pixel_spacing is None:
+        return {"area": area, "areaUnits": "px²",
+                "spacing": "none: the file gives no pixel spacing, so this area is in pixels"}
+    row_mm, col_mm = info.pixel_spacing
+    return {"area": area * row_mm * col_mm, "areaUnits": "mm²",
+            "spacing": _NOTES.get(info.spacing_source, info.spacing_source)}
+
+
+def region_stats(values: np.ndarray) -> dict:
+    """Count, mean, population standard deviation, minimum and maximum of the values (float64)."""
+    v = np.asarray(values, dtype=np.float64).ravel()
+    if v.size == 0:
+        return {"pixels": 0, "mean": None, "sd": None, "min": None, "max": None}
+    mean = float(v.mean())
+    return {"pixels": int(v.size), "mean": mean, "sd": float(np.sqrt(np.mean((v - mean) ** 2))),
+            "min": float(v.min()), "max": float(v.max())}
