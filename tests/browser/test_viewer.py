@@ -325,3 +325,17 @@ def test_region_tools_draw_hu_statistics_equal_to_numpy(viewer, shape):
     viewer.page.focus("#viewport")
     viewer.page.keyboard.press("Delete")  # removes this slice's measurements
     assert viewer.page.locator("#annotations text").count() == 0
+
+
+def test_orientation_letters_at_the_image_edges(viewer):
+    viewer.open()
+    files = ct_files()[:2]
+    viewer.load_via_input(files)
+    viewer.set_view({"slice": 0})
+    # the GE head CT is axial with a gantry tilt: rows run to the patient's left, columns posterior and to the feet
+    iop = [float(v) for v in pydicom.dcmread(files[0], stop_before_pixels=True).ImageOrientationPatient]
+    assert iop[0] == 1 and iop[4] > 0.9 and iop[5] < -0.3
+    edges = {s: viewer.page.text_content(f"#ov-{s}") for s in ("left", "right", "top", "bottom")}
+    assert edges == {"left": "R", "right": "L", "top": "AH", "bottom": "PF"}
+    viewer.eval("venos.clear()")
+    assert viewer.page.text_content("#ov-right") == "" and viewer.page.text_content("#ov-tl") == ""

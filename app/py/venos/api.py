@@ -24,6 +24,7 @@ from .view.render import Display, render_color, render_mono, render_palette
 from .view.overlays import burn, planes_of
 from .view.palette import palette_table
 from .view.presets import presets_for
+from .view.orientation import edge_labels
 from .view.state import ViewState
 # decoders: browser codecs and whole-file decoding (issue 3)
 from .codec_api import (codec_failed, codec_ready, codecs_offer, codecs_status,  # noqa: F401
@@ -301,6 +302,7 @@ def overlay(s: Series, sl: Any, state: ViewState) -> dict:
         "pixelSpacing": list(info.pixel_spacing) if info.pixel_spacing else None,
         "spacingSource": info.spacing_source,
         "position": list(fi.position) if fi.position else None, "sortedBy": s.sorted_by,
+        "orientation": edge_labels(fi.orientation, info.patient_orientation),
         "presets": [{"center": w.center, "width": w.width, "name": w.explanation or f"File window {i + 1}",
                      "from": "file"} for i, w in enumerate(fi.windows)]
         + [{"voiLut": i, "name": t.explanation or f"VOI LUT {i + 1}", "from": "file"}

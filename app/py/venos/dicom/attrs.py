@@ -109,6 +109,7 @@ class ImageInfo:
     slice_thickness: float | None
     frame_time_ms: float | None  # cine: Frame Time, else 1000 / Cine Rate or Recommended Display Frame Rate
     frame_info: tuple[FrameInfo, ...] = field(repr=False)
+    patient_orientation: tuple[str, ...] = ()  # (0020,0020): row and column directions, e.g. ("A", "F")
 
     @property
     def is_color(self) -> bool:
@@ -382,6 +383,8 @@ def image_info(ds: Dataset, *, source: str, pixels: PixelLocation | None = None,
         slice_thickness=(_floats(_get(ds, "SliceThickness")) or (None,))[0],
         frame_time_ms=_frame_time(ds),
         frame_info=_frame_infos(ds, frames),
+        patient_orientation=tuple(_str(ds, "PatientOrientation").upper().split("\\"))
+        if _str(ds, "PatientOrientation") else (),
     )
     if not header_only:
         check_pixel_length(ds, info, pixels)
