@@ -4,7 +4,7 @@
 // and where the pixel spacing came from. Labels are SVG text nodes set with textContent.
 
 const SVG = "http://www.w3.org/2000/svg";
-export const MEASURE_TOOLS = new Set(["length", "rectangle", "ellipse"]);
+export const MEASURE_TOOLS = new Set(["length", "rectangle", "ellipse", "angle"]);
 
 export class Annotations {
   constructor(svg, viewer) {
@@ -21,12 +21,38 @@ export class Annotations {
     return this.items.filter((it) => it.anchor === a && it.series === this.viewer.state.series);
   }
 
-  begin(p, kind = "length") { this.draft = { kind, p1: p, p2: p }; this.draw(); }
-  move(p) { if (this.draft) { this.draft.p2 = p; this.draw(); } }
+  begin(p, kind = "length") { this.draft = { kind, p1: p, p2: p, p3: null }; this.draw(); }
+  move(p) {
+    if (!this.draft) return;
+    if (this.draft.p3) this.draft.p3 = p; else this.draft.p2 = p;
+    this.draw();
+  }
+
+  /** An angle whose first arm is drawn waits for its third point (the next click or tap). */
+  awaitingPoint() { return !!(this.draft && this.draft.kind === "angle" && this.draft.p3); }
+  cancel() { if (this.draft) { this.draft = null; this.draw(); } }
+
+  async place(p) {
+    const { p1, p2 } = this.draft;
+    this.draft = null;
+    const state = this.viewer.state;
+    const result = await this.viewer.client.call("measureAngle", { state, p1, p2, p3: p });
+    this.items.push({ kind: "angle", anchor: result.anchor, series: state.series, p1, p2, p3: p, result });
+    this.draw();
+    this.viewer.dispatchEvent(new CustomEvent("measurement", { detail: { kind: "angle", ...result, p1, p2, p3: p } }));
+    return result;
+  }
 
   async end(p) {
-    if (!this.draft) return null;
+    if (!this.draft || this.draft.p3) return null;
     const { kind, p1 } = this.draft;
+    if (kind === "angle") { // first arm drawn (p1 → vertex): now the third point
+      if (Math.hypot(p[0] - p1[0], p[1] - p1[1]) < 1) { this.cancel(); return null; }
+      this.draft.p2 = p;
+      this.draft.p3 = p;
+      this.draw();
+      return null;
+    }
     this.draft = null;
     const dx = Math.abs(p[0] - p1[0]), dy = Math.abs(p[1] - p1[1]);
     if (kind === "length" ? Math.hypot(dx, dy) < 1 : dx < 1 || dy < 1) { this.draw(); return null; }
@@ -59,6 +85,11 @@ export class Annotations {
       if (it.kind === "length") {
         node = svgEl("line", { x1, y1, x2, y2 });
         tx = x2 + 6; ty = y2 - 6;
+      } else if (it.kind === "angle") {
+        const pts = [[x1, y1], [x2, y2]];
+        if (it.p3) pts.push(v.toScreen(it.p3[0], it.p3[1]));
+        node = svgEl("polyline", { points: pts.map((q) => q.join(",")).join(" ") });
+        tx = x2 + 8; ty = y2 + 16;
       } else {
         const [l, t, w, h] = [Math.min(x1, x2), Math.min(y1, y2), Math.abs(x2 - x1), Math.abs(y2 - y1)];
         node = it.kind === "rectangle" ? svgEl("rect", { x: l, y: t, width: w, height: h })
@@ -93,6 +124,7 @@ const num = (v) => (v == null ? "–" : Math.abs(v) >= 100 || Number.isInteger(v
 /** Text lines under a measurement (units always said; "px" when the file gives no spacing). */
 export function label(it) {
   const r = it.result;
+  if (it.kind === "angle") return [r.value == null ? "no angle (an arm has no length)" : `${r.value.toFixed(1)}°`];
   if (it.kind === "length") return [r.units === "mm" ? `${r.value.toFixed(1)} mm` : `${r.value.toFixed(1)} px (no spacing)`];
   const area = r.areaUnits === "mm²"
     ? (r.area >= 100 ? `${(r.area / 100).toFixed(2)} cm²` : `${r.area.toFixed(1)} mm²`)

@@ -182,6 +182,7 @@ $("presets").addEventListener("change", (e) => { if (e.target.value !== "") appl
 for (const b of document.querySelectorAll("[data-tool]")) {
   b.addEventListener("click", () => {
     activeTool = b.dataset.tool;
+    annotations.cancel(); // a half-drawn angle belongs to the tool it was started with
     for (const o of document.querySelectorAll("[data-tool]")) {
       o.classList.toggle("active", o === b);
       o.setAttribute("aria-pressed", String(o === b));
@@ -289,6 +290,7 @@ window.venos = Object.freeze({
   skipped: () => viewer.client.call("skipped"),
   valueAt: (x, y) => viewer.client.call("valueAt", { state: viewer.state, x, y }),
   measureLength: (p1, p2) => viewer.client.call("measureLength", { state: viewer.state, p1, p2 }),
+  measureAngle: (p1, vertex, p3) => viewer.client.call("measureAngle", { state: viewer.state, p1, p2: vertex, p3 }),
   measureRegion: (shape, p1, p2) => viewer.client.call("measureRegion", { state: viewer.state, shape, p1, p2 }),
   pixelData: (series, slice) => viewer.client.call("pixelData", { series: String(series), slice }),
   stats: () => viewer.client.call("stats"),

@@ -21,6 +21,12 @@ export function attachInput(viewer, element, { getTool, onProbe, onPreset, onTag
       pinch = pinchState();
       return;
     }
+    if (annotations && annotations.awaitingPoint() && (e.pointerType !== "mouse" || e.button === 0)) {
+      annotations.place(imagePoint(e)); // the third point of an angle
+      drag = null;
+      e.preventDefault();
+      return;
+    }
     let tool = getTool();
     if (e.pointerType === "mouse") {
       if (e.button === 2) tool = "window_level";
@@ -35,7 +41,10 @@ export function attachInput(viewer, element, { getTool, onProbe, onPreset, onTag
   element.addEventListener("pointermove", (e) => {
     const rect = element.getBoundingClientRect();
     if (onProbe && e.pointerType === "mouse") onProbe(e.clientX - rect.left, e.clientY - rect.top);
-    if (!pointers.has(e.pointerId)) return;
+    if (!pointers.has(e.pointerId)) {
+      if (annotations && annotations.awaitingPoint() && !pointers.size) annotations.move(imagePoint(e));
+      return;
+    }
     pointers.set(e.pointerId, { x: e.clientX, y: e.clientY });
     if (pinch && pointers.size === 2) return doPinch(rect);
     if (!drag) return;
@@ -43,7 +52,7 @@ export function attachInput(viewer, element, { getTool, onProbe, onPreset, onTag
     drag.x = e.clientX; drag.y = e.clientY;
     if (!dx && !dy) return;
     switch (drag.tool) {
-      case "length": case "rectangle": case "ellipse": if (annotations) annotations.move(imagePoint(e)); break;
+      case "length": case "rectangle": case "ellipse": case "angle": if (annotations) annotations.move(imagePoint(e)); break;
       case "window_level": viewer.applyTool("window_level", { dx, dy }); break;
       case "pan": panBy(dx, dy); break;
       case "zoom": zoomAt(Math.exp(-dy / 150), rect.width / 2, rect.height / 2); break;
@@ -129,6 +138,7 @@ export function attachInput(viewer, element, { getTool, onProbe, onPreset, onTag
     else if ((k === "t" || k === "T") && onTags) onTags();
     else if (/^[1-9]$/.test(k) && onPreset) onPreset(Number(k) - 1);
     else if ((k === "Delete" || k === "Backspace") && annotations) annotations.clearSlice();
+    else if (k === "Escape" && annotations && annotations.draft) annotations.cancel();
     else return;
     e.preventDefault();
   });

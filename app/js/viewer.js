@@ -132,8 +132,12 @@ export class Viewer extends EventTarget {
     if (!this.state.series) return Promise.resolve();
     if (this._pendingTool && this._pendingTool.name === name) {
       const e = this._pendingTool.event;
-      for (const k of ["dx", "dy", "delta"]) if (event[k] !== undefined) e[k] = (e[k] || 0) + event[k];
-      if (event.to !== undefined) e.to = event.to;
+      if (event.to !== undefined) { delete e.delta; e.to = event.to; } // a jump replaces the steps before it
+      for (const k of ["dx", "dy", "delta"]) {
+        if (event[k] === undefined) continue;
+        if (k === "delta" && e.to !== undefined) e.to += event[k]; // steps after a jump move from its target
+        else e[k] = (e[k] || 0) + event[k];
+      }
     } else {
       if (this._pendingTool) this._wantRender = true;
       this._pendingTool = { name, event: { ...event } };

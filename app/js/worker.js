@@ -310,6 +310,8 @@ const handlers = {
   tool: ({ name, state, event }) => toJs(api.tool(name, py.toPy(state), py.toPy(event))),
   valueAt: ({ state, x, y }) => toJs(api.value_at(py.toPy(state), x, y)),
   measureLength: ({ state, p1, p2 }) => toJs(api.measure_length(py.toPy(state), p1[0], p1[1], p2[0], p2[1])),
+  measureAngle: ({ state, p1, p2, p3 }) =>
+    toJs(api.measure_angle(py.toPy(state), p1[0], p1[1], p2[0], p2[1], p3[0], p3[1])),
   measureRegion: ({ state, shape, p1, p2 }) =>
     toJs(api.measure_region(py.toPy(state), shape, p1[0], p1[1], p2[0], p2[1])),
   pixelData: ({ series, slice }) => {

@@ -339,3 +339,39 @@ def test_orientation_letters_at_the_image_edges(viewer):
     assert edges == {"left": "R", "right": "L", "top": "AH", "bottom": "PF"}
     viewer.eval("venos.clear()")
     assert viewer.page.text_content("#ov-right") == "" and viewer.page.text_content("#ov-tl") == ""
+
+
+def test_angle_tool_first_arm_by_drag_then_a_click(viewer):
+    viewer.open()
+    viewer.load_via_input(ct_files()[:1])
+    viewer.set_view({"zoom": 1, "pan": [0, 0]})
+    api = viewer.eval("venos.measureAngle([100, 100], [200, 100], [200, 50])")
+    assert api["value"] == pytest.approx(90.0) and api["units"] == "°"
+    viewer.page.click("[data-tool=angle]")
+    box = viewer.page.locator("#canvas").bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    done = viewer.when("measurement")
+    viewer.page.mouse.move(cx - 80, cy)
+    viewer.page.mouse.down()
+    viewer.page.mouse.move(cx, cy, steps=5)  # first arm, to the vertex
+    viewer.page.mouse.up()
+    viewer.page.mouse.move(cx + 40, cy - 40, steps=5)  # the second arm follows the mouse
+    assert viewer.page.locator("#annotations polyline").count() == 1
+    viewer.page.mouse.click(cx + 40, cy - 40)
+    m = viewer.page.evaluate("h => h.promise", done)
+    assert m["kind"] == "angle" and m["value"] == pytest.approx(135.0, abs=1.5)  # square pixels in this CT
+    assert viewer.page.text_content("#annotations text tspan").endswith("°")
+    # Escape abandons a half-drawn angle
+    viewer.page.mouse.move(cx - 60, cy + 60)
+    viewer.page.mouse.down()
+    viewer.page.mouse.move(cx, cy + 80, steps=3)
+    viewer.page.mouse.up()
+    viewer.page.keyboard.press("Escape")
+    assert viewer.page.locator("#annotations polyline").count() == 1
+
+
+def test_toolbar_fits_one_row_on_a_1280_pixel_screen(viewer):
+    viewer.open()  # the fixture's window is 1280 × 800
+    rows = viewer.eval("""(() => { const t = document.querySelector('.toolbar');
+        return new Set([...t.querySelectorAll('.btn, select')].map((b) => Math.round(b.getBoundingClientRect().top))).size; })()""")
+    assert rows == 1

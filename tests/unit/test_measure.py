@@ -128,3 +128,24 @@ def test_colour_regions_give_each_channel(ct_loaded):
     arr = ds.pixel_array[:10, :20].reshape(-1, 3).astype(np.float64)
     assert [c["mean"] for c in r["channels"]] == pytest.approx(list(arr.mean(axis=0)))
     assert r["pixels"] == 200 and "R, G, B" in r["note"]
+
+
+# ------------------------------------------------------------------------------------------------ angles
+from venos.tools.measure import angle  # noqa: E402
+
+
+def test_right_angle_and_straight_line(ct_info):
+    assert angle(ct_info, (10, 0), (0, 0), (0, 10))["value"] == pytest.approx(90.0)
+    assert angle(ct_info, (-5, 3), (0, 3), (7, 3))["value"] == pytest.approx(180.0)
+    r = angle(ct_info, (3, 3), (3, 3), (5, 1))
+    assert r["value"] is None and "no length" in r["spacing"]
+
+
+def test_angle_is_measured_in_the_patient_plane_on_non_square_pixels(ct_info):
+    info = dataclasses.replace(ct_info, pixel_spacing=(2.0, 1.0), spacing_source="PixelSpacing")  # rows 2 mm apart
+    r = angle(info, (1, 0), (0, 0), (1, 1))
+    assert r["value"] == pytest.approx(math.degrees(math.atan2(2, 1)))  # 63.4°, not the 45° of the pixel grid
+    assert r["units"] == "°" and "PixelSpacing" in r["spacing"]
+    square = dataclasses.replace(ct_info, pixel_spacing=None, spacing_source="")
+    r = angle(square, (1, 0), (0, 0), (1, 1))
+    assert r["value"] == pytest.approx(45.0) and "square" in r["spacing"]

@@ -374,6 +374,17 @@ def measure_length(state_in: Any, x1: float, y1: float, x2: float, y2: float) ->
     return out
 
 
+def measure_angle(state_in: Any, x1: float, y1: float, xv: float, yv: float, x3: float, y3: float) -> dict:
+    """The angle (x1, y1)–(xv, yv)–(x3, y3) in degrees on the slice the state names (the vertex in the middle),
+    in the patient plane when the file gives a pixel spacing."""
+    from .tools.measure import angle
+
+    state, s, sl, frame, disp = _resolve(state_in, need_pixels=False)
+    out = angle(sl.instance.info, (float(x1), float(y1)), (float(xv), float(yv)), (float(x3), float(y3)))
+    out["anchor"] = f"{sl.instance.key}:{sl.frame}"
+    return out
+
+
 def measure_region(state_in: Any, shape: str, x1: float, y1: float, x2: float, y2: float) -> dict:
     """Statistics inside a rectangle or the ellipse inscribed in it (corners in image pixels) on the slice the
     state names: pixel count, mean, SD, min, max in modality units (per channel for colour), and the shape's area

@@ -81,3 +81,20 @@ def region_stats(values: np.ndarray) -> dict:
     mean = float(v.mean())
     return {"pixels": int(v.size), "mean": mean, "sd": float(np.sqrt(np.mean((v - mean) ** 2))),
             "min": float(v.min()), "max": float(v.max())}
+
+
+def angle(info: ImageInfo, p1: tuple[float, float], vertex: tuple[float, float], p3: tuple[float, float]) -> dict:
+    """The angle p1–vertex–p3 in degrees, measured in the patient plane: with a pixel spacing whose rows and
+    columns differ, the arms are scaled first (an angle in pixels would be wrong on non-square pixels)."""
+    row_mm, col_mm = info.pixel_spacing or (1.0, 1.0)
+    u = ((p1[0] - vertex[0]) * col_mm, (p1[1] - vertex[1]) * row_mm)
+    v = ((p3[0] - vertex[0]) * col_mm, (p3[1] - vertex[1]) * row_mm)
+    nu, nv = math.hypot(*u), math.hypot(*v)
+    if nu == 0 or nv == 0:
+        return {"value": None, "units": "°", "spacing": "an arm has no length"}
+    cos = max(-1.0, min(1.0, (u[0] * v[0] + u[1] * v[1]) / (nu * nv)))
+    if info.pixel_spacing is None:
+        note = "none: the file gives no pixel spacing, so pixels are taken as square"
+    else:
+        note = _NOTES.get(info.spacing_source, info.spacing_source)
+    return {"value": math.degrees(math.acos(cos)), "units": "°", "spacing": note}
