@@ -147,12 +147,13 @@ const onRendered = (e) => {
   $("overlays").setAttribute("aria-pressed", String(!!o.overlayPlanes && viewer.state.overlays !== false));
   updatePresets(o.presets || []);
   // Patient orientation at the image edges (letters from Image Orientation (Patient), see view/orientation.py)
+  $("ov-lossy").textContent = o.lossy || ""; // the pixels are not the original ones: always said
   const edges = o.orientation || {};
   for (const side of EDGES) $(`ov-${side}`).textContent = edges[side] || "";
 };
 const EDGES = ["left", "right", "top", "bottom"];
 viewer.addEventListener("cleared", () => {
-  for (const id of ["ov-tl", "ov-tr", "ov-bl", "ov-br", "ov-probe", ...EDGES.map((s) => `ov-${s}`)]) $(id).textContent = "";
+  for (const id of ["ov-tl", "ov-tr", "ov-lossy", "ov-bl", "ov-br", "ov-probe", ...EDGES.map((s) => `ov-${s}`)]) $(id).textContent = "";
 });
 viewer.addEventListener("rendered", onRendered);
 viewer.addEventListener("pending", onRendered); // a remote slice still loading: overlay and slider follow

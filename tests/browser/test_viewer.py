@@ -375,3 +375,14 @@ def test_toolbar_fits_one_row_on_a_1280_pixel_screen(viewer):
     rows = viewer.eval("""(() => { const t = document.querySelector('.toolbar');
         return new Set([...t.querySelectorAll('.btn, select')].map((b) => Math.round(b.getBoundingClientRect().top))).size; })()""")
     assert rows == 1
+
+
+def test_lossy_compressed_images_say_so_and_lossless_ones_do_not(viewer):
+    viewer.open()
+    viewer.drop({"us.dcm": (DATA / "cornerstone3D/US-YBR_FULL_422-EVRLE.dcm").read_bytes()})
+    viewer.page.wait_for_function("document.getElementById('ov-lossy').textContent.length > 0")
+    assert viewer.page.text_content("#ov-lossy") == "Lossy compression 13:1 (ISO_10918_1)"
+    viewer.eval("venos.clear()")
+    viewer.load_via_input(ct_files()[:1])
+    viewer.page.wait_for_function("document.getElementById('ov-tr').textContent.length > 0")
+    assert viewer.page.text_content("#ov-lossy") == ""

@@ -47,3 +47,34 @@ def test_fast_reader_matches_pydicom(entry):
             except Exception:
                 continue  # pydicom itself cannot convert this value; we must not crash either
             assert norm(attrs._get(fast, kw)) == expected, kw
+
+
+@pytest.mark.parametrize("rel,want", [
+    ("cornerstone3D/CTImage.dcm_JPEGProcess1TransferSyntax_1.2.840.10008.1.2.4.50.dcm",
+     "Lossy compression 8.87:1 (ISO_10918_1)"),
+    # stored uncompressed now, but the file says its pixels went through JPEG once: still lossy
+    ("cornerstone3D/US-YBR_FULL_422-EVRLE.dcm", "Lossy compression 13:1 (ISO_10918_1)"),
+    ("cornerstone3D/TestPattern_JPEG-LS-NearLossless.dcm", "Lossy compression 11.1:1 (ISO_14495_1)"),
+    # JPEG 2000 may be lossless or not: here the file says lossy, without a method (the syntax does not tell)
+    ("cornerstone3D/CTImage.dcm_JPEG2000TransferSyntax_1.2.840.10008.1.2.4.91.dcm", "Lossy compression 3.81:1"),
+    ("dcm_qa_frag/5001_anat-T1w_acq-tfl/5001001.dcm", ""),  # JPEG lossless, Lossy Image Compression 00
+    ("dcm_qa_ct/GE/01.dcm", ""),
+])
+def test_lossy_compression_is_reported(rel, want):
+    from venos.dicom.parse import read_dataset
+
+    parsed = read_dataset((DATA / rel).read_bytes(), source=rel)
+    info = attrs.image_info(parsed.dataset, source=rel, pixels=parsed.pixels)
+    assert info.lossy == want
+
+
+def test_a_lossy_syntax_is_reported_even_when_the_file_says_otherwise():
+    ds = pydicom.Dataset()
+    ds.LossyImageCompression = "00"  # not updated when the file was re-encoded
+    assert attrs.lossy_note(ds, "1.2.840.10008.1.2.4.50") == "Lossy compression (JPEG baseline)"
+    assert attrs.lossy_note(ds, "1.2.840.10008.1.2.1") == ""
+    ds.LossyImageCompression = "01"
+    ds.LossyImageCompressionRatio = [10, 2.5]
+    ds.LossyImageCompressionMethod = ["ISO_10918_1", "ISO_15444_1"]
+    assert attrs.lossy_note(ds, "1.2.840.10008.1.2.1") == \
+        "Lossy compression 10:1 then 2.5:1 (ISO_10918_1\\ISO_15444_1)"

@@ -303,6 +303,7 @@ def overlay(s: Series, sl: Any, state: ViewState) -> dict:
         "spacingSource": info.spacing_source,
         "position": list(fi.position) if fi.position else None, "sortedBy": s.sorted_by,
         "orientation": edge_labels(fi.orientation, info.patient_orientation),
+        "lossy": info.lossy,
         "presets": [{"center": w.center, "width": w.width, "name": w.explanation or f"File window {i + 1}",
                      "from": "file"} for i, w in enumerate(fi.windows)]
         + [{"voiLut": i, "name": t.explanation or f"VOI LUT {i + 1}", "from": "file"}

@@ -110,6 +110,7 @@ class ImageInfo:
     frame_time_ms: float | None  # cine: Frame Time, else 1000 / Cine Rate or Recommended Display Frame Rate
     frame_info: tuple[FrameInfo, ...] = field(repr=False)
     patient_orientation: tuple[str, ...] = ()  # (0020,0020): row and column directions, e.g. ("A", "F")
+    lossy: str = ""  # "" or why the pixels are not the original ones: lossy compression, its ratio and method
 
     @property
     def is_color(self) -> bool:
@@ -126,6 +127,30 @@ _VRS: dict[int, str] = {}
 # Value representations whose raw bytes are plain ASCII with no character-set rules (PS3.5 6.2): read directly.
 _ASCII_VRS = {"DS", "IS", "CS", "UI", "DA", "TM", "AS"}
 _BINARY_VRS = {"US": "H", "SS": "h", "UL": "I", "SL": "i", "FL": "f", "FD": "d"}
+
+
+# Transfer syntaxes whose pixels are lossy whatever the file says (PS3.5 Table A-1; JPEG 2000 and HTJ2K may be either,
+# so for them only Lossy Image Compression (0028,2110) tells).
+LOSSY_SYNTAXES = {
+    "1.2.840.10008.1.2.4.50": "JPEG baseline", "1.2.840.10008.1.2.4.51": "JPEG extended",
+    "1.2.840.10008.1.2.4.53": "JPEG process 6/8", "1.2.840.10008.1.2.4.55": "JPEG process 10/12",
+    "1.2.840.10008.1.2.4.81": "JPEG-LS near-lossless",
+    **{f"1.2.840.10008.1.2.4.{n}": "MPEG/HEVC video" for n in range(100, 109)},
+}
+
+
+def lossy_note(ds: Dataset, ts: str) -> str:
+    """PS3.3 C.7.6.1.1.5: "" when nothing says the pixels went through lossy compression, else a short warning
+    with the ratio and method when the file gives them ("Lossy compression 8.9:1 (ISO_10918_1)")."""
+    flag = _str(ds, "LossyImageCompression")
+    if flag != "01" and ts not in LOSSY_SYNTAXES:
+        return ""
+    ratios = _floats(_get(ds, "LossyImageCompressionRatio")) or ()
+    method = _str(ds, "LossyImageCompressionMethod") or LOSSY_SYNTAXES.get(ts, "")
+    text = "Lossy compression"
+    if ratios:
+        text += " " + " then ".join(f"{r:.3g}:1" for r in ratios)
+    return text + (f" ({method})" if method else "")
 
 
 def _get(ds: Dataset, kw: str):
@@ -385,6 +410,7 @@ def image_info(ds: Dataset, *, source: str, pixels: PixelLocation | None = None,
         frame_info=_frame_infos(ds, frames),
         patient_orientation=tuple(_str(ds, "PatientOrientation").upper().split("\\"))
         if _str(ds, "PatientOrientation") else (),
+        lossy=lossy_note(ds, ts),
     )
     if not header_only:
         check_pixel_length(ds, info, pixels)
