@@ -129,12 +129,14 @@ export function label(it) {
   const area = r.areaUnits === "mm²"
     ? (r.area >= 100 ? `${(r.area / 100).toFixed(2)} cm²` : `${r.area.toFixed(1)} mm²`)
     : `${r.area.toFixed(0)} px² (no spacing)`;
-  if (!r.pixels) return [`Area ${area}`, "no pixel centre inside"];
+  if (!r.pixels) return [`Area ${area}`, r.paddingExcluded ? "only padding pixels inside" : "no pixel centre inside"];
   if (r.channels) {
     return [`Mean R ${num(r.channels[0].mean)} G ${num(r.channels[1].mean)} B ${num(r.channels[2].mean)}`,
       `Area ${area}  (${r.pixels} px)`];
   }
   const u = r.units ? ` ${r.units}` : "";
-  return [`Mean ${num(r.mean)}${u}  SD ${num(r.sd)}`, `Min ${num(r.min)}  Max ${num(r.max)}${u}`,
+  const lines = [`Mean ${num(r.mean)}${u}  SD ${num(r.sd)}`, `Min ${num(r.min)}  Max ${num(r.max)}${u}`,
     `Area ${area}  (${r.pixels} px)`];
+  if (r.paddingExcluded) lines.push(`${r.paddingExcluded} padding px left out`);
+  return lines;
 }

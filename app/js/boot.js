@@ -257,7 +257,7 @@ async function probe() {
     const [ix, iy] = viewer.view.toImage(x, y);
     const v = await viewer.client.call("valueAt", { state: viewer.state, x: ix, y: iy });
     $("ov-probe").textContent = !v.inside ? "" : v.rgb ? `(${v.x}, ${v.y})  RGB ${v.rgb.join(" ")}`
-      : `(${v.x}, ${v.y})  ${fmt(v.value)}${v.units ? " " + v.units : ""}${v.value !== v.stored ? `  [stored ${v.stored}]` : ""}`;
+      : `(${v.x}, ${v.y})  ${fmt(v.value)}${v.units ? " " + v.units : ""}${v.value !== v.stored ? `  [stored ${v.stored}]` : ""}${v.padding ? "  padding (not image)" : ""}`;
   } catch { /* probing is best effort */ } finally {
     probeBusy = false;
     if (probeAt) requestAnimationFrame(probe);

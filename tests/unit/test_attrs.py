@@ -78,3 +78,32 @@ def test_a_lossy_syntax_is_reported_even_when_the_file_says_otherwise():
     ds.LossyImageCompressionMethod = ["ISO_10918_1", "ISO_15444_1"]
     assert attrs.lossy_note(ds, "1.2.840.10008.1.2.1") == \
         "Lossy compression 10:1 then 2.5:1 (ISO_10918_1\\ISO_15444_1)"
+
+
+def test_pixel_padding_is_read_as_stored_values():
+    ds = pydicom.Dataset()
+    assert attrs.pixel_padding(ds, 16, 1) is None
+    ds.PixelPaddingValue = 63536  # -2000 written as US in a signed image (fo-dicom GH1308)
+    assert attrs.pixel_padding(ds, 16, 1) == (-2000, -2000)
+    assert attrs.pixel_padding(ds, 16, 0) == (63536, 63536)
+    ds.PixelPaddingRangeLimit = 63000
+    assert attrs.pixel_padding(ds, 16, 0) == (63000, 63536)
+
+
+def test_default_window_leaves_padding_out():
+    from venos import api
+
+    rel = "dicomParser/CT1_UNC.implicit_little_endian.dcm"  # no window in the file; padding -2000
+    ref = pydicom.dcmread(DATA / rel)
+    api.clear()
+    sid = api.add_file("ct1.dcm", (DATA / rel).read_bytes())["series"]
+    meta, _ = api.render({"series": sid, "slice": 0})
+    arr = ref.pixel_array
+    kept = arr[arr != int(ref.PixelPaddingValue)]
+    lo = float(kept.min()) * float(ref.RescaleSlope) + float(ref.RescaleIntercept)
+    hi = float(kept.max()) * float(ref.RescaleSlope) + float(ref.RescaleIntercept)
+    step = abs(float(ref.RescaleSlope))
+    assert (arr == -2000).any() and "WindowCenter" not in ref
+    assert meta["state"]["width"] == pytest.approx(hi - lo + step)
+    assert meta["state"]["center"] == pytest.approx((lo + hi + step) / 2)
+    api.clear()

@@ -149,3 +149,18 @@ def test_angle_is_measured_in_the_patient_plane_on_non_square_pixels(ct_info):
     square = dataclasses.replace(ct_info, pixel_spacing=None, spacing_source="")
     r = angle(square, (1, 0), (0, 0), (1, 1))
     assert r["value"] == pytest.approx(45.0) and "square" in r["spacing"]
+
+
+# ------------------------------------------------------------------------------------------------ padding
+def test_padding_pixels_are_left_out_of_region_statistics(ct_loaded):
+    sid, ds = ct_loaded
+    pad = int(ds.PixelPaddingValue)  # GE: -1500 outside the circular field of view
+    p1, p2 = (0, 0), (120, 120)  # the top-left corner: padding and image
+    r = api.measure_region({"series": sid, "slice": 0}, "rectangle", *p1, *p2)
+    arr = ds.pixel_array[:120, :120]
+    kept = arr[arr != pad].astype(np.float64) * float(ds.RescaleSlope) + float(ds.RescaleIntercept)
+    assert r["paddingExcluded"] == int((arr == pad).sum()) > 0
+    assert r["pixels"] == kept.size and r["mean"] == pytest.approx(kept.mean(), abs=1e-9)
+    assert r["min"] == kept.min() and "padding" in r["note"]
+    probe = api.value_at({"series": sid, "slice": 0}, 1, 1)
+    assert probe["stored"] == pad and probe["padding"] is True

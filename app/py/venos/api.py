@@ -200,12 +200,13 @@ def default_window(info: ImageInfo, fi: FrameInfo, frame: Frame) -> tuple[float,
         return top / 2, top
     if info.photometric == "PALETTE COLOR":
         return 0.0, 0.0
+    data_lo, data_hi = frame.image_range(info.padding)  # padding pixels (e.g. outside a CT's field) left out
     if fi.modality_lut is not None:  # the LUT's outputs over the stored values present
-        vals = fi.modality_lut.lookup(np.arange(int(frame.lo), int(frame.hi) + 1))
+        vals = fi.modality_lut.lookup(np.arange(int(data_lo), int(data_hi) + 1))
         a, b = float(vals.min()), float(vals.max())
     else:
-        a = frame.lo * fi.slope + fi.intercept
-        b = frame.hi * fi.slope + fi.intercept
+        a = data_lo * fi.slope + fi.intercept
+        b = data_hi * fi.slope + fi.intercept
     lo, hi = min(a, b), max(a, b)
     step = abs(fi.slope) if fi.modality_lut is None else 1.0  # one stored value, in modality units
     if frame.pixels.dtype.kind == "f" or step < 1.0:
@@ -361,7 +362,9 @@ def value_at(state_in: Any, x: float, y: float) -> dict:
         return {"inside": True, "x": col, "y": row, "rgb": [int(c) for c in np.atleast_1d(v)[:3]]}
     stored = float(v)
     value = float(fi.modality_lut.lookup(stored)) if fi.modality_lut is not None else stored * fi.slope + fi.intercept
-    return {"inside": True, "x": col, "y": row, "stored": stored, "value": value, "units": units_of(info)}
+    padding = info.padding is not None and info.padding[0] <= stored <= info.padding[1]
+    return {"inside": True, "x": col, "y": row, "stored": stored, "value": value, "units": units_of(info),
+            "padding": padding}
 
 
 def measure_length(state_in: Any, x1: float, y1: float, x2: float, y2: float) -> dict:
@@ -408,6 +411,13 @@ def measure_region(state_in: Any, shape: str, x1: float, y1: float, x2: float, y
         out["note"] = "colour image: statistics of each of R, G, B (display values, no modality units)"
         return out
     stored = pixels[mask]
+    if info.padding is not None and stored.dtype.kind in "iu":
+        image = (stored < info.padding[0]) | (stored > info.padding[1])
+        out["paddingExcluded"] = int(stored.size - np.count_nonzero(image))
+        if out["paddingExcluded"]:
+            stored = stored[image]
+            out["note"] = (f"{out['paddingExcluded']} padding pixel{'s' if out['paddingExcluded'] != 1 else ''} "
+                           "(Pixel Padding Value, outside the image) left out")
     if info.photometric == "PALETTE COLOR":
         out.update(region_stats(stored))
         out["note"] = "palette colour image: statistics of the stored indices, which have no unit"

@@ -111,6 +111,7 @@ class ImageInfo:
     frame_info: tuple[FrameInfo, ...] = field(repr=False)
     patient_orientation: tuple[str, ...] = ()  # (0020,0020): row and column directions, e.g. ("A", "F")
     lossy: str = ""  # "" or why the pixels are not the original ones: lossy compression, its ratio and method
+    padding: tuple[int, int] | None = None  # stored values that are padding, not image (inclusive interval)
 
     @property
     def is_color(self) -> bool:
@@ -151,6 +152,29 @@ def lossy_note(ds: Dataset, ts: str) -> str:
     if ratios:
         text += " " + " then ".join(f"{r:.3g}:1" for r in ratios)
     return text + (f" ({method})" if method else "")
+
+
+def pixel_padding(ds: Dataset, bits_allocated: int, pixel_representation: int) -> tuple[int, int] | None:
+    """PS3.3 C.7.5.1.1.2: the stored values that are padding — Pixel Padding Value, or the range from it to Pixel
+    Padding Range Limit. Both are stored values; a signed image's value written as US (63536 for -2000) is read
+    back as the signed number it stands for."""
+    def stored(kw: str) -> int | None:
+        v = _get(ds, kw)
+        if isinstance(v, (list, tuple)):
+            v = v[0] if v else None
+        try:
+            v = int(v)
+        except (TypeError, ValueError):
+            return None
+        if pixel_representation == 1 and 0 < bits_allocated <= 32 and v >= 1 << (bits_allocated - 1):
+            v -= 1 << bits_allocated
+        return v
+
+    value = stored("PixelPaddingValue")
+    if value is None:
+        return None
+    limit = stored("PixelPaddingRangeLimit")
+    return (value, value) if limit is None else (min(value, limit), max(value, limit))
 
 
 def _get(ds: Dataset, kw: str):
@@ -411,6 +435,8 @@ def image_info(ds: Dataset, *, source: str, pixels: PixelLocation | None = None,
         patient_orientation=tuple(_str(ds, "PatientOrientation").upper().split("\\"))
         if _str(ds, "PatientOrientation") else (),
         lossy=lossy_note(ds, ts),
+        padding=pixel_padding(ds, bits_allocated, _int(ds, "PixelRepresentation", 0) or 0)
+        if spp == 1 and photometric != "PALETTE COLOR" else None,
     )
     if not header_only:
         check_pixel_length(ds, info, pixels)

@@ -23,11 +23,27 @@ class Frame:
 
     The range is needed to render (the LUT is filled over it) but not to load, so loading does not pay for it."""
 
-    __slots__ = ("pixels", "_range")
+    __slots__ = ("pixels", "_range", "_image_range")
 
     def __init__(self, pixels: np.ndarray, value_range_: tuple[float, float] | None = None) -> None:
         self.pixels = pixels  # native byte order, C-contiguous
         self._range = value_range_
+        self._image_range = None
+
+    def image_range(self, padding: tuple[int, int] | None) -> tuple[float, float]:
+        """The value range without padding pixels (Pixel Padding Value): what a default window should span.
+        All padding (or no padding declared): the plain range."""
+        if padding is None or self.pixels.dtype.kind not in "iu":
+            return self.range()
+        if self._image_range is None:
+            lo, hi = self.range()
+            if hi < padding[0] or lo > padding[1]:
+                self._image_range = (lo, hi)
+            else:
+                px = self.pixels
+                kept = px[(px < padding[0]) | (px > padding[1])]
+                self._image_range = value_range(kept) if kept.size else (lo, hi)
+        return self._image_range
 
     @property
     def lo(self) -> float:
