@@ -133,7 +133,9 @@ const onRendered = (e) => {
   const z = viewer.view.scale();
   $("ov-tl").textContent = [o.patientName, o.patientId, o.studyDate, o.studyDescription].filter(Boolean).join("\n");
   $("ov-tr").textContent = [o.modality, o.seriesDescription, o.seriesNumber != null ? `Series ${o.seriesNumber}` : ""].filter(Boolean).join("\n");
-  const spacing = o.pixelSpacing ? `Pixel ${o.pixelSpacing[1].toFixed(3)}×${o.pixelSpacing[0].toFixed(3)} mm (${o.spacingSource})` : "Pixel spacing unknown";
+  const spacing = o.pixelSpacing ? `Pixel ${o.pixelSpacing[1].toFixed(3)}×${o.pixelSpacing[0].toFixed(3)} mm (${o.spacingSource})`
+    : o.usCalibration ? `Pixel ${o.usCalibration[1].toFixed(3)}×${o.usCalibration[0].toFixed(3)} mm in the ultrasound region`
+      : "Pixel spacing unknown";
   $("ov-bl").textContent = [`Slice ${o.slice} / ${o.slices}`, o.frames > 1 ? `Frame ${o.frame} / ${o.frames}` : "", spacing].filter(Boolean).join("\n");
   const wl = o.voiLut ? `VOI LUT: ${o.voiLut}` : o.center != null ? `W ${fmt(o.width)}  L ${fmt(o.center)}${o.units ? " " + o.units : ""}` : "";
   $("ov-br").textContent = [wl, `Zoom ${(z * 100).toFixed(0)}%`, viewer.state.invert ? "Inverted" : ""].filter(Boolean).join("\n");

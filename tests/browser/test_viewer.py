@@ -386,3 +386,15 @@ def test_lossy_compressed_images_say_so_and_lossless_ones_do_not(viewer):
     viewer.load_via_input(ct_files()[:1])
     viewer.page.wait_for_function("document.getElementById('ov-tr').textContent.length > 0")
     assert viewer.page.text_content("#ov-lossy") == ""
+
+
+def test_ultrasound_is_measured_in_mm_from_its_calibrated_region(viewer):
+    viewer.open()
+    path = DATA / "pydicom-data/OBXXXX1A.dcm"
+    reg = pydicom.dcmread(path, stop_before_pixels=True).SequenceOfUltrasoundRegions[0]
+    viewer.drop({"us.dcm": path.read_bytes()})
+    viewer.page.wait_for_function("document.getElementById('ov-bl').textContent.includes('ultrasound')")
+    mm = abs(reg.PhysicalDeltaX) * 10
+    assert f"Pixel {mm:.3f}×{mm:.3f} mm in the ultrasound region" in viewer.page.text_content("#ov-bl")
+    r = viewer.eval("venos.measureLength([200, 100], [500, 100])")
+    assert r["units"] == "mm" and r["value"] == pytest.approx(300 * mm) and "ultrasound region 1" in r["spacing"]

@@ -164,3 +164,32 @@ def test_padding_pixels_are_left_out_of_region_statistics(ct_loaded):
     assert r["min"] == kept.min() and "padding" in r["note"]
     probe = api.value_at({"series": sid, "slice": 0}, 1, 1)
     assert probe["stored"] == pad and probe["padding"] is True
+
+
+# ------------------------------------------------------------------------------------------------ ultrasound
+def us_info(rel):
+    p = data_path(rel)
+    parsed = read_dataset(p.read_bytes(), source=p.name)
+    return image_info(parsed.dataset, source=p.name, pixels=parsed.pixels), pydicom.dcmread(p, stop_before_pixels=True)
+
+
+def test_ultrasound_lengths_use_the_calibrated_region_that_holds_them():
+    info, ds = us_info("pydicom-data/OBXXXX1A.dcm")  # no Pixel Spacing; region 1: 2D tissue, cm
+    reg = ds.SequenceOfUltrasoundRegions[0]
+    assert "PixelSpacing" not in ds and reg.RegionSpatialFormat == 1 and reg.PhysicalUnitsXDirection == 3
+    r = length(info, (200, 100), (500, 400))
+    want = math.hypot(300 * abs(reg.PhysicalDeltaX) * 10, 300 * abs(reg.PhysicalDeltaY) * 10)
+    assert r["units"] == "mm" and r["value"] == pytest.approx(want) and "ultrasound region 1" in r["spacing"]
+    # one end in the waveform strip below (region 2: seconds, not cm): no calibration, in pixels, said why
+    r = length(info, (200, 100), (200, 550))
+    assert r["units"] == "px" and "ultrasound region" in r["spacing"]
+    a = region_area(info, "rectangle", (200, 100), (300, 200))
+    assert a["areaUnits"] == "mm²" and a["area"] == pytest.approx(100 * 100 * (abs(reg.PhysicalDeltaX) * 10) ** 2)
+
+
+def test_ultrasound_region_with_negative_delta_measures_its_size():
+    info, ds = us_info("dicomParser/encapsulated/multi-frame/IM00001.implicit_little_endian.dcm")
+    reg = ds.SequenceOfUltrasoundRegions[1]
+    assert reg.PhysicalDeltaX < 0  # a direction, not a negative size
+    r = length(info, (10, 50), (110, 50))
+    assert r["value"] == pytest.approx(100 * abs(reg.PhysicalDeltaX) * 10) and "region 2" in r["spacing"]

@@ -301,6 +301,8 @@ def overlay(s: Series, sl: Any, state: ViewState) -> dict:
         "center": state.center, "width": state.width, "units": units,
         "photometric": info.photometric, "transferSyntax": info.transfer_syntax, "source": info.source,
         "pixelSpacing": list(info.pixel_spacing) if info.pixel_spacing else None,
+        "usCalibration": next(([abs(r.delta_y) * 10.0, abs(r.delta_x) * 10.0] for r in info.us_regions
+                               if r.is_2d_cm), None) if not info.pixel_spacing else None,
         "spacingSource": info.spacing_source,
         "position": list(fi.position) if fi.position else None, "sortedBy": s.sorted_by,
         "orientation": edge_labels(fi.orientation, info.patient_orientation),

@@ -63,6 +63,30 @@ class Lut:
 
 
 @dataclass(frozen=True)
+class UsRegion:
+    """One item of the Sequence of Ultrasound Regions (PS3.3 C.8.5.5.1): a rectangle of pixels
+    [x0, x1] × [y0, y1] whose pixels measure ``delta_x`` × ``delta_y`` physical units (units code 3 = cm)."""
+
+    x0: int
+    y0: int
+    x1: int
+    y1: int
+    spatial_format: int  # 1 = 2D (tissue), 2 = M-mode, 3 = spectral, 4 = waveform, …
+    units_x: int
+    units_y: int
+    delta_x: float
+    delta_y: float
+
+    def contains(self, x: float, y: float) -> bool:
+        return self.x0 <= x <= self.x1 + 1 and self.y0 <= y <= self.y1 + 1
+
+    @property
+    def is_2d_cm(self) -> bool:
+        return self.spatial_format == 1 and self.units_x == 3 and self.units_y == 3 and \
+            self.delta_x != 0 and self.delta_y != 0
+
+
+@dataclass(frozen=True)
 class FrameInfo:
     """What can differ between frames of one object (Enhanced multi-frame per-frame functional groups)."""
 
@@ -112,6 +136,7 @@ class ImageInfo:
     patient_orientation: tuple[str, ...] = ()  # (0020,0020): row and column directions, e.g. ("A", "F")
     lossy: str = ""  # "" or why the pixels are not the original ones: lossy compression, its ratio and method
     padding: tuple[int, int] | None = None  # stored values that are padding, not image (inclusive interval)
+    us_regions: tuple[UsRegion, ...] = ()  # ultrasound calibration, where the file has no Pixel Spacing
 
     @property
     def is_color(self) -> bool:
@@ -152,6 +177,24 @@ def lossy_note(ds: Dataset, ts: str) -> str:
     if ratios:
         text += " " + " then ".join(f"{r:.3g}:1" for r in ratios)
     return text + (f" ({method})" if method else "")
+
+
+def us_regions(ds: Dataset) -> tuple[UsRegion, ...]:
+    """The Sequence of Ultrasound Regions as :class:`UsRegion` s; items missing a needed value are left out."""
+    try:
+        seq = _get(ds, "SequenceOfUltrasoundRegions")
+    except Exception:  # a malformed sequence: no calibration rather than a failed file
+        return ()
+    out = []
+    for item in seq or ():
+        vals = [_int(item, kw) for kw in ("RegionLocationMinX0", "RegionLocationMinY0", "RegionLocationMaxX1",
+                                          "RegionLocationMaxY1", "RegionSpatialFormat", "PhysicalUnitsXDirection",
+                                          "PhysicalUnitsYDirection")]
+        dx, dy = _floats(_get(item, "PhysicalDeltaX")), _floats(_get(item, "PhysicalDeltaY"))
+        if any(v is None for v in vals) or not dx or not dy:
+            continue
+        out.append(UsRegion(*vals, delta_x=dx[0], delta_y=dy[0]))
+    return tuple(out)
 
 
 def pixel_padding(ds: Dataset, bits_allocated: int, pixel_representation: int) -> tuple[int, int] | None:
@@ -437,6 +480,7 @@ def image_info(ds: Dataset, *, source: str, pixels: PixelLocation | None = None,
         lossy=lossy_note(ds, ts),
         padding=pixel_padding(ds, bits_allocated, _int(ds, "PixelRepresentation", 0) or 0)
         if spp == 1 and photometric != "PALETTE COLOR" else None,
+        us_regions=us_regions(ds),
     )
     if not header_only:
         check_pixel_length(ds, info, pixels)

@@ -20,15 +20,36 @@ _NOTES = {
 }
 
 
+def calibration(info: ImageInfo, points) -> tuple[float, float, str] | None:
+    """(row mm, column mm, where it came from) for a measurement through these (x, y) points, or None.
+
+    Pixel Spacing (or its relatives, see ``_NOTES``) when the file has it; else, for ultrasound, the region of the
+    Sequence of Ultrasound Regions that holds every point, if it is a 2D tissue region calibrated in cm
+    (PS3.3 C.8.5.5.1.2: PhysicalDeltaX/Y are the physical size of one pixel)."""
+    if info.pixel_spacing is not None:
+        row_mm, col_mm = info.pixel_spacing
+        return row_mm, col_mm, _NOTES.get(info.spacing_source, info.spacing_source)
+    for i, region in enumerate(info.us_regions):
+        if region.is_2d_cm and all(region.contains(x, y) for x, y in points):
+            return (abs(region.delta_y) * 10.0, abs(region.delta_x) * 10.0,
+                    f"ultrasound region {i + 1} (PhysicalDeltaX/Y of a 2D tissue region)")
+    return None
+
+
+def no_spacing(info: ImageInfo, what: str) -> str:
+    if any(r.is_2d_cm for r in info.us_regions):
+        return f"none: not inside one calibrated ultrasound region, so this {what} is in pixels"
+    return f"none: the file gives no pixel spacing, so this {what} is in pixels"
+
+
 def length(info: ImageInfo, p1: tuple[float, float], p2: tuple[float, float]) -> dict:
     """Distance between two points given as (x = column, y = row) in image pixels."""
     dx, dy = p2[0] - p1[0], p2[1] - p1[1]
-    if info.pixel_spacing is None:
-        return {"value": math.hypot(dx, dy), "units": "px",
-                "spacing": "none: the file gives no pixel spacing, so this length is in pixels"}
-    row_mm, col_mm = info.pixel_spacing
-    return {"value": math.hypot(dx * col_mm, dy * row_mm), "units": "mm",
-            "spacing": _NOTES.get(info.spacing_source, info.spacing_source)}
+    cal = calibration(info, (p1, p2))
+    if cal is None:
+        return {"value": math.hypot(dx, dy), "units": "px", "spacing": no_spacing(info, "length")}
+    row_mm, col_mm, note = cal
+    return {"value": math.hypot(dx * col_mm, dy * row_mm), "units": "mm", "spacing": note}
 
 
 SHAPES = ("rectangle", "ellipse")
@@ -65,12 +86,11 @@ def region_area(info: ImageInfo, shape: str, p1: tuple[float, float], p2: tuple[
     """Geometric area of the drawn shape (not the pixel count), in mm² when the file gives a pixel spacing."""
     w, h = abs(float(p2[0]) - float(p1[0])), abs(float(p2[1]) - float(p1[1]))
     area = w * h if shape == "rectangle" else math.pi * (w / 2.0) * (h / 2.0)
-    if info.pixel_spacing is None:
-        return {"area": area, "areaUnits": "px²",
-                "spacing": "none: the file gives no pixel spacing, so this area is in pixels"}
-    row_mm, col_mm = info.pixel_spacing
-    return {"area": area * row_mm * col_mm, "areaUnits": "mm²",
-            "spacing": _NOTES.get(info.spacing_source, info.spacing_source)}
+    cal = calibration(info, (p1, p2))  # both corners in one ultrasound region: the whole box is
+    if cal is None:
+        return {"area": area, "areaUnits": "px²", "spacing": no_spacing(info, "area")}
+    row_mm, col_mm, note = cal
+    return {"area": area * row_mm * col_mm, "areaUnits": "mm²", "spacing": note}
 
 
 def region_stats(values: np.ndarray) -> dict:
@@ -86,15 +106,14 @@ def region_stats(values: np.ndarray) -> dict:
 def angle(info: ImageInfo, p1: tuple[float, float], vertex: tuple[float, float], p3: tuple[float, float]) -> dict:
     """The angle p1–vertex–p3 in degrees, measured in the patient plane: with a pixel spacing whose rows and
     columns differ, the arms are scaled first (an angle in pixels would be wrong on non-square pixels)."""
-    row_mm, col_mm = info.pixel_spacing or (1.0, 1.0)
+    cal = calibration(info, (p1, vertex, p3))
+    row_mm, col_mm = cal[:2] if cal is not None else (1.0, 1.0)
     u = ((p1[0] - vertex[0]) * col_mm, (p1[1] - vertex[1]) * row_mm)
     v = ((p3[0] - vertex[0]) * col_mm, (p3[1] - vertex[1]) * row_mm)
     nu, nv = math.hypot(*u), math.hypot(*v)
     if nu == 0 or nv == 0:
         return {"value": None, "units": "°", "spacing": "an arm has no length"}
     cos = max(-1.0, min(1.0, (u[0] * v[0] + u[1] * v[1]) / (nu * nv)))
-    if info.pixel_spacing is None:
-        note = "none: the file gives no pixel spacing, so pixels are taken as square"
-    else:
-        note = _NOTES.get(info.spacing_source, info.spacing_source)
+    note = cal[2] if cal is not None else no_spacing(info, "angle").replace("is in pixels",
+                                                                          "takes pixels as square")
     return {"value": math.degrees(math.acos(cos)), "units": "°", "spacing": note}
