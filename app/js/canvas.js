@@ -1,5 +1,6 @@
 // Draws the RGBA frame from Python onto the visible canvas through the camera (zoom, pan). A camera change
-// only redraws the cached bitmap; it never calls Python.
+// only redraws the cached bitmap; it never calls Python. Non-square pixels (row spacing ≠ column spacing, or a
+// Pixel Aspect Ratio) are drawn with their true proportions: `aspect` = displayed height / width of one pixel.
 
 export class ViewportCanvas {
   constructor(canvas) {
@@ -10,6 +11,7 @@ export class ViewportCanvas {
     this.width = 0;
     this.height = 0;
     this.rgba = null; // last frame, Uint8ClampedArray
+    this.aspect = 1; // height / width of one pixel on screen
     this.zoom = 0; // 0 = fit
     this.pan = [0, 0];
     this._raf = 0;
@@ -18,7 +20,8 @@ export class ViewportCanvas {
     new ResizeObserver(() => this.requestDraw()).observe(canvas);
   }
 
-  setFrame(rgba, width, height) {
+  setFrame(rgba, width, height, aspect = 1) {
+    this.aspect = aspect > 0 && isFinite(aspect) ? aspect : 1;
     if (this.image.width !== width || this.image.height !== height) {
       this.image.width = width;
       this.image.height = height;
@@ -38,7 +41,7 @@ export class ViewportCanvas {
   fitScale() {
     if (!this.width) return 1;
     const { w, h } = this.cssSize();
-    return Math.min(w / this.width, h / this.height);
+    return Math.min(w / this.width, h / (this.height * this.aspect));
   }
 
   scale() {
@@ -53,14 +56,14 @@ export class ViewportCanvas {
   toImage(sx, sy) {
     const { w, h } = this.cssSize();
     const s = this.scale();
-    return [(sx - w / 2) / s + this.width / 2 + this.pan[0], (sy - h / 2) / s + this.height / 2 + this.pan[1]];
+    return [(sx - w / 2) / s + this.width / 2 + this.pan[0], (sy - h / 2) / (s * this.aspect) + this.height / 2 + this.pan[1]];
   }
 
   /** Image pixel coordinates → screen (CSS px). */
   toScreen(ix, iy) {
     const { w, h } = this.cssSize();
     const s = this.scale();
-    return [(ix - this.width / 2 - this.pan[0]) * s + w / 2, (iy - this.height / 2 - this.pan[1]) * s + h / 2];
+    return [(ix - this.width / 2 - this.pan[0]) * s + w / 2, (iy - this.height / 2 - this.pan[1]) * s * this.aspect + h / 2];
   }
 
   /** Resolve after the next paint that includes everything set so far. */
@@ -85,8 +88,9 @@ export class ViewportCanvas {
     ctx.fillRect(0, 0, bw, bh);
     if (this.width) {
       const s = this.scale();
-      ctx.setTransform(dpr * s, 0, 0, dpr * s, dpr * (w / 2 - (this.width / 2 + this.pan[0]) * s),
-        dpr * (h / 2 - (this.height / 2 + this.pan[1]) * s));
+      const sy = s * this.aspect;
+      ctx.setTransform(dpr * s, 0, 0, dpr * sy, dpr * (w / 2 - (this.width / 2 + this.pan[0]) * s),
+        dpr * (h / 2 - (this.height / 2 + this.pan[1]) * sy));
       ctx.imageSmoothingEnabled = s < 4;
       ctx.imageSmoothingQuality = "high";
       ctx.drawImage(this.image, 0, 0);

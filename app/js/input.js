@@ -95,7 +95,7 @@ export function attachInput(viewer, element, { getTool, onProbe, onPreset, onTag
   function panBy(dx, dy) {
     const s = viewer.view.scale();
     const [px, py] = viewer.view.pan;
-    viewer.camera({ pan: [px - dx / s, py - dy / s] });
+    viewer.camera({ pan: [px - dx / s, py - dy / (s * viewer.view.aspect)] });
   }
 
   function zoomAt(factor, sx, sy) {

@@ -224,7 +224,7 @@ export class Viewer extends EventTarget {
       this.state = s;
       // A remote slice known from metadata but not yet arrived: nothing stale is shown in its place.
       if (meta.pending) this.view.clear();
-      else this.view.setFrame(rgba, meta.width, meta.height);
+      else this.view.setFrame(rgba, meta.width, meta.height, meta.aspect || 1);
     }
     await this.view.requestDraw();
     this._fire(meta.pending ? "pending" : "rendered", { state: this.viewState(), meta, ms: performance.now() - t0, computeMs: meta.computeMs });

@@ -398,3 +398,28 @@ def test_ultrasound_is_measured_in_mm_from_its_calibrated_region(viewer):
     assert f"Pixel {mm:.3f}×{mm:.3f} mm in the ultrasound region" in viewer.page.text_content("#ov-bl")
     r = viewer.eval("venos.measureLength([200, 100], [500, 100])")
     assert r["units"] == "mm" and r["value"] == pytest.approx(300 * mm) and "ultrasound region 1" in r["spacing"]
+
+
+def test_non_square_pixels_are_drawn_in_their_true_proportions(viewer):
+    viewer.open()
+    ds = pydicom.dcmread(ct_files()[0])
+    ds.Rows = ds.Columns = 100
+    ds.PixelData = np.full((100, 100), 2000, dtype=np.int16).tobytes()
+    ds.PixelSpacing = [2.0, 1.0]  # rows 2 mm apart, columns 1 mm: each pixel twice as tall as wide
+    ds.WindowCenter, ds.WindowWidth = 0, 100
+    buf = io.BytesIO()
+    ds.save_as(buf)
+    viewer.drop({"tall.dcm": buf.getvalue()})
+    viewer.page.wait_for_function("venos.frame() !== null")
+    viewer.set_view({"zoom": 2, "pan": [0, 0]})
+    w, h = viewer.eval("""(() => { const c = document.getElementById('canvas');
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height);
+        let x0 = 1e9, x1 = -1, y0 = 1e9, y1 = -1;
+        for (let y = 0; y < d.height; y++) for (let x = 0; x < d.width; x++) {
+          if (d.data[(y * d.width + x) * 4] > 128) { x0 = Math.min(x0, x); x1 = Math.max(x1, x); y0 = Math.min(y0, y); y1 = Math.max(y1, y); }
+        }
+        return [(x1 - x0 + 1) / devicePixelRatio, (y1 - y0 + 1) / devicePixelRatio]; })()""")
+    assert w == pytest.approx(200, abs=2) and h == pytest.approx(400, abs=2)  # zoom 2: 100 px → 200 × 400
+    # measurements stay in image pixels scaled by the spacing: 50 rows × 2 mm = 100 mm
+    r = viewer.eval("venos.measureLength([50, 10], [50, 60])")
+    assert r["value"] == pytest.approx(100.0)

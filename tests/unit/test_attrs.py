@@ -107,3 +107,23 @@ def test_default_window_leaves_padding_out():
     assert meta["state"]["width"] == pytest.approx(hi - lo + step)
     assert meta["state"]["center"] == pytest.approx((lo + hi + step) / 2)
     api.clear()
+
+
+def test_pixel_aspect_from_spacing_else_pixel_aspect_ratio():
+    ds = pydicom.Dataset()
+    assert attrs.pixel_aspect(ds, (2.0, 1.0)) == 2.0  # rows 2 mm apart, columns 1 mm: pixels twice as tall
+    assert attrs.pixel_aspect(ds, None) == 1.0
+    ds.PixelAspectRatio = [4, 3]
+    assert attrs.pixel_aspect(ds, None) == pytest.approx(4 / 3)
+    assert attrs.pixel_aspect(ds, (0.5, 0.5)) == 1.0  # the spacing wins
+    ds.PixelAspectRatio = [1, 50]
+    assert attrs.pixel_aspect(ds, None) == 1.0  # not an image's pixel: ignored
+
+
+def test_pixel_aspect_ratio_of_a_real_file():
+    from venos.dicom.parse import read_dataset
+
+    rel = "pydicom-data/color-pl.dcm"
+    parsed = read_dataset((DATA / rel).read_bytes(), source=rel)
+    info = attrs.image_info(parsed.dataset, source=rel, pixels=parsed.pixels)
+    assert info.aspect == pytest.approx(4 / 3)

@@ -257,6 +257,7 @@ def render(state_in: Any) -> tuple[dict, np.ndarray | None]:
     info = sl.instance.info
     if frame is None:  # a remote slice still on its way: say which, so the loader can fetch it first
         return {"pending": True, "state": state.to_dict(), "width": info.columns, "height": info.rows,
+                "aspect": info.aspect,
                 "overlay": overlay(s, sl, state), "anchor": f"{sl.instance.key}:{sl.frame}", "source": info.source,
                 "computeMs": (time.perf_counter() - t0) * 1000.0}, None
     if info.photometric == "PALETTE COLOR" and not isinstance(sl.instance.source, np.ndarray):
@@ -272,7 +273,8 @@ def render(state_in: Any) -> tuple[dict, np.ndarray | None]:
     if planes and state.overlays:
         rgba = burn(rgba, planes, sl.frame)
     ms = (time.perf_counter() - t0) * 1000.0
-    return {"state": state.to_dict(), "width": info.columns, "height": info.rows, "overlay": overlay(s, sl, state),
+    return {"state": state.to_dict(), "width": info.columns, "height": info.rows, "aspect": info.aspect,
+            "overlay": overlay(s, sl, state),
             "anchor": f"{sl.instance.key}:{sl.frame}", "computeMs": ms}, rgba
 
 

@@ -137,6 +137,7 @@ class ImageInfo:
     lossy: str = ""  # "" or why the pixels are not the original ones: lossy compression, its ratio and method
     padding: tuple[int, int] | None = None  # stored values that are padding, not image (inclusive interval)
     us_regions: tuple[UsRegion, ...] = ()  # ultrasound calibration, where the file has no Pixel Spacing
+    aspect: float = 1.0  # displayed height / width of one pixel (row spacing / column spacing, or Pixel Aspect Ratio)
 
     @property
     def is_color(self) -> bool:
@@ -177,6 +178,19 @@ def lossy_note(ds: Dataset, ts: str) -> str:
     if ratios:
         text += " " + " then ".join(f"{r:.3g}:1" for r in ratios)
     return text + (f" ({method})" if method else "")
+
+
+def pixel_aspect(ds: Dataset, spacing: tuple[float, float] | None) -> float:
+    """Height / width of one pixel: from the (row, column) spacing, else Pixel Aspect Ratio (0028,0034), given
+    as vertical\\horizontal; 1 when neither is usable (or the ratio is beyond 1:10, which is not an image)."""
+    ratio = 1.0
+    if spacing is not None and spacing[0] > 0 and spacing[1] > 0:
+        ratio = spacing[0] / spacing[1]
+    else:
+        par = _floats(_get(ds, "PixelAspectRatio"))
+        if par and len(par) == 2 and par[0] > 0 and par[1] > 0:
+            ratio = par[0] / par[1]
+    return ratio if 0.1 <= ratio <= 10.0 else 1.0
 
 
 def us_regions(ds: Dataset) -> tuple[UsRegion, ...]:
@@ -481,6 +495,7 @@ def image_info(ds: Dataset, *, source: str, pixels: PixelLocation | None = None,
         padding=pixel_padding(ds, bits_allocated, _int(ds, "PixelRepresentation", 0) or 0)
         if spp == 1 and photometric != "PALETTE COLOR" else None,
         us_regions=us_regions(ds),
+        aspect=pixel_aspect(ds, spacing),
     )
     if not header_only:
         check_pixel_length(ds, info, pixels)
