@@ -13,7 +13,7 @@ export class Annotations {
     this.items = []; // {kind, anchor, series, p1, p2, result}
     this.draft = null;
     viewer.addEventListener("rendered", () => this.draw());
-    viewer.addEventListener("cleared", () => { this.items = []; this.draw(); });
+    viewer.addEventListener("cleared", () => { this.items = []; this._changed(); this.draw(); });
   }
 
   current() {
@@ -32,12 +32,21 @@ export class Annotations {
   awaitingPoint() { return !!(this.draft && this.draft.kind === "angle" && this.draft.p3); }
   cancel() { if (this.draft) { this.draft = null; this.draw(); } }
 
+  /** Where a measurement is: slice number, file and frame as shown when it was made (for lists and exports). */
+  _where(state) {
+    const o = (this.viewer.meta && this.viewer.meta.overlay) || {};
+    return { series: state.series, slice: state.slice, source: o.source || "", frame: o.frame || 1,
+      seriesDescription: o.seriesDescription || "", at: Date.now() };
+  }
+
   async place(p) {
     const { p1, p2 } = this.draft;
     this.draft = null;
     const state = this.viewer.state;
+    const where = this._where(state);
     const result = await this.viewer.client.call("measureAngle", { state, p1, p2, p3: p });
-    this.items.push({ kind: "angle", anchor: result.anchor, series: state.series, p1, p2, p3: p, result });
+    this.items.push({ kind: "angle", anchor: result.anchor, ...where, p1, p2, p3: p, result });
+    this._changed();
     this.draw();
     this.viewer.dispatchEvent(new CustomEvent("measurement", { detail: { kind: "angle", ...result, p1, p2, p3: p } }));
     return result;
@@ -57,10 +66,12 @@ export class Annotations {
     const dx = Math.abs(p[0] - p1[0]), dy = Math.abs(p[1] - p1[1]);
     if (kind === "length" ? Math.hypot(dx, dy) < 1 : dx < 1 || dy < 1) { this.draw(); return null; }
     const state = this.viewer.state;
+    const where = this._where(state);
     const result = kind === "length"
       ? await this.viewer.client.call("measureLength", { state, p1, p2: p })
       : await this.viewer.client.call("measureRegion", { state, shape: kind, p1, p2: p });
-    this.items.push({ kind, anchor: result.anchor, series: state.series, p1, p2: p, result });
+    this.items.push({ kind, anchor: result.anchor, ...where, p1, p2: p, result });
+    this._changed();
     this.draw();
     this.viewer.dispatchEvent(new CustomEvent("measurement", { detail: { kind, ...result, p1, p2: p } }));
     return result;
@@ -69,7 +80,34 @@ export class Annotations {
   clearSlice() {
     const mine = new Set(this.current());
     this.items = this.items.filter((it) => !mine.has(it));
+    this._changed();
     this.draw();
+  }
+
+  clearAll() { this.items = []; this._changed(); this.draw(); }
+
+  _changed() { this.viewer.dispatchEvent(new CustomEvent("measurements", { detail: this.list() })); }
+
+  /** Every measurement made, oldest first, as plain data: what it is, where, its value(s) and units. */
+  list() {
+    return this.items.map((it, i) => ({
+      n: i + 1, kind: it.kind, series: it.series, seriesDescription: it.seriesDescription, slice: it.slice,
+      source: it.source, frame: it.frame, points: [it.p1, it.p2, it.p3].filter(Boolean).map((q) => q.map((v) => +v.toFixed(2))),
+      text: label(it).join(" · "), ...it.result,
+    }));
+  }
+
+  /** The list as CSV (RFC 4180 quoting; cells that a spreadsheet would run as a formula are neutralised). */
+  csv() {
+    const cols = ["n", "kind", "value", "units", "mean", "sd", "min", "max", "pixels", "area", "areaUnits",
+      "spacing", "series", "seriesDescription", "slice", "source", "frame", "points", "note"];
+    const cell = (v) => {
+      let s = v == null ? "" : typeof v === "number" ? String(+v.toPrecision(10)) : Array.isArray(v) ? JSON.stringify(v) : String(v);
+      if (typeof v === "string" && /^[=+\-@\t\r]/.test(s)) s = "'" + s;
+      return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+    };
+    const rows = this.list().map((m) => cols.map((c) => cell(c === "slice" ? m.slice + 1 : m[c])).join(","));
+    return [cols.join(","), ...rows].join("\r\n") + "\r\n";
   }
 
   draw() {

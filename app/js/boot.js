@@ -7,6 +7,7 @@ import { attachInput } from "./input.js";
 import { filesFromDataTransfer, filesFromInput, isHidden } from "./files.js";
 import { Annotations } from "./annotations.js";
 import { installTags } from "./tags.js";
+import { installMeasurements } from "./measurements.js";
 import { installCloud } from "./cloud/ui.js"; // links, URLs, manifests, case library, DICOMweb (issue 4)
 
 const $ = (id) => document.getElementById(id);
@@ -280,6 +281,7 @@ function on(type, fn) {
 
 const cloud = installCloud(viewer, { toolbar: document.querySelector(".toolbar"), viewport: vp, onMessage: showMessage });
 const tagBrowser = installTags(viewer, $("tags"));
+installMeasurements(viewer, annotations, $("measurements"));
 
 window.venos = Object.freeze({
   ...cloud, // open(link | address | spec), cancel, link, dicomweb {search, thumbnail, setToken}, net, library
@@ -297,6 +299,8 @@ window.venos = Object.freeze({
   measureRegion: (shape, p1, p2) => viewer.client.call("measureRegion", { state: viewer.state, shape, p1, p2 }),
   pixelData: (series, slice) => viewer.client.call("pixelData", { series: String(series), slice }),
   stats: () => viewer.client.call("stats"),
+  measurements: () => annotations.list(), // sync: every measurement made, oldest first
+  measurementsCsv: () => annotations.csv(), // sync: the same as CSV text
   tags: (series, slice) => viewer.tags(series ?? viewer.state.series, slice ?? viewer.state.slice),
   // issue 3: decode a file's frames in the worker without adding it ({dtype, shape, sha256, errors[, data]})
   decode: async (source, { pixels = false, frames = null, name = "" } = {}) => {

@@ -27,6 +27,11 @@ def test_phone_layout_and_touch_gestures(phone):
     box = phone.page.locator("#canvas").bounding_box()
     assert box["width"] >= 380 and box["height"] >= 400  # the image gets most of the screen
     assert phone.page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways page scroll
+    # the slice bar's buttons and the status are all on screen, not clipped by the window's edge
+    right = phone.page.evaluate("""Math.max(...[...document.querySelectorAll('.slicebar > *')]
+        .map((e) => e.getBoundingClientRect().right))""")
+    assert right <= 390
+    assert phone.page.evaluate("document.getElementById('status').getBoundingClientRect().width") > 150
     cdp = phone.page.context.new_cdp_session(phone.page)
     cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     before = phone.eval("venos.viewState()")

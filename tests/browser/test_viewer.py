@@ -423,3 +423,53 @@ def test_non_square_pixels_are_drawn_in_their_true_proportions(viewer):
     # measurements stay in image pixels scaled by the spacing: 50 rows × 2 mm = 100 mm
     r = viewer.eval("venos.measureLength([50, 10], [50, 60])")
     assert r["value"] == pytest.approx(100.0)
+
+
+def _drag(viewer, tool, a, b):
+    viewer.page.click(f"[data-tool={tool}]")
+    box = viewer.page.locator("#canvas").bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    done = viewer.when("measurement")
+    viewer.page.mouse.move(cx + a[0], cy + a[1])
+    viewer.page.mouse.down()
+    viewer.page.mouse.move(cx + b[0], cy + b[1], steps=4)
+    viewer.page.mouse.up()
+    return viewer.page.evaluate("h => h.promise", done)
+
+
+def test_measurement_list_goes_to_slices_and_exports_csv(viewer):
+    import csv
+
+    viewer.open()
+    files = ct_files()[:2]
+    evil = "=HYPERLINK(x).dcm"  # a file name a spreadsheet would run as a formula
+    viewer.drop({evil: files[0].read_bytes(), "b.dcm": files[1].read_bytes()})
+    viewer.set_view({"slice": 0, "zoom": 1, "pan": [0, 0]})
+    first = viewer.eval("venos.tags()")["source"]
+    m1 = _drag(viewer, "length", (-50, 0), (50, 0))
+    m2 = _drag(viewer, "ellipse", (-40, -30), (40, 30))
+    viewer.set_view({"slice": 1})
+    m3 = _drag(viewer, "rectangle", (-20, -20), (20, 20))
+    listed = viewer.eval("venos.measurements()")
+    assert [m["kind"] for m in listed] == ["length", "ellipse", "rectangle"]
+    assert [m["slice"] for m in listed] == [0, 0, 1] and listed[0]["source"] == first
+    assert listed[0]["value"] == m1["value"] and listed[1]["mean"] == m2["mean"] and listed[2]["pixels"] == m3["pixels"]
+    rows = list(csv.DictReader(io.StringIO(viewer.eval("venos.measurementsCsv()"))))
+    assert len(rows) == 3 and rows[0]["units"] == "mm" and float(rows[0]["value"]) == pytest.approx(m1["value"])
+    assert float(rows[1]["mean"]) == pytest.approx(m2["mean"]) and rows[1]["units"] == "HU"
+    assert rows[1]["areaUnits"] == "mm²" and "PixelSpacing" in rows[1]["spacing"]
+    sources = {r["source"] for r in rows}
+    assert ("'" + evil) in sources or evil not in sources  # never a bare formula
+    assert not any(r["source"].startswith("=") for r in rows)
+    # the dialog lists them; a click goes to the slice
+    viewer.page.click("#measurements")
+    viewer.page.wait_for_selector("#measurements-dialog[open]")
+    assert viewer.page.locator("#measurements-table tbody tr").count() == 3
+    viewer.page.locator("#measurements-table tbody tr").first.click()
+    viewer.page.wait_for_function("venos.viewState().slice === 0")
+    with viewer.page.expect_download() as dl:
+        viewer.page.click("#measurements")
+        viewer.page.click("#measurements-csv")
+    assert dl.value.suggested_filename == "venos-measurements.csv"
+    viewer.page.click("#measurements-clear")
+    assert viewer.eval("venos.measurements()") == []
