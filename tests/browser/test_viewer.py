@@ -240,15 +240,7 @@ def test_length_tool_draws_a_labelled_measurement_in_mm(viewer):
     spacing = float(pydicom.dcmread(files[0], stop_before_pixels=True).PixelSpacing[1])
     assert api["units"] == "mm" and api["value"] == pytest.approx(100 * spacing)
     assert "PixelSpacing" in api["spacing"]
-    viewer.page.click("[data-tool=length]")
-    box = viewer.page.locator("#canvas").bounding_box()
-    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    done = viewer.when("measurement")
-    viewer.page.mouse.move(cx - 50, cy)
-    viewer.page.mouse.down()
-    viewer.page.mouse.move(cx + 50, cy, steps=5)
-    viewer.page.mouse.up()
-    m = viewer.page.evaluate("h => h.promise", done)
+    m = _drag(viewer, "length", (-50, 0), (50, 0))
     assert m["units"] == "mm" and m["value"] == pytest.approx(100 * spacing, rel=0.02)
     label = viewer.page.evaluate("document.querySelector('#annotations text').firstChild.textContent")
     assert label.endswith(" mm") and abs(float(label.split()[0]) - 100 * spacing) < 1.5
@@ -306,15 +298,7 @@ def test_region_tools_draw_hu_statistics_equal_to_numpy(viewer, shape):
     for k in ("mean", "sd", "min", "max"):
         assert api[k] == pytest.approx(ref[k], abs=1e-9)
     # drawn with the mouse: the event carries the corners in image pixels and the same statistics
-    viewer.page.click(f"[data-tool={shape}]")
-    box = viewer.page.locator("#canvas").bounding_box()
-    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    done = viewer.when("measurement")
-    viewer.page.mouse.move(cx - 60, cy - 40)
-    viewer.page.mouse.down()
-    viewer.page.mouse.move(cx + 60, cy + 40, steps=6)
-    viewer.page.mouse.up()
-    m = viewer.page.evaluate("h => h.promise", done)
+    m = _drag(viewer, shape, (-60, -40), (60, 40))
     assert m["kind"] == shape and m["areaUnits"] == "mm²" and "PixelSpacing" in m["spacing"]
     ref = _region_reference(path, shape, m["p1"], m["p2"])
     assert m["pixels"] == ref["pixels"] and m["mean"] == pytest.approx(ref["mean"], abs=1e-9)
