@@ -152,7 +152,9 @@ const onRendered = (e) => {
   // Patient orientation at the image edges (letters from Image Orientation (Patient), see view/orientation.py)
   $("ov-lossy").textContent = o.lossy || ""; // the pixels are not the original ones: always said
   const edges = o.orientation || {};
-  for (const side of EDGES) $(`ov-${side}`).textContent = edges[side] || "";
+  const shown = viewer.view.edges(); // rotation and flip move the stored image's edges around the screen
+  for (const side of EDGES) $(`ov-${side}`).textContent = edges[shown[side]] || "";
+  $("flip").setAttribute("aria-pressed", String(viewer.view.flip));
 };
 const EDGES = ["left", "right", "top", "bottom"];
 viewer.addEventListener("cleared", () => {
@@ -180,6 +182,8 @@ function applyPreset(i) {
   if (p && p.voiLut != null) viewer.setViewState({ voi_lut: p.voiLut });
   else if (p) viewer.setViewState({ center: p.center, width: p.width, voi_lut: -1 });
 }
+$("rotate").addEventListener("click", () => viewer.setViewState({ rotate: (viewer.view.rotate + 90) % 360 }));
+$("flip").addEventListener("click", () => viewer.setViewState({ flip: !viewer.view.flip }));
 $("presets").addEventListener("change", (e) => { if (e.target.value !== "") applyPreset(Number(e.target.value)); e.target.value = ""; });
 
 // ------------------------------------------------------------------------------------------------ controls

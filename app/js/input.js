@@ -1,7 +1,7 @@
 // Mouse, touch, wheel and keyboard → viewer gestures.
 // Left button / one finger: the active tool. Right button: window/level. Middle button: pan.
 // Wheel: slices (Ctrl/⌘+wheel: zoom). Two fingers: pinch zoom and pan. Keys: arrows/PageUp/PageDown/Home/End
-// for slices, I invert, R reset, F fit, T tags, 1–9 window presets, Delete removes the measurements on this slice.
+// for slices, I invert, R reset, F fit, ] and [ rotate, H flip, T tags, 1–9 window presets, Delete removes the measurements on this slice.
 
 import { MEASURE_TOOLS } from "./annotations.js";
 
@@ -93,9 +93,9 @@ export function attachInput(viewer, element, { getTool, onProbe, onPreset, onTag
   }
 
   function panBy(dx, dy) {
-    const s = viewer.view.scale();
+    const [du, dv] = viewer.view.screenDeltaToImage(dx, dy);
     const [px, py] = viewer.view.pan;
-    viewer.camera({ pan: [px - dx / s, py - dy / (s * viewer.view.aspect)] });
+    viewer.camera({ pan: [px - du, py - dv] });
   }
 
   function zoomAt(factor, sx, sy) {
@@ -134,7 +134,10 @@ export function attachInput(viewer, element, { getTool, onProbe, onPreset, onTag
     else if (k === "i" || k === "I") viewer.setViewState({ invert: !viewer.state.invert });
     else if (k === "o" || k === "O") viewer.setViewState({ overlays: !viewer.state.overlays });
     else if (k === "f" || k === "F") viewer.setViewState({ zoom: 0, pan: [0, 0] });
-    else if (k === "r" || k === "R") viewer.setViewState({ center: null, width: null, invert: false, zoom: 0, pan: [0, 0] });
+    else if (k === "r" || k === "R") viewer.setViewState({ center: null, width: null, invert: false, zoom: 0, pan: [0, 0], rotate: 0, flip: false });
+    else if (k === "]") viewer.setViewState({ rotate: (viewer.view.rotate + 90) % 360 });
+    else if (k === "[") viewer.setViewState({ rotate: (viewer.view.rotate + 270) % 360 });
+    else if (k === "h" || k === "H") viewer.setViewState({ flip: !viewer.view.flip });
     else if ((k === "t" || k === "T") && onTags) onTags();
     else if (/^[1-9]$/.test(k) && onPreset) onPreset(Number(k) - 1);
     else if ((k === "Delete" || k === "Backspace") && annotations) annotations.clearSlice();

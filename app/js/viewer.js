@@ -99,16 +99,19 @@ export class Viewer extends EventTarget {
 
   // ---------------------------------------------------------------------------------------------- view state
   viewState() {
-    return { ...this.state, zoom: this.view.zoom, pan: [...this.view.pan] };
+    return { ...this.state, zoom: this.view.zoom, pan: [...this.view.pan], rotate: this.view.rotate, flip: this.view.flip };
   }
 
-  /** Change any of {series, slice, center, width, invert, voi_function, voi_lut, overlays, zoom, pan}; resolves when drawn. */
+  /** Change any of {series, slice, center, width, invert, voi_function, voi_lut, overlays, zoom, pan, rotate, flip};
+   * resolves when drawn. */
   setViewState(patch) {
     const next = { ...this.state };
     if (patch.series !== undefined && String(patch.series) !== this.state.series) {
       Object.assign(next, EMPTY_STATE, { series: String(patch.series) });
       this.view.zoom = 0;
       this.view.pan = [0, 0];
+      this.view.rotate = 0;
+      this.view.flip = false;
       this.anchor = null;
     }
     for (const k of PY_KEYS) {
@@ -121,6 +124,8 @@ export class Viewer extends EventTarget {
     if (patch.slice !== undefined) this.anchor = null;
     if (patch.zoom !== undefined) this.view.zoom = Math.max(0, Number(patch.zoom) || 0);
     if (patch.pan !== undefined) this.view.pan = [Number(patch.pan[0]) || 0, Number(patch.pan[1]) || 0];
+    if (patch.rotate !== undefined) this.view.rotate = ((Math.round((Number(patch.rotate) || 0) / 90) * 90) % 360 + 360) % 360;
+    if (patch.flip !== undefined) this.view.flip = !!patch.flip;
     const needsPython = ["series", ...PY_KEYS].some((k) => next[k] !== this.state[k]);
     this.state = next;
     if (needsPython || !this.meta) return this.requestRender();

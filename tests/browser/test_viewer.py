@@ -457,3 +457,63 @@ def test_measurement_list_goes_to_slices_and_exports_csv(viewer):
     assert dl.value.suggested_filename == "venos-measurements.csv"
     viewer.page.click("#measurements-clear")
     assert viewer.eval("venos.measurements()") == []
+
+
+def _bright_quadrant(viewer):
+    """Which quadrant of the drawn image (its on-screen bounding box) holds the bright pixels."""
+    return viewer.eval("""(() => { const c = document.getElementById('canvas');
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height);
+        let x0 = 1e9, x1 = -1, y0 = 1e9, y1 = -1, bx = 0, by = 0, n = 0;
+        for (let y = 0; y < d.height; y++) for (let x = 0; x < d.width; x++) {
+          const v = d.data[(y * d.width + x) * 4];
+          if (v > 20) { x0 = Math.min(x0, x); x1 = Math.max(x1, x); y0 = Math.min(y0, y); y1 = Math.max(y1, y); }
+          if (v > 200) { bx += x; by += y; n++; }
+        }
+        return [(bx / n - x0) / (x1 - x0) < 0.5 ? "left" : "right", (by / n - y0) / (y1 - y0) < 0.5 ? "top" : "bottom"]; })()""")
+
+
+def test_rotate_and_flip_turn_the_picture_its_letters_and_the_measurements(viewer):
+    viewer.open()
+    ds = pydicom.dcmread(ct_files()[0])
+    ds.Rows = ds.Columns = 100
+    arr = np.full((100, 100), 1000, dtype=np.int16)  # mid grey, so the image's extent shows on the black canvas
+    arr[:50, :50] = 3000  # the top-left quadrant is bright
+    ds.PixelData = arr.tobytes()
+    ds.RescaleIntercept, ds.RescaleSlope = 0, 1
+    ds.WindowCenter, ds.WindowWidth = 1000, 1000
+    buf = io.BytesIO()
+    ds.save_as(buf)
+    viewer.drop({"quadrant.dcm": buf.getvalue()})
+    viewer.page.wait_for_function("venos.frame() !== null")
+    viewer.set_view({"zoom": 2, "pan": [0, 0]})
+    edges = lambda: {s: viewer.page.text_content(f"#ov-{s}") for s in ("left", "right", "top", "bottom")}  # noqa: E731
+    assert _bright_quadrant(viewer) == ["left", "top"]
+    assert edges() == {"left": "R", "right": "L", "top": "AH", "bottom": "PF"}
+    viewer.page.click("#rotate")  # 90° clockwise: the top-left corner goes to the top right
+    viewer.page.wait_for_function("venos.viewState().rotate === 90")
+    viewer.eval("new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")  # painted
+    assert _bright_quadrant(viewer) == ["right", "top"]
+    assert edges() == {"left": "PF", "right": "AH", "top": "R", "bottom": "L"}
+    frame_before = viewer.frame()
+    viewer.page.click("#flip")  # mirrored first, then turned: top-left → top-right → bottom-right
+    viewer.page.wait_for_function("venos.viewState().flip === true")
+    viewer.eval("new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    assert _bright_quadrant(viewer) == ["right", "bottom"]
+    # the bright corner (stored toward R and AH) is now bottom-right: bottom R, right AH
+    assert edges() == {"left": "PF", "right": "AH", "top": "L", "bottom": "R"}
+    assert np.array_equal(viewer.frame(), frame_before)  # the camera turns; the rendered pixels do not change
+    # a drag across the screen is a measurement down the image now: p1 → p2 runs along the rows
+    m = _drag(viewer, "length", (-50, 0), (50, 0))
+    dx, dy = m["p2"][0] - m["p1"][0], m["p2"][1] - m["p1"][1]
+    assert abs(dx) < 0.5 and dy == pytest.approx(-50, abs=0.5)  # 100 px at zoom 2 towards the right = the top
+    # the camera is part of share links
+    frag = viewer.eval("""import('./app/js/cloud/link.js').then((m) => {
+        const f = m.viewFragment({ slice: 0, rotate: 270, flip: true });
+        return [f, m.parseView('#' + f)]; })""")
+    assert "rot=270" in frag[0] and "flip=1" in frag[0] and frag[1]["rotate"] == 270 and frag[1]["flip"] is True
+    viewer.page.focus("#viewport")
+    drawn = viewer.when("rendered")
+    viewer.page.keyboard.press("r")  # reset puts the camera back
+    viewer.page.evaluate("h => h.promise", drawn)
+    assert viewer.eval("venos.viewState().rotate") == 0 and viewer.eval("venos.viewState().flip") is False
+    assert _bright_quadrant(viewer) == ["left", "top"]

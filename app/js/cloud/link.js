@@ -6,6 +6,7 @@
 //   index.html?dicomdir=<url>                            a DICOMDIR; its files are fetched beside it
 //   index.html?library=<url>                             a case library, opened in its dialog
 //   #series=<SeriesInstanceUID>&set=<n>&slice=<i>&wc=<center>&ww=<width>&invert=1&voi=<fn>&zoom=<z>&pan=<x>,<y>
+//   &rot=<90|180|270>&flip=1
 //
 // slice is 0-based like the rest of the API; set picks among display sets sharing a series UID (multi-frame
 // objects), 0 when absent. A token is never part of a link. Pure functions: no DOM, no network.
@@ -46,6 +47,8 @@ export function parseView(hash) {
   if (num("zoom") !== undefined && num("zoom") > 0) view.zoom = num("zoom");
   const pan = (h.get("pan") || "").split(",").map(Number);
   if (pan.length === 2 && pan.every(Number.isFinite)) view.pan = pan;
+  if ([90, 180, 270].includes(num("rot"))) view.rotate = num("rot");
+  if (h.get("flip") === "1") view.flip = true;
   return view;
 }
 
@@ -82,6 +85,8 @@ export function viewFragment(v) {
   if (v.voiFunction) h.set("voi", v.voiFunction);
   if (v.zoom) h.set("zoom", String(round(v.zoom, 4)));
   if (v.pan && (v.pan[0] || v.pan[1])) h.set("pan", `${round(v.pan[0], 2)},${round(v.pan[1], 2)}`);
+  if (v.rotate) h.set("rot", String(v.rotate));
+  if (v.flip) h.set("flip", "1");
   return h.toString();
 }
 

@@ -64,7 +64,7 @@ export class CloudSession {
     if (!s) return false;
     this.view = null;
     const patch = { series: s.id };
-    for (const k of ["slice", "center", "width", "invert", "voiFunction", "zoom", "pan"]) if (view[k] !== undefined) patch[k] = view[k];
+    for (const k of ["slice", "center", "width", "invert", "voiFunction", "zoom", "pan", "rotate", "flip"]) if (view[k] !== undefined) patch[k] = view[k];
     await this.viewer.setViewState(patch);
     return true;
   }
@@ -76,7 +76,7 @@ export class CloudSession {
     const st = v.viewState();
     const list = v.seriesList;
     const s = list.find((x) => x.id === st.series);
-    const view = { slice: st.slice, center: st.center, width: st.width, invert: st.invert, voiFunction: st.voi_function, zoom: st.zoom, pan: st.pan };
+    const view = { slice: st.slice, center: st.center, width: st.width, invert: st.invert, voiFunction: st.voi_function, zoom: st.zoom, pan: st.pan, rotate: st.rotate, flip: st.flip };
     if (s) {
       view.seriesUid = s.seriesUid;
       const same = list.filter((x) => x.seriesUid === s.seriesUid);
