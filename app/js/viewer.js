@@ -186,6 +186,9 @@ export class Viewer extends EventTarget {
         const { name, event } = this._pendingTool;
         this._pendingTool = null;
         this.state = await this.client.call("tool", { name, state: this._pyState(), event });
+        // The tool scrolled from the image on screen (the anchor); the render must now show the slice it chose,
+        // not that image again. (A render that finished while the tool was queued may have set the anchor anew.)
+        if (name === "scroll") this.anchor = null;
       }
       this._wantRender = false;
       const t0 = performance.now();

@@ -517,3 +517,18 @@ def test_rotate_and_flip_turn_the_picture_its_letters_and_the_measurements(viewe
     viewer.page.evaluate("h => h.promise", drawn)
     assert viewer.eval("venos.viewState().rotate") == 0 and viewer.eval("venos.viewState().flip") is False
     assert _bright_quadrant(viewer) == ["left", "top"]
+
+
+def test_a_scroll_while_a_frame_is_being_made_is_not_undone_by_it(viewer):
+    viewer.open()
+    viewer.load_via_input(ct_files()[:8])
+    viewer.set_view({"slice": 5})
+    # a window change starts a render; Home arrives before it is drawn and must win once it is
+    viewer.eval("""(() => {
+        venos.setViewState({ center: 100, width: 300 });
+        document.getElementById('viewport').dispatchEvent(new KeyboardEvent('keydown', { key: 'Home', bubbles: true }));
+    })()""")
+    viewer.page.wait_for_function("venos.viewState().slice === 0")
+    viewer.eval("new Promise((r) => setTimeout(r, 300))")  # every request in flight has been answered
+    assert viewer.eval("venos.viewState().slice") == 0
+    assert viewer.eval("venos.viewState().center") == 100
