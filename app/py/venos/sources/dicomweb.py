@@ -118,13 +118,19 @@ def results(text: str, *, source: str = "") -> list[dict]:
     """A QIDO-RS JSON response → rows of {keyword: value} (PN as its alphabetic text)."""
     if not text.strip():
         return []  # 204 No Content: nothing matched
+    doc = _json_array(text, "search", "DICOM objects", source)
+    return [plain(obj) for obj in doc[:MAX_RESULTS] if isinstance(obj, dict)]
+
+
+def _json_array(text: str, answer: str, items: str, source: str) -> list:
+    """A DICOMweb JSON answer that must be an array, or a SourceError naming what it should have been."""
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise SourceError(f"the search answer is not JSON: {exc}", source=source) from None
+        raise SourceError(f"the {answer} answer is not JSON: {exc}", source=source) from None
     if not isinstance(doc, list):
-        raise SourceError("the search answer is not a JSON array of DICOM objects", source=source)
-    return [plain(obj) for obj in doc[:MAX_RESULTS] if isinstance(obj, dict)]
+        raise SourceError(f"the {answer} answer is not a JSON array of {items}", source=source)
+    return doc
 
 
 def instance_url(root: str, study: str, series: str, sop: str) -> str:
@@ -154,12 +160,7 @@ def metadata_case(text: str, *, root: str, wado_uri_root: str = "", source: str 
     """WADO-RS metadata of a study or series (a JSON array of instances) → a plan that shows every slice at once.
 
     Instances are fetched by WADO-RS (multipart), or by WADO-URI when ``wado_uri_root`` is given."""
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise SourceError(f"the metadata answer is not JSON: {exc}", source=source) from None
-    if not isinstance(doc, list):
-        raise SourceError("the metadata answer is not a JSON array of instances", source=source)
+    doc = _json_array(text, "metadata", "instances", source)
     case = Case("dicomweb")
     for obj in doc:
         ds = from_dicom_json(obj) if isinstance(obj, dict) else None
