@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydicom.datadict import dictionary_description, dictionary_VR
 from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
 
-from .parse import PixelLocation
+from .parse import PIXEL_TAGS, PixelLocation
 
 MAX_VALUE_CHARS = 256
 MAX_ROWS = 5000  # an enhanced multi-frame file can hold hundreds of thousands of elements
@@ -69,16 +70,14 @@ def tag_rows(ds: Dataset, pixels: PixelLocation | None = None, buffer: bytes = b
     return {"rows": rows, "truncated": state["truncated"]}
 
 
-_PIXEL_ELEMENTS = {  # keyword → (tag, name, VR when the transfer syntax is implicit)
-    "PixelData": (0x7FE00010, "Pixel Data", "OB or OW"),
-    "FloatPixelData": (0x7FE00008, "Float Pixel Data", "OF"),
-    "DoubleFloatPixelData": (0x7FE00009, "Double Float Pixel Data", "OD"),
-}
+_PIXEL_TAG = {keyword: tag for tag, keyword in PIXEL_TAGS.items()}
 
 
 def pixel_row(loc: PixelLocation, buffer: bytes = b"") -> dict:
-    """The pixel data element, located but not read into the dataset (its bytes are the image)."""
-    tag, name, vr = _PIXEL_ELEMENTS[loc.keyword]
+    """The pixel data element, located but not read into the dataset (its bytes are the image). Its name and, for
+    an implicit transfer syntax, its VR come from pydicom's dictionary ("OB or OW" for Pixel Data)."""
+    tag = _PIXEL_TAG[loc.keyword]
+    name, vr = dictionary_description(tag), dictionary_VR(tag)
     if not loc.implicit_vr and len(buffer) >= loc.header_offset + 6:
         vr = bytes(buffer[loc.header_offset + 4:loc.header_offset + 6]).decode("ascii", "replace")
     if loc.encapsulated:
