@@ -384,17 +384,24 @@ def test_ultrasound_is_measured_in_mm_from_its_calibrated_region(viewer):
     assert r["units"] == "mm" and r["value"] == pytest.approx(300 * mm) and "ultrasound region 1" in r["spacing"]
 
 
-def test_non_square_pixels_are_drawn_in_their_true_proportions(viewer):
-    viewer.open()
+def _drop_synthetic(viewer, name, arr, **attrs):
+    """Drop the first CT slice with its pixels replaced by ``arr`` (int16) and ``attrs`` set; wait until shown."""
     ds = pydicom.dcmread(ct_files()[0])
-    ds.Rows = ds.Columns = 100
-    ds.PixelData = np.full((100, 100), 2000, dtype=np.int16).tobytes()
-    ds.PixelSpacing = [2.0, 1.0]  # rows 2 mm apart, columns 1 mm: each pixel twice as tall as wide
-    ds.WindowCenter, ds.WindowWidth = 0, 100
+    ds.Rows, ds.Columns = arr.shape
+    ds.PixelData = arr.astype(np.int16).tobytes()
+    for k, v in attrs.items():
+        setattr(ds, k, v)
     buf = io.BytesIO()
     ds.save_as(buf)
-    viewer.drop({"tall.dcm": buf.getvalue()})
+    viewer.drop({name: buf.getvalue()})
     viewer.page.wait_for_function("venos.frame() !== null")
+
+
+def test_non_square_pixels_are_drawn_in_their_true_proportions(viewer):
+    viewer.open()
+    # rows 2 mm apart, columns 1 mm: each pixel twice as tall as wide
+    _drop_synthetic(viewer, "tall.dcm", np.full((100, 100), 2000, dtype=np.int16),
+                    PixelSpacing=[2.0, 1.0], WindowCenter=0, WindowWidth=100)
     viewer.set_view({"zoom": 2, "pan": [0, 0]})
     w, h = viewer.eval("""(() => { const c = document.getElementById('canvas');
         const d = c.getContext('2d').getImageData(0, 0, c.width, c.height);
@@ -474,17 +481,10 @@ def _bright_quadrant(viewer):
 
 def test_rotate_and_flip_turn_the_picture_its_letters_and_the_measurements(viewer):
     viewer.open()
-    ds = pydicom.dcmread(ct_files()[0])
-    ds.Rows = ds.Columns = 100
     arr = np.full((100, 100), 1000, dtype=np.int16)  # mid grey, so the image's extent shows on the black canvas
     arr[:50, :50] = 3000  # the top-left quadrant is bright
-    ds.PixelData = arr.tobytes()
-    ds.RescaleIntercept, ds.RescaleSlope = 0, 1
-    ds.WindowCenter, ds.WindowWidth = 1000, 1000
-    buf = io.BytesIO()
-    ds.save_as(buf)
-    viewer.drop({"quadrant.dcm": buf.getvalue()})
-    viewer.page.wait_for_function("venos.frame() !== null")
+    _drop_synthetic(viewer, "quadrant.dcm", arr, RescaleIntercept=0, RescaleSlope=1, WindowCenter=1000,
+                    WindowWidth=1000)
     viewer.set_view({"zoom": 2, "pan": [0, 0]})
     edges = lambda: {s: viewer.page.text_content(f"#ov-{s}") for s in ("left", "right", "top", "bottom")}  # noqa: E731
     assert _bright_quadrant(viewer) == ["left", "top"]
