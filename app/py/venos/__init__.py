@@ -6,10 +6,3 @@ Layers, lowest first (a lower layer never imports a higher one):
 """
 
 __version__ = "0.1.0"
-
-from ._js import IN_PYODIDE as _IN_PYODIDE
-
-if _IN_PYODIDE:
-    from ._js import defer_unused_modules
-
-    defer_unused_modules()

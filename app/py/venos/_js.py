@@ -13,28 +13,21 @@ def to_plain(value):
     return value
 
 
-# Modules pydicom imports at start-up only for features a browser viewer never uses (downloading its own test
-# data over urllib). Under Pyodide, importing urllib.request pulls in http.client and email: ~0.25 s of a
-# ~1.4 s start-up import. They are registered as lazy modules: executed on first attribute access, if ever.
-DEFERRED_MODULES = ("urllib.request",)
+def fetch_bytes_sync(url: str) -> bytes:
+    """GET ``url`` synchronously (allowed in a Web Worker; used for lazily loaded modules, which an import
+    statement cannot await). Raises OSError on a network failure or a non-200 answer."""
+    from js import Uint8Array, XMLHttpRequest
 
-
-def defer_unused_modules() -> None:
-    import importlib.util
-
-    for name in DEFERRED_MODULES:
-        if name in sys.modules:
-            continue
-        spec = importlib.util.find_spec(name)
-        if spec is None or spec.loader is None:
-            continue
-        spec.loader = importlib.util.LazyLoader(spec.loader)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-        parent, _, child = name.rpartition(".")
-        if parent:
-            setattr(importlib.import_module(parent), child, module)
+    xhr = XMLHttpRequest.new()
+    xhr.open("GET", url, False)
+    xhr.responseType = "arraybuffer"
+    try:
+        xhr.send()
+    except Exception as exc:  # a JsException: network error, blocked
+        raise OSError(f"network error ({exc})") from None
+    if xhr.status != 200:
+        raise OSError(f"HTTP {xhr.status}")
+    return Uint8Array.new(xhr.response).to_bytes()
 
 
 # ---- codec bridge (venos.pixels.codecs): Python values to JS and decoded JS buffers back, one copy each way.
