@@ -1,7 +1,7 @@
 // Main thread: start the Python worker, wire the page's controls, paint overlays, expose window.venos.
 // Every string that comes from a file or a URL is inserted with textContent, never as HTML.
 
-import { client } from "./start.js";
+import { client, startedCase } from "./start.js";
 import { Viewer } from "./viewer.js";
 import { attachInput } from "./input.js";
 import { filesFromDataTransfer, filesFromInput, isHidden } from "./files.js";
@@ -25,13 +25,34 @@ function showMessage(text) {
   m.hidden = !text;
 }
 
+// Start-up progress: the runtime's bytes as they arrive, then Python's start; a shared case's title and size as
+// soon as its manifest is in (before Python is up).
+let caseLine = "";
+const mb = (n) => (n / 1e6).toFixed(1);
+function startupProgress(fraction, text) {
+  if (viewer.runtime) return;
+  $("progress").hidden = false;
+  $("progress-bar").style.width = `${Math.round(100 * Math.min(1, fraction))}%`;
+  $("progress-text").textContent = text;
+}
 viewer.addEventListener("stage", (e) => {
-  if (e.detail.stage === "runtime") setStatus(e.detail.source === "local" ? "Loading Python…" : `Loading Python from ${e.detail.indexURL}…`);
-  if (e.detail.stage === "pyodide") setStatus("Loading pydicom and numpy…");
+  const d = e.detail;
+  if (d.stage === "runtime") setStatus(d.source === "local" ? "Loading the viewer…" : `Loading Python from ${d.indexURL}…`);
+  if (d.stage === "download" && d.total) startupProgress(d.loaded / d.total, `Loading the viewer: ${mb(d.loaded)} / ${mb(d.total)} MB`);
+  if (d.stage === "python") {
+    startupProgress(1, "Starting Python…");
+    setStatus(caseLine || "Starting Python…");
+  }
+});
+viewer.client.on("caseinfo", (d) => {
+  const parts = [d.title, d.series != null ? `${d.series} series` : "", d.instances != null ? `${d.instances} images` : ""];
+  caseLine = `Opening ${parts.filter(Boolean).join(" · ") || "the shared case"}…`;
+  setStatus(caseLine);
 });
 viewer.addEventListener("ready", (e) => {
   const v = e.detail.versions;
-  setStatus(`Ready in ${((performance.now() - bootStart) / 1000).toFixed(1)} s · pydicom ${v.pydicom} · numpy ${v.numpy}`);
+  if ($("progress-text").textContent.startsWith("Loading the viewer") || $("progress-text").textContent === "Starting Python…") $("progress").hidden = true;
+  setStatus(caseLine || `Ready in ${((performance.now() - bootStart) / 1000).toFixed(1)} s · pydicom ${v.pydicom} · numpy ${v.numpy}`);
 });
 viewer.addEventListener("fatal", (e) => {
   setStatus("Failed to start");
@@ -275,6 +296,16 @@ attachInput(viewer, vp, {
   onProbe: (x, y) => { probeAt = [x, y]; requestAnimationFrame(probe); },
   onTags: () => tagBrowser.open(),
 });
+
+// ------------------------------------------------------------------------------------------------ offline
+// The service worker (sw.js, written by build.py) keeps this build for repeat and offline visits. It is registered
+// once this visit has what it came for (the shared case loaded, or the viewer ready with nothing to fetch), so its
+// installation never competes with the first image for the network.
+viewer.ready.then(async (info) => {
+  if (!info.build || !("serviceWorker" in navigator)) return;
+  if (startedCase) await startedCase.summary.catch(() => {});
+  try { await navigator.serviceWorker.register("sw.js"); } catch (e) { console.warn("offline copy unavailable:", e.message || e); }
+}).catch(() => {});
 
 // ------------------------------------------------------------------------------------------------ JS API
 function on(type, fn) {

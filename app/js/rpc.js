@@ -1,7 +1,7 @@
 // Page side of the worker protocol: calls return promises; errors carry {code, message, source};
 // events ({event, data}) are dispatched to listeners.
 
-const STICKY = new Set(["ready", "fatal", "stage"]);
+const STICKY = new Set(["ready", "fatal", "stage", "caseinfo"]);
 
 export class WorkerClient {
   constructor(url) {

@@ -1,10 +1,18 @@
-// Where the Python runtime comes from. A built site (dist/) carries runtime.json next to index.html and
-// vendors everything; the repository served as-is has no runtime.json and takes Pyodide from its official CDN,
-// pydicom through micropip and the venos sources listed in app/py/venos/MANIFEST.
+// Where the Python runtime comes from, and its start in the worker.
+//
+// A built site (dist/) carries runtime.json next to index.html and vendors everything; the repository served as-is
+// has no runtime.json and takes Pyodide from its official CDN, pydicom through micropip and the venos sources
+// listed in app/py/venos/MANIFEST.
+//
+// The start is staged so that every byte the first image needs is on the wire at once: runtime.json, Pyodide's
+// own files (fetched by loadPyodide) and the Python site all start together; the bytes of each are counted as they
+// arrive ("stage" events with loaded/total, for a real progress bar) and put into Cache Storage under the build's
+// id, so the service worker (sw.js) serves a repeat visit without the network and without downloading twice.
 
-export const PYODIDE_VERSION = "0.27.7";
+export const PYODIDE_VERSION = "0.27.8";
 export const PYDICOM_VERSION = "3.0.2";
 export const CDN_INDEX_URL = `https://cdn.jsdelivr.net/pyodide/v${PYODIDE_VERSION}/full/`;
+export const CACHE_PREFIX = "venos-";
 
 /**
  * Decide the runtime source from the response to `runtime.json` (or null when it could not be fetched).
@@ -16,25 +24,28 @@ export function chooseRuntime(runtimeJson, base) {
   if (runtimeJson && runtimeJson.source === "local") {
     return {
       source: "local",
+      build: runtimeJson.build || "",
       indexURL: new URL(runtimeJson.pyodide.indexURL, base).href,
-      packages: runtimeJson.packages || [],
-      wheels: (runtimeJson.wheels || []).map((w) => ({ ...w, url: new URL(w.url, base).href })),
-      lazyPackages: runtimeJson.lazyPackages || [],
       site: { url: new URL(runtimeJson.site.url, base).href, sha256: runtimeJson.site.sha256 },
+      files: runtimeJson.files || {},
+      snapshot: runtimeJson.snapshot ? { ...runtimeJson.snapshot, url: new URL(runtimeJson.snapshot.url, base).href } : null,
       codecs: runtimeJson.codecs || [],
       codecBase: new URL("codecs/", base).href,
+      base,
     };
   }
   return {
     source: "cdn",
+    build: "",
     indexURL: CDN_INDEX_URL,
     packages: ["numpy", "micropip"],
-    wheels: [],
-    lazyPackages: ["pillow"],
     pip: [`pydicom==${PYDICOM_VERSION}`],
     sources: { manifest: new URL("app/py/venos/MANIFEST", base).href, base: new URL("app/py/venos/", base).href },
+    files: {},
+    snapshot: null,
     codecs: [],
     codecBase: null,
+    base,
   };
 }
 
@@ -47,4 +58,76 @@ export async function fetchRuntimeJson(base) {
   } catch {
     return null;
   }
+}
+
+/** Counts the bytes of the runtime's files as they arrive and reports them at most every 100 ms. */
+export class Progress {
+  constructor(emit) {
+    this.emit = emit;
+    this.loaded = 0;
+    this.total = 0;
+    this.last = 0;
+  }
+
+  expect(bytes) { this.total += bytes; this.report(true); }
+
+  add(n) {
+    this.loaded += n;
+    this.report(false);
+  }
+
+  report(force) {
+    const now = performance.now();
+    if (!force && now - this.last < 100) return;
+    this.last = now;
+    this.emit("stage", { stage: "download", loaded: this.loaded, total: Math.max(this.total, this.loaded) });
+  }
+}
+
+/**
+ * Watch the worker's own fetches of the runtime's files (Pyodide fetches its wasm and standard library itself):
+ * each response is handed on untouched (so streaming compilation and the code cache work as usual) while a clone
+ * is read to count its bytes and, when it came from the network, stored in the build's cache.
+ */
+export function tapRuntimeFetches(rt, progress, cache) {
+  const tracked = new Map(Object.entries(rt.files).map(([path, info]) => [new URL(path, rt.base).href, info]));
+  const plain = self.fetch.bind(self);
+  self.fetch = async (input, init) => {
+    const response = await plain(input, init);
+    const url = typeof input === "string" ? new URL(input, self.location.href).href : input.url;
+    const info = tracked.get(url);
+    if (info && response.ok && response.status === 200) keep(url, response.clone(), progress, cache);
+    return response;
+  };
+  return tracked;
+}
+
+async function keep(url, response, progress, cache) {
+  try {
+    const reader = response.body.getReader();
+    const chunks = [];
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      progress.add(value.byteLength);
+    }
+    if (cache && !(await cache.match(url))) {
+      // decoded bytes: only the type travels (a Content-Encoding or Content-Length header would no longer be true)
+      const headers = { "Content-Type": response.headers.get("Content-Type") || "application/octet-stream" };
+      await cache.put(url, new Response(new Blob(chunks), { headers, status: 200 }));
+    }
+  } catch { /* counting and caching are best effort: the runtime itself has the original response */ }
+}
+
+/** The build's Cache Storage bucket (null where Cache Storage is unavailable, e.g. an insecure origin). */
+export async function buildCache(build) {
+  if (!build || typeof caches === "undefined") return null;
+  try { return await caches.open(CACHE_PREFIX + build); } catch { return null; }
+}
+
+export async function checkSha256(buf, expected, url) {
+  const digest = await crypto.subtle.digest("SHA-256", buf);
+  const hex = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  if (hex !== expected) throw { code: "integrity", message: `${url}: sha256 ${hex} does not match ${expected}` };
 }

@@ -3,16 +3,18 @@
 // priorities (render > quick calls > parsing > background decoding), yielding between tasks so a window
 // drag or a scroll is served while hundreds of files are still being parsed.
 
-import { chooseRuntime, fetchRuntimeJson } from "./runtime.js";
-import { createRemote } from "./net/remote.js"; // remote cases (issue 4)
+import { buildCache, checkSha256, chooseRuntime, fetchRuntimeJson, Progress, tapRuntimeFetches } from "./runtime.js";
 
 const BASE = new URL("../../", self.location.href).href; // folder of index.html
 let py = null; // the Pyodide instance
 let api = null; // PyProxy of the venos.api module
-let codecHooks = null; // ./codecs.js once set up: loads browser codecs when Python asks (issue 3)
+let codecHooks = null; // ./codecs.js once set up: loads browser codecs when Python asks
+let runtime = null; // chooseRuntime()'s answer
 const timings = {};
 const t0 = performance.now();
 const mark = (name) => { timings[name] = Math.round(performance.now() - t0); };
+let markReady;
+const pythonReady = new Promise((resolve) => (markReady = resolve)); // resolves once venos.api is imported
 
 // ------------------------------------------------------------------------------------------------ messaging
 const post = (msg, transfer) => self.postMessage(msg, transfer || []);
@@ -27,55 +29,49 @@ function errorInfo(e) {
 }
 
 // ------------------------------------------------------------------------------------------------ start-up
+// Every request the first image needs goes out at once: runtime.json, then together Pyodide's files (fetched by
+// loadPyodide), the Python site and, for a shared case, its manifest and first slice (net/remote.js, started by
+// the page's first message). The UI modules of this worker load meanwhile (remoteReady).
 async function start() {
+  const progress = new Progress(emit);
   const runtimeJson = await fetchRuntimeJson(BASE);
-  const rt = chooseRuntime(runtimeJson, BASE);
+  const rt = runtime = chooseRuntime(runtimeJson, BASE);
+  mark("runtimeJson");
   emit("stage", { stage: "runtime", source: rt.source, indexURL: rt.indexURL });
-  // Fetch the Python site and the eager wheels (numpy) while the runtime boots.
-  const fetchBytes = (url) => fetch(url).then((r) => {
-    if (!r.ok) throw { code: "runtime", message: `cannot load ${url}: HTTP ${r.status}` };
+  const cache = buildCache(rt.build);
+  tapRuntimeFetches(rt, progress, await cache);
+  const firstFetches = ["pyodide/pyodide.asm.wasm", "pyodide/pyodide.asm.js", "pyodide/python_stdlib.zip",
+    "pyodide/pyodide-lock.json", "py/site.zip"];
+  progress.expect(firstFetches.reduce((n, f) => n + ((rt.files[f] || {}).bytes || 0), 0));
+  const siteBytes = rt.site ? fetch(rt.site.url).then((r) => {
+    if (!r.ok) throw { code: "runtime", message: `cannot load ${rt.site.url}: HTTP ${r.status}` };
     return r.arrayBuffer();
-  });
-  const siteBytes = rt.site ? fetchBytes(rt.site.url) : null;
-  const wheelBytes = rt.wheels.map((w) => fetchBytes(w.url));
+  }) : null;
   let mod;
   try {
     mod = await import(rt.indexURL + "pyodide.mjs");
   } catch (e) {
     throw { code: "runtime", message: `cannot load the Python runtime (Pyodide) from ${rt.indexURL}: ${e.message || e}` };
   }
-  py = await mod.loadPyodide({ indexURL: rt.indexURL, fullStdLib: false, stdout: () => {}, stderr: (s) => console.warn(s) });
+  py = await mod.loadPyodide({ indexURL: rt.indexURL, fullStdLib: false, packages: rt.packages || [],
+    stdout: () => {}, stderr: (s) => console.warn(s) });
   mark("pyodide");
-  emit("stage", { stage: "pyodide" });
-  const pkgs = rt.packages.length ? py.loadPackage(rt.packages, { messageCallback: () => {}, errorCallback: (s) => console.warn(s) }) : null;
-  // Unpacked rather than loadPackage'd: loadPackage compiles every shared library of the wheel up front, while
-  // an unpacked wheel's libraries are compiled when an import first needs them.
-  for (let i = 0; i < rt.wheels.length; i++) {
-    const buf = await wheelBytes[i];
-    await checkSha256(buf, rt.wheels[i].sha256, rt.wheels[i].url);
-    py.unpackArchive(buf, "wheel");
-  }
+  emit("stage", { stage: "python" });
   if (siteBytes) {
     const buf = await siteBytes;
     if (rt.site.sha256) await checkSha256(buf, rt.site.sha256, rt.site.url);
     py.unpackArchive(buf, "zip", { extractDir: py._api.sitePackages || "/lib/python3.12/site-packages" });
   }
-  if (pkgs) await pkgs;
   mark("packages");
   if (rt.source === "cdn") await installFromSources(rt);
+  // Modules the start-up does not import arrive on first import (runtime diet, venos/_lazy.py).
+  py.pyimport("venos._lazy").install(rt.base);
   api = py.pyimport("venos.api");
   mark("import");
-  self.venosRuntime = rt;
   await setupCodecs(rt);
   const v = api.version().toJs({ dict_converter: Object.fromEntries });
   mark("ready");
-  return { versions: v, source: rt.source, timings };
-}
-
-async function checkSha256(buf, expected, url) {
-  const digest = await crypto.subtle.digest("SHA-256", buf);
-  const hex = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
-  if (hex !== expected) throw { code: "integrity", message: `${url}: sha256 ${hex} does not match ${expected}` };
+  return { versions: v, source: rt.source, build: rt.build, timings };
 }
 
 async function installFromSources(rt) {
@@ -293,17 +289,18 @@ function render(state, fn = (st) => api.render(py.toPy(st))) {
 }
 
 // ------------------------------------------------------------------------------------------------ remote cases
-// URLs, manifests, DICOMweb, DICOMDIR and zips by URL: fetching and planning live in net/remote.js.
-const remote = createRemote({
-  api: () => api, py: () => py, emit, toJs,
+// URLs, manifests, DICOMweb, DICOMDIR and zips by URL: fetching and planning live in net/remote.js, loaded while the
+// runtime boots. A shared case starts fetching before Python is up; its bytes wait for it (ready()).
+let remote = null;
+const remoteReady = import("./net/remote.js").then(({ createRemote }) => (remote = createRemote({
+  api: () => api, py: () => py, emit, toJs, ready: () => pythonReady,
   enqueue: (run) => { queues.parse.push({ ready: true, run }); schedule(); },
   addToPython: (got) => addToPython(got, ""),
-  clearPython: () => { loadGeneration++; queues.parse.length = 0; api.clear(); },
-});
+  clearPython: () => { loadGeneration++; queues.parse.length = 0; if (api) api.clear(); },
+})));
 
 // ------------------------------------------------------------------------------------------------ RPC
 const handlers = {
-  ...remote.handlers,
   load: (args) => load(args.items, args.options || {}),
   series: () => toJs(api.series()),
   skipped: () => toJs(api.skipped()),
@@ -314,11 +311,8 @@ const handlers = {
     toJs(api.measure_angle(py.toPy(state), p1[0], p1[1], p2[0], p2[1], p3[0], p3[1])),
   measureRegion: ({ state, shape, p1, p2 }) =>
     toJs(api.measure_region(py.toPy(state), shape, p1[0], p1[1], p2[0], p2[1])),
-  pixelData: ({ series, slice }) => {
-    const d = toJs(api.pixel_data(series, slice));
-    return d;
-  },
-  stats: () => toJs(api.stats()),
+  pixelData: ({ series, slice }) => toJs(api.pixel_data(series, slice)),
+  stats: () => ({ ...toJs(api.stats()), runtime: { build: runtime.build, timings, lazy: toJs(py.pyimport("venos._lazy").status()) } }),
   tags: ({ series, slice }) => toJs(api.tags(series, slice)),
   thumbnail: async ({ series, size }) => {
     // A compressed series asked for before its codec is loaded: load it and draw, rather than leave a blank.
@@ -331,49 +325,55 @@ const handlers = {
   },
   clear: () => { remote.cancel(); loadGeneration++; queues.parse.length = 0; api.clear(); return true; },
   settle: async () => { await Promise.all(plainImages); if (codecHooks) await codecHooks.pending(); return true; },
-  // issue 3: decode one file's frames without adding it (tests, benchmarks); which codecs are loaded
+  // decode one file's frames without adding it (tests, benchmarks); which codecs are loaded
   decodeFile: ({ name, data, pixels, frames }) =>
     toJs(api.decode_file.callKwargs(name, new Uint8Array(data), { want_pixels: !!pixels, frames: frames ?? null })),
   codecs: () => ({ python: toJs(api.codecs_status()), loaded: codecHooks ? codecHooks.status() : {} }),
 };
+// Calls that may run before Python is up (they wait for it themselves where they need it); the others are held
+// until it is, so the page can call anything at any time.
+const EARLY = new Set(["openCase", "cancelCase", "netConfigure", "setToken", "netStats", "netClearCache"]);
+const held = [];
 
-self.onmessage = (ev) => {
-  const { id, method, args, key } = ev.data;
-  if (method === "render") {
-    // Latest wins per viewport: an older pending render of the same viewport is answered as superseded.
-    const k = key || "main";
-    remote.focus(args.state); // a remote case fetches what is shown first
-    const prev = queues.render.get(k) || waitingRender.get(k);
-    waitingRender.delete(k);
-    if (prev) prev.supersede();
-    let tries = 0;
-    const task = () => {
-      try {
-        const { meta, rgba } = render(args.state);
-        // a codec this frame needs is not loaded yet: load it, then render again (unless superseded meanwhile)
-        if (meta.error && meta.error.code === "codec-not-loaded" && codecHooks && tries++ < 4) {
-          waitingRender.set(k, task);
-          codecHooks.ensure(codecHooks.wanted().concat(meta.error.codec || [])).then(() => {
-            if (waitingRender.get(k) !== task) return; // superseded while the codec loaded
-            waitingRender.delete(k);
-            queues.render.set(k, task);
-            schedule();
-          });
-          return;
-        }
-        post({ id, result: { meta, rgba } }, rgba ? [rgba.buffer] : []);
-      } catch (e) {
-        post({ id, error: errorInfo(e) });
+function renderRequest({ id, args, key }) {
+  // Latest wins per viewport: an older pending render of the same viewport is answered as superseded.
+  const k = key || "main";
+  if (remote) remote.focus(args.state); // a remote case fetches what is shown first
+  const prev = queues.render.get(k) || waitingRender.get(k);
+  waitingRender.delete(k);
+  if (prev) prev.supersede();
+  let tries = 0;
+  const task = () => {
+    try {
+      const { meta, rgba } = render(args.state);
+      // a codec this frame needs is not loaded yet: load it, then render again (unless superseded meanwhile)
+      if (meta.error && meta.error.code === "codec-not-loaded" && codecHooks && tries++ < 4) {
+        waitingRender.set(k, task);
+        codecHooks.ensure(codecHooks.wanted().concat(meta.error.codec || [])).then(() => {
+          if (waitingRender.get(k) !== task) return; // superseded while the codec loaded
+          waitingRender.delete(k);
+          queues.render.set(k, task);
+          schedule();
+        });
+        return;
       }
-    };
-    task.supersede = () => post({ id, result: { superseded: true } });
-    queues.render.set(k, task);
-    schedule();
-    return;
-  }
-  const h = handlers[method];
+      post({ id, result: { meta, rgba } }, rgba ? [rgba.buffer] : []);
+    } catch (e) {
+      post({ id, error: errorInfo(e) });
+    }
+  };
+  task.supersede = () => post({ id, result: { superseded: true } });
+  queues.render.set(k, task);
+  schedule();
+}
+
+async function dispatch(msg) {
+  const { id, method, args } = msg;
+  if (!api && !EARLY.has(method)) { held.push(msg); return; }
+  if (method === "render") return renderRequest(msg);
+  await remoteReady;
+  const h = handlers[method] || remote.handlers[method];
   if (!h) return post({ id, error: { code: "rpc", message: `unknown method ${method}` } });
-  if (!api && method !== "start") return post({ id, error: { code: "not-ready", message: "runtime not ready" } });
   queues.call.push(async () => {
     try {
       const result = await (codecHooks ? codecHooks.withCodecs(() => h(args || {})) : h(args || {}));
@@ -384,12 +384,21 @@ self.onmessage = (ev) => {
     }
   });
   schedule();
-};
+}
 
-start().then((info) => {
+self.onmessage = (ev) => { dispatch(ev.data); };
+
+start().then(async (info) => {
+  await remoteReady;
+  markReady(api);
   emit("ready", info);
+  for (const msg of held.splice(0)) dispatch(msg);
   // Warm the render path while the user is still choosing files (queued as a normal task: anything the user
   // asks for first still comes first).
   queues.call.push(() => { timings.warmUpMs = Math.round(api.warm_up()); });
   schedule();
-}, (e) => emit("fatal", errorInfo(e)));
+}, (e) => {
+  const info = errorInfo(e);
+  emit("fatal", info);
+  for (const msg of held.splice(0)) post({ id: msg.id, error: info });
+});

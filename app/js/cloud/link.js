@@ -5,11 +5,13 @@
 //   index.html?dicomweb=<root>&study=<uid>[&series=<uid>][&wadouri=<root>]
 //   index.html?dicomdir=<url>                            a DICOMDIR; its files are fetched beside it
 //   index.html?library=<url>                             a case library, opened in its dialog
-//   #series=<SeriesInstanceUID>&set=<n>&slice=<i>&wc=<center>&ww=<width>&invert=1&voi=<fn>&zoom=<z>&pan=<x>,<y>
-//   &rot=<90|180|270>&flip=1
+//   #series=<SeriesInstanceUID>&set=<n>&slice=<i>&sop=<SOPInstanceUID>&wc=<center>&ww=<width>&invert=1&voi=<fn>
+//   &zoom=<z>&pan=<x>,<y>&rot=<90|180|270>&flip=1
 //
 // slice is 0-based like the rest of the API; set picks among display sets sharing a series UID (multi-frame
-// objects), 0 when absent. A token is never part of a link. Pure functions: no DOM, no network.
+// objects), 0 when absent; sop names the instance shown, so the page can fetch it before Python has sorted the
+// series (the slice index alone needs that sort). A token is never part of a link. Pure functions: no DOM, no
+// network.
 
 const VOI = new Set(["LINEAR", "LINEAR_EXACT", "SIGMOID"]);
 
@@ -40,6 +42,7 @@ export function parseView(hash) {
   if (h.get("series")) view.seriesUid = h.get("series");
   if (num("set") !== undefined) view.set = Math.max(0, Math.floor(num("set")));
   if (num("slice") !== undefined) view.slice = Math.max(0, Math.floor(num("slice")));
+  if (/^[0-9.]{1,64}$/.test(h.get("sop") || "")) view.sop = h.get("sop");
   if (num("wc") !== undefined && num("ww") !== undefined && num("ww") > 0) { view.center = num("wc"); view.width = num("ww"); }
   if (h.get("invert") === "1") view.invert = true;
   const voi = (h.get("voi") || "").toUpperCase();
@@ -50,6 +53,12 @@ export function parseView(hash) {
   if ([90, 180, 270].includes(num("rot"))) view.rotate = num("rot");
   if (h.get("flip") === "1") view.flip = true;
   return view;
+}
+
+/** What the worker fetches first for a view: {seriesUid, set, slice, sop}, or null when the view names no series. */
+export function focusOf(view) {
+  if (!view || !view.seriesUid) return null;
+  return { seriesUid: view.seriesUid, set: view.set || 0, slice: view.slice || 0, ...(view.sop ? { sop: view.sop } : {}) };
 }
 
 /** The address that reopens `spec` with `view`, on the page at `pageHref`. */
@@ -80,6 +89,7 @@ export function viewFragment(v) {
   if (v.seriesUid) h.set("series", v.seriesUid);
   if (v.set) h.set("set", String(v.set));
   if (v.slice !== undefined) h.set("slice", String(v.slice));
+  if (v.sop) h.set("sop", v.sop);
   if (v.center != null && v.width != null) { h.set("wc", String(round(v.center, 3))); h.set("ww", String(round(v.width, 3))); }
   if (v.invert) h.set("invert", "1");
   if (v.voiFunction) h.set("voi", v.voiFunction);

@@ -1,7 +1,7 @@
 // The case the page has open from elsewhere: opens it (cancelling the previous one), shows its series as soon
 // as metadata names them, restores a shared view, and makes the link that reopens the same view.
 
-import { buildLink, toSpec } from "./link.js";
+import { buildLink, focusOf, toSpec } from "./link.js";
 
 export class CloudSession {
   constructor(viewer) {
@@ -19,18 +19,28 @@ export class CloudSession {
     const { spec, view } = toSpec(input, location.href);
     const v = this.viewer;
     await v.ready;
+    const focus = focusOf(view);
+    await v.clear();
+    return this._follow(spec, view, () => v.client.call("openCase", { spec, focus, options }));
+  }
+
+  /** Take over the case start.js requested from the page's address before the UI had loaded. */
+  adopt(started) {
+    return this._follow(started.spec, started.view, () => started.summary);
+  }
+
+  async _follow(spec, view, request) {
+    const v = this.viewer;
     this._opening++;
     const t0 = performance.now();
     try {
       this.spec = spec;
       this.view = view;
       this.localToo = false;
-      await v.clear();
       v.dispatchEvent(new CustomEvent("loadstart", { detail: { total: 0, remote: true } }));
-      const focus = view && view.seriesUid ? { seriesUid: view.seriesUid, set: view.set || 0, slice: view.slice || 0 } : null;
       let summary;
       try {
-        summary = await v.client.call("openCase", { spec, focus, options });
+        summary = await request();
       } catch (e) {
         if (this.spec === spec) this.spec = null;
         v.dispatchEvent(new CustomEvent("error", { detail: { code: e.code || "source", message: e.message, source: e.source || "" } }));
@@ -77,6 +87,8 @@ export class CloudSession {
     const list = v.seriesList;
     const s = list.find((x) => x.id === st.series);
     const view = { slice: st.slice, center: st.center, width: st.width, invert: st.invert, voiFunction: st.voi_function, zoom: st.zoom, pan: st.pan, rotate: st.rotate, flip: st.flip };
+    const shown = v.meta && v.meta.overlay;
+    if (shown && shown.sopInstanceUid) view.sop = shown.sopInstanceUid;
     if (s) {
       view.seriesUid = s.seriesUid;
       const same = list.filter((x) => x.seriesUid === s.seriesUid);

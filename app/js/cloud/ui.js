@@ -7,6 +7,7 @@ import { parseLink } from "./link.js";
 import { openLibrary } from "./library.js";
 import { openDicomweb } from "./dicomweb.js";
 import { el, makeDialog } from "./dom.js";
+import { startedCase } from "../start.js";
 
 function installStylesheet() {
   const href = new URL("../../css/cloud.css", import.meta.url).href;
@@ -89,7 +90,7 @@ export function installCloud(viewer, { toolbar, viewport, onMessage = () => {} }
 
   // ---------------------------------------------------------------------------------------------- start-up link
   const start = parseLink(location.href);
-  if (start.spec) viewer.ready.then(() => open({ ...start.spec, view: start.view })).catch(() => {});
+  if (startedCase) session.adopt(startedCase).catch(report); // requested by start.js before anything else loaded
   if (start.library) viewer.ready.then(() => openLibrary({ viewer, open, url: start.library })).catch(() => {});
 
   const dicomweb = {

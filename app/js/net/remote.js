@@ -12,9 +12,9 @@ import { isZip, zipDirectory } from "./zip.js";
 const JSON_ACCEPT = "application/dicom+json, application/json;q=0.9, */*;q=0.5";
 
 /**
- * @param {object} ctx what the worker lends: api() (venos.api proxy), py() (Pyodide), emit(event, data),
- *   toJs(proxy), enqueue(fn) (run fn as a parse task), addToPython({name, buf, size, type}) → bool,
- *   clearPython()
+ * @param {object} ctx what the worker lends: api() (venos.api proxy, null until Python is up), ready() (a promise of
+ *   it), py() (Pyodide), emit(event, data), toJs(proxy), enqueue(fn) (run fn as a parse task),
+ *   addToPython({name, buf, size, type}) → bool, clearPython()
  */
 export function createRemote(ctx) {
   const cache = new ByteCache();
@@ -60,40 +60,98 @@ export function createRemote(ctx) {
       if (!m) return;
       r.guess = null;
       try {
-        const raw = JSON.parse(`"${m[1]}"`).replace(/^(dicomweb|wadouri|dicomfile):/i, "");
-        const u = new URL(raw, base);
-        if (u.protocol !== "http:" && u.protocol !== "https:") return;
-        r.guess = u.href;
-        r.queue.add([{ url: u.href, accept: "", order: -1, series: "", slice: 0 }]);
+        const url = absolute(JSON.parse(`"${m[1]}"`), base);
+        if (!url) return;
+        r.guess = url;
+        r.queue.add([{ url, accept: "", order: -1, series: "", slice: 0 }]);
       } catch { /* not a usable address: wait for the plan */ }
     };
   }
 
   const text = (res) => new TextDecoder().decode(res.buf);
 
+  /** What a manifest says at a glance, for the page to show while Python starts ({title, series, instances}),
+   * and, when the link names the instance shown (sop), its address, so it is fetched before Python has planned (a
+   * slice index alone needs Python's sort of the series). Python reads the manifest for real (sources/manifest.py): this only
+   * counts and guesses; anything unexpected gives nulls. */
+  function peekManifest(body, want, base) {
+    const out = { title: "", series: null, instances: null, guess: null };
+    try {
+      if (body.length > 64 * 1024 * 1024 || !/^\s*\{/.test(body)) return out;
+      const m = JSON.parse(body);
+      const studies = Array.isArray(m && m.studies) ? m.studies : [];
+      let series = 0, instances = 0;
+      for (const st of studies) {
+        for (const se of Array.isArray(st && st.series) ? st.series : []) {
+          series++;
+          const list = Array.isArray(se && se.instances) ? se.instances : [];
+          instances += list.length;
+          if (want && want.sop && !out.guess) {
+            const inst = list.find((i) => i && i.metadata && i.metadata.SOPInstanceUID === want.sop);
+            out.guess = inst && typeof inst.url === "string" ? absolute(inst.url, base) : null;
+          }
+        }
+      }
+      const first = studies[0] || {};
+      const title = [first.StudyDescription, first.PatientName].find((x) => typeof x === "string" && x.trim());
+      return { ...out, title: title ? title.trim().slice(0, 200) : "", series, instances };
+    } catch { return out; }
+  }
+
+  /** An instance address of a manifest as an absolute http(s) URL, or null. */
+  function absolute(raw, base) {
+    try {
+      const u = new URL(String(raw).replace(/^(dicomweb|wadouri|wadors|dicomfile):/i, ""), base);
+      return u.protocol === "http:" || u.protocol === "https:" ? u.href : null;
+    } catch { return null; }
+  }
+
   let warm = false;
   /** Import the remote modules and run one tiny parse + decode now, when the CPU would otherwise wait. */
   function warmUp() {
-    if (warm) return;
+    if (warm || !ctx.api()) return;
     warm = true;
     try { ctx.api().warm_up_remote(); } catch (e) { console.warn("warm-up failed", e); }
   }
   const py = (v) => ctx.py().toPy(v);
 
+  /** The first address of a plain list, fetched alone before Python has seen the list (the shown slice). */
+  function firstOfList(r, spec) {
+    if (r.want || !spec.urls || !spec.urls.length) return;
+    try {
+      const u = new URL(String(spec.urls[0]), spec.base || self.location.href);
+      if (u.protocol !== "http:" && u.protocol !== "https:") return;
+      r.guess = u.href;
+      r.queue.add([{ url: u.href, accept: "", order: -1, series: "", slice: 0 }]);
+    } catch { /* Python explains a bad address */ }
+  }
+
+  // Network first, Python when it is up: a shared case's manifest (and its first instance, guessed while the
+  // manifest streams in) is on the wire while the runtime still loads.
   async function plan(spec, r) {
-    const api = ctx.api();
     if (spec.manifest) {
       const onChunk = r.want ? null : guesser(r, spec.manifest);
       const pending = fetchOne(r, spec.manifest, { accept: "application/json, text/plain;q=0.9, */*;q=0.5", onChunk });
       warmUp(); // while the manifest is on the network
       const res = await pending;
       r.timing.fetched = performance.now() - r.t0;
+      const info = peekManifest(text(res), r.want, spec.manifest);
+      if (info.guess && r.guess === undefined) {
+        r.guess = info.guess;
+        r.queue.add([{ url: info.guess, accept: "", order: -1, series: "", slice: 0 }]);
+      }
+      emit("caseinfo", { title: info.title, series: info.series, instances: info.instances });
+      const api = await ctx.ready();
       return ctx.toJs(api.open_case("manifest", text(res), spec.manifest, null));
     }
     if (spec.urls) {
+      firstOfList(r, spec);
+      emit("caseinfo", { title: "", series: null, instances: spec.urls.length });
+      const api = await ctx.ready();
       const list = py([...spec.urls].map(String));
       try { return ctx.toJs(api.open_case("urls", list, spec.base || self.location.href, null)); } finally { list.destroy(); }
     }
+    const api = await ctx.ready();
     if (spec.dicomweb) {
       const d = spec.dicomweb;
       const where = ctx.toJs(api.dicomweb_urls(d.root || "", d.study || "", d.series || "", ""));
@@ -121,7 +179,7 @@ export function createRemote(ctx) {
   async function openCase({ spec = {}, focus: want = null, options: opts = null } = {}) {
     cancel();
     if (opts) configure(opts);
-    ctx.clearPython();
+    ctx.clearPython(); // nothing to clear while Python is still starting
     const myGen = gen;
     let resolve;
     const finished = new Promise((res) => (resolve = res));

@@ -298,6 +298,7 @@ def overlay(s: Series, sl: Any, state: ViewState) -> dict:
         "studyDate": format_da(info.study_date), "studyDescription": info.study_description,
         "seriesDescription": info.series_description, "modality": info.modality,
         "seriesNumber": info.series_number, "instanceNumber": info.instance_number,
+        "sopInstanceUid": info.sop_instance_uid,
         "slice": state.slice + 1, "slices": len(s.ordered()), "frame": sl.frame + 1, "frames": info.frames,
         "frameTimeMs": info.frame_time_ms,
         "center": state.center, "width": state.width, "units": units,
