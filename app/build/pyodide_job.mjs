@@ -1,6 +1,6 @@
 // Runs one build step inside the vendored Pyodide under Node:  node pyodide_job.mjs <job.json>
 //
-// job = { indexURL, archives: [{path, format, extractDir?}], files: [{src, dest}], script, args,
+// job = { indexURL, env?, archives: [{path, format, extractDir?}], files: [{src, dest}], script, args,
 //         outputs: [{src, dest}], snapshot: {dest}? }
 // Archives are unpacked with pyodide.unpackArchive, exactly as the browser worker does; `script` is a Python file
 // of this folder run with runPython (its text is static, read from disk; `args` reach it as /tmp/job-args.json).
@@ -10,11 +10,16 @@ import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { pathToFileURL } from "node:url";
 
+// An uncaught error would make Node print the offending source line: one minified line of several hundred kB.
+process.on("uncaughtException", (e) => { console.error(String((e && e.message) || e)); process.exit(1); });
+process.on("unhandledRejection", (e) => { console.error(String((e && e.message) || e)); process.exit(1); });
+
 const job = JSON.parse(readFileSync(process.argv[2], "utf8"));
 const { loadPyodide } = await import(pathToFileURL(job.indexURL + "pyodide.mjs").href);
 const options = { indexURL: job.indexURL, stdout: (s) => console.log(s), stderr: (s) => console.error(s) };
 if (job.stdLibURL) options.stdLibURL = job.stdLibURL;
 if (job.lockFileURL) options.lockFileURL = job.lockFileURL;
+if (job.env) options.env = job.env; // read by the interpreter at start (e.g. PYTHONNODEBUGRANGES)
 if (job.snapshot) options._makeSnapshot = true;
 const py = await loadPyodide(options);
 
