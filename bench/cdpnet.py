@@ -131,6 +131,21 @@ class NetLog:
         done.sort(key=lambda r: -r["bytes"])
         return [("/" + r.get("url", "?").split("/", 3)[-1].split("?")[0], r["bytes"]) for r in done[:n]]
 
+    def waterfall(self, time_origin_ms: float, limit_ms: float | None = None) -> list[dict]:
+        """Every request that crossed the link, in start order: path, target, start and end (page ms), bytes."""
+        out = []
+        offset = statistics.median(self._clock) * 1000.0 if self._clock else 0.0
+        for r in self.requests.values():
+            end = self._end_ms(r)
+            if not r["bytes"] or r.get("sent") is None or end is None:
+                continue
+            start = r["sent"] * 1000.0 + offset - time_origin_ms
+            if limit_ms is not None and start > limit_ms:
+                continue
+            out.append({"path": "/" + r.get("url", "?").split("/", 3)[-1].split("?")[0][:60], "target": r["target"],
+                        "start": round(start), "end": round(end - time_origin_ms), "bytes": r["bytes"]})
+        return sorted(out, key=lambda x: x["start"])
+
     def peak_rates(self, min_bytes: int = 500_000) -> dict[str, float]:
         """Per target kind, the fastest single download (bytes/s, sent → finished): a throttle check."""
         out: dict[str, float] = {}

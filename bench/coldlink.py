@@ -170,6 +170,9 @@ def visit(page, net: NetLog, viewer: Viewer, url: str, *, until_all: bool, bw: f
         "errors": s.get("errors", [])[:5], "fatal": s.get("fatal"), "neighbours": round(nb.share, 2),
         "started": time.strftime("%H:%M:%S", time.localtime(t_wall)),
     }
+    row["waterfall"] = net.waterfall(origin, t.get("first"))
+    if viewer.name == "venos" and not s.get("fatal"):
+        row["stages_ms"] = page.evaluate("window.venos.runtime ? window.venos.runtime.timings : null")
     if until_all:
         row.update(all_s=_s(all_ms), bytes_all=net.bytes_until(all_ms, origin), bytes_total=net.total(),
                    **({} if s.get("fatal") else viewer.slices(page)))
@@ -297,6 +300,7 @@ def main(argv=None) -> int:
     ap.add_argument("--latency", type=float, default=40.0, help="ms")
     ap.add_argument("--no-dwv", action="store_true", help="VeNOS only")
     ap.add_argument("--only-local", action="store_true", help="only the unthrottled localhost runs")
+    ap.add_argument("--no-local", action="store_true", help="only the throttled runs")
     ap.add_argument("--data", type=Path, default=Path("/tmp/venos-bench"))
     ap.add_argument("--dist", type=Path, default=DIST, help="VeNOS's built site (default: dist/)")
     ap.add_argument("--timeout", type=float, default=240.0, help="s per visit")
@@ -311,7 +315,7 @@ def main(argv=None) -> int:
     derive_series(SLICES, args.data)
     bw = args.mbit * MBIT
     throttled = {"latency": args.latency, "downloadThroughput": bw, "uploadThroughput": bw}
-    links = ([] if args.only_local else [("throttled", throttled)]) + [("localhost", None)]
+    links = ([] if args.only_local else [("throttled", throttled)]) + ([] if args.no_local else [("localhost", None)])
 
     sites = {"venos": GzipHost({"/": args.dist})}
     if "dwv" in names:
