@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT / "app" / "build"))
 
 from fetchers import (CACHE, PYDICOM, PYODIDE_VERSION, BuildError, PyodidePackage, fetch_pyodide_package,  # noqa: E402,F401
                       lock_entries, log, npm_pack, pip_download, pyodide_core, sha256_file)
-from runtime_diet import make_diet, summary  # noqa: E402
+from runtime_diet import make_diet, make_snapshot, summary  # noqa: E402
 
 DIST = ROOT / "dist"
 # Pyodide-built packages the viewer imports (the rest of Pyodide's distribution is not shipped).
@@ -131,6 +131,23 @@ def venos_files() -> dict[str, bytes]:
     return {rel: (ROOT / "app/py/venos" / rel).read_bytes() for rel in listing if rel and not rel.startswith("#")}
 
 
+FIRST_FETCHES = ["pyodide/pyodide.asm.wasm", "pyodide/pyodide.asm.js", "pyodide/python_stdlib.zip",
+                 "pyodide/pyodide-lock.json", "py/site.zip"]
+
+
+def inline_runtime(index: Path, boot: dict) -> None:
+    """Put the build's description into index.html as a JSON data block, so the worker needs no request for it
+    before it can start its downloads (start.js hands it over). A data block is not script: the CSP allows it."""
+    text = json.dumps(boot, separators=(",", ":"))
+    if "</" in text:
+        raise BuildError("runtime description contains '</': it cannot be inlined into index.html")
+    html = index.read_text()
+    tag = '<script type="module" src="app/js/start.js"></script>'
+    if html.count(tag) != 1:
+        raise BuildError(f"index.html must load start.js exactly once as {tag}")
+    index.write_text(html.replace(tag, f'<script type="application/json" id="venos-runtime">{text}</script>\n  {tag}'))
+
+
 def build_id(dist: Path) -> str:
     """A digest of every shipped file: the service worker's cache name, so a new build replaces the old cache."""
     h = hashlib.sha256((ROOT / "app/sw.js").read_bytes())  # the service worker's logic is part of the build too
@@ -164,10 +181,18 @@ def build(*, dist: Path = DIST, pyodide_dir: Path | None = None) -> dict:
     (tmp_dist / "pyodide" / "python_stdlib.zip").write_bytes(diet.stdlib)
     # loadPyodide always reads the lock; nothing here is installed through it, so it ships empty of packages.
     (tmp_dist / "pyodide" / "pyodide-lock.json").write_text(json.dumps({"info": lock["info"], "packages": {}}))
+    with tempfile.TemporaryDirectory() as tmp:
+        full_core = Path(tmp)
+        for name, data in core.items():
+            (full_core / name).write_bytes(data)
+        snapshot = make_snapshot(full_core, diet.stdlib, (tmp_dist / "pyodide" / "pyodide-lock.json").read_bytes(),
+                                 diet.site)
     (tmp_dist / "py" / "lazy").mkdir(parents=True)
     (tmp_dist / "py" / "site.zip").write_bytes(diet.site)
     for name, blob in diet.bundles.items():
         (tmp_dist / "py" / "lazy" / f"{name}.zip").write_bytes(blob)
+    (tmp_dist / "py" / "snapshot.bin.gz").write_bytes(snapshot)
+    log(f"memory snapshot for repeat visits: {len(snapshot) / 1e6:.1f} MB gzipped")
     (tmp_dist / "py" / "diet.json").write_text(json.dumps(diet.report, indent=1))
     for line in summary(diet.report):
         log(line)
@@ -181,12 +206,18 @@ def build(*, dist: Path = DIST, pyodide_dir: Path | None = None) -> dict:
                  "bytes": len(diet.site)},
         "pydicom": PYDICOM[1],
         "codecs": codecs,
+        "snapshot": {"url": "py/snapshot.bin.gz", "sha256": sha256_file(tmp_dist / "py" / "snapshot.bin.gz")},
     }
     # every file with its size and sha256: the worker counts download progress with it, the service worker
     # precaches it (copying unchanged files from the previous build's cache instead of downloading them again)
-    runtime["files"] = {str(p.relative_to(tmp_dist)): {"bytes": p.stat().st_size, "sha256": sha256_file(p)}
-                        for p in sorted(tmp_dist.rglob("*")) if p.is_file()}
+    def listing() -> dict:
+        return {str(p.relative_to(tmp_dist)): {"bytes": p.stat().st_size, "sha256": sha256_file(p)}
+                for p in sorted(tmp_dist.rglob("*")) if p.is_file() and p.name != "runtime.json"}
+    files = listing()
     runtime["build"] = build_id(tmp_dist)
+    runtime["expect"] = sum(files[f]["bytes"] for f in FIRST_FETCHES)  # downloaded before Python runs
+    inline_runtime(tmp_dist / "index.html", runtime)
+    runtime["files"] = listing()  # index.html now holds the description
     (tmp_dist / "runtime.json").write_text(json.dumps(runtime, indent=1))
     (tmp_dist / "sw.js").write_text((ROOT / "app/sw.js").read_text().replace("__VENOS_BUILD__", runtime["build"]))
     if dist.exists():

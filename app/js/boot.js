@@ -1,7 +1,8 @@
 // Main thread: start the Python worker, wire the page's controls, paint overlays, expose window.venos.
 // Every string that comes from a file or a URL is inserted with textContent, never as HTML.
 
-import { client, startedCase } from "./start.js";
+import { early } from "./start.js";
+import { WorkerClient } from "./rpc.js";
 import { Viewer } from "./viewer.js";
 import { attachInput } from "./input.js";
 import { filesFromDataTransfer, filesFromInput, isHidden } from "./files.js";
@@ -12,7 +13,8 @@ import { installCloud } from "./cloud/ui.js"; // links, URLs, manifests, case li
 
 const $ = (id) => document.getElementById(id);
 const vp = $("viewport");
-const viewer = new Viewer($("canvas"), client); // the worker was started by start.js, before this graph loaded
+const client = new WorkerClient(early); // the worker was started by start.js, before this graph loaded
+const viewer = new Viewer($("canvas"), client);
 let activeTool = "window_level";
 const bootStart = performance.now();
 
@@ -303,7 +305,7 @@ attachInput(viewer, vp, {
 // installation never competes with the first image for the network.
 viewer.ready.then(async (info) => {
   if (!info.build || !("serviceWorker" in navigator)) return;
-  if (startedCase) await startedCase.summary.catch(() => {});
+  if (client.startedCase) await client.startedCase.catch(() => {});
   try { await navigator.serviceWorker.register("sw.js"); } catch (e) { console.warn("offline copy unavailable:", e.message || e); }
 }).catch(() => {});
 

@@ -4,15 +4,21 @@
 const STICKY = new Set(["ready", "fatal", "stage", "caseinfo"]);
 
 export class WorkerClient {
-  constructor(url) {
-    this.worker = new Worker(url, { type: "module" });
-    this.nextId = 1;
+  /** `early`: what start.js began ({worker, inbox, caseId, crashed}), or the URL of a worker module to start. */
+  constructor(early) {
+    const started = early && early.worker ? early : { worker: new Worker(early, { type: "module" }), inbox: [], caseId: 0 };
+    this.worker = started.worker;
+    this.nextId = 2; // 1 is the case start.js may have asked for
     this.pending = new Map();
     this.listeners = new Map();
     // The worker may start before the page's listeners exist: the last of these events is replayed to late ones.
     this.sticky = new Map();
+    this.startedCase = started.caseId ? new Promise((resolve, reject) => this.pending.set(started.caseId, { resolve, reject })) : null;
     this.worker.onmessage = (ev) => this._onMessage(ev.data);
     this.worker.onerror = (ev) => this._emit("fatal", { code: "worker", message: ev.message || "the Python worker failed to start" });
+    for (const msg of started.inbox.splice(0)) this._onMessage(msg);
+    const crashed = started.crashed && started.crashed();
+    if (crashed) this._emit("fatal", { code: "worker", message: crashed });
   }
 
   call(method, args, { transfer = [], key } = {}) {

@@ -27,8 +27,8 @@ export function chooseRuntime(runtimeJson, base) {
       build: runtimeJson.build || "",
       indexURL: new URL(runtimeJson.pyodide.indexURL, base).href,
       site: { url: new URL(runtimeJson.site.url, base).href, sha256: runtimeJson.site.sha256 },
-      files: runtimeJson.files || {},
-      snapshot: runtimeJson.snapshot ? { ...runtimeJson.snapshot, url: new URL(runtimeJson.snapshot.url, base).href } : null,
+      expect: runtimeJson.expect || 0, // bytes of the files the start-up fetches, for the progress bar
+      snapshot: runtimeJson.snapshot || null, // a memory snapshot the service worker keeps for repeat visits
       codecs: runtimeJson.codecs || [],
       codecBase: new URL("codecs/", base).href,
       base,
@@ -41,7 +41,7 @@ export function chooseRuntime(runtimeJson, base) {
     packages: ["numpy", "micropip"],
     pip: [`pydicom==${PYDICOM_VERSION}`],
     sources: { manifest: new URL("app/py/venos/MANIFEST", base).href, base: new URL("app/py/venos/", base).href },
-    files: {},
+    expect: 0,
     snapshot: null,
     codecs: [],
     codecBase: null,
@@ -85,24 +85,35 @@ export class Progress {
 }
 
 /**
- * Watch the worker's own fetches of the runtime's files (Pyodide fetches its wasm and standard library itself):
- * each response is handed on untouched (so streaming compilation and the code cache work as usual) while a clone
- * is read to count its bytes and, when it came from the network, stored in the build's cache.
+ * Watch the worker's own fetches of the build's files (Pyodide fetches its wasm and standard library itself): each
+ * response is handed on untouched (so streaming compilation and the code cache work as usual) while a clone is read
+ * to count its bytes and, unless it came from the cache, stored in the build's cache. Returns a promise that
+ * resolves when the wasm has arrived (at once for a runtime not served by this build).
  */
 export function tapRuntimeFetches(rt, progress, cache) {
-  const tracked = new Map(Object.entries(rt.files).map(([path, info]) => [new URL(path, rt.base).href, info]));
+  const own = new RegExp(`^${rt.base.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(pyodide|py|codecs)/`);
+  const wasmUrl = new URL("pyodide.asm.wasm", rt.indexURL).href;
+  let wasmArrived = () => {};
+  const wasmDone = rt.source === "local" ? new Promise((resolve) => (wasmArrived = resolve)) : Promise.resolve();
   const plain = self.fetch.bind(self);
   self.fetch = async (input, init) => {
-    const response = await plain(input, init);
-    const url = typeof input === "string" ? new URL(input, self.location.href).href : input.url;
-    const info = tracked.get(url);
-    if (info && response.ok && response.status === 200) keep(url, response.clone(), progress, cache);
-    return response;
+    let url = "";
+    try {
+      const response = await plain(input, init);
+      url = input instanceof Request ? input.url : new URL(String(input), self.location.href).href; // Pyodide passes URLs
+      if (own.test(url) && response.ok && response.status === 200) {
+        keep(url, response.clone(), progress, cache, url === wasmUrl ? wasmArrived : null);
+      } else if (url === wasmUrl) wasmArrived();
+      return response;
+    } catch (e) {
+      if (!url || url === wasmUrl) wasmArrived(); // whoever waits for the wasm learns of the failure from Pyodide
+      throw e;
+    }
   };
-  return tracked;
+  return wasmDone;
 }
 
-async function keep(url, response, progress, cache) {
+async function keep(url, response, progress, cache, arrived) {
   try {
     const reader = response.body.getReader();
     const chunks = [];
@@ -112,12 +123,14 @@ async function keep(url, response, progress, cache) {
       chunks.push(value);
       progress.add(value.byteLength);
     }
+    if (arrived) arrived();
     if (cache && !(await cache.match(url))) {
       // decoded bytes: only the type travels (a Content-Encoding or Content-Length header would no longer be true)
       const headers = { "Content-Type": response.headers.get("Content-Type") || "application/octet-stream" };
       await cache.put(url, new Response(new Blob(chunks), { headers, status: 200 }));
     }
   } catch { /* counting and caching are best effort: the runtime itself has the original response */ }
+  if (arrived) arrived();
 }
 
 /** The build's Cache Storage bucket (null where Cache Storage is unavailable, e.g. an insecure origin). */

@@ -1,23 +1,23 @@
-// The page's first (tiny) script. It starts the Python worker at once, before boot.js and the UI's module graph
-// have loaded, so the runtime's download and boot overlap them; and when the address is a share link, it asks the
-// worker for the case in the same breath, so the manifest and the first slice are on the wire while the runtime
-// still loads (the worker holds their bytes until Python is up). boot.js imports the same client and the started
-// case (one module instance per URL).
+// The page's first script, with no imports of its own so that nothing waits for it: it starts the Python worker at
+// once and hands it the build's description (inlined into index.html by build.py, so no request for it), and when
+// the address is a share link it asks for the case in the same breath, so the manifest and the first slice are on
+// the wire while the runtime still downloads. Messages that arrive before rpc.js has loaded wait in `inbox`.
+// boot.js wraps all this in a WorkerClient (one module instance per URL).
 
-import { WorkerClient } from "./rpc.js";
-import { focusOf, parseLink } from "./cloud/link.js";
+const worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
+const inbox = [];
+worker.onmessage = (ev) => inbox.push(ev.data);
+let crashed = null;
+worker.onerror = (ev) => { crashed = ev.message || "the Python worker failed to start"; };
 
-export const client = new WorkerClient(new URL("./worker.js", import.meta.url));
+const inline = document.getElementById("venos-runtime");
+let runtime = null;
+try { runtime = inline ? JSON.parse(inline.textContent) : null; } catch { runtime = null; }
+worker.postMessage({ boot: { runtime } });
 
-function caseOfAddress() {
-  try {
-    const { spec, view } = parseLink(location.href);
-    if (!spec) return null;
-    return { spec, view, summary: client.call("openCase", { spec, focus: focusOf(view), options: null }) };
-  } catch {
-    return null; // not a link this page can open: the UI explains it once loaded
-  }
-}
+// id 1 is the case of the page's own address; rpc.js numbers its calls from 2.
+const CASE_ID = 1;
+const caseRequested = /[?&](manifest|url|dicomweb|dicomdir)=/.test(location.search);
+if (caseRequested) worker.postMessage({ id: CASE_ID, method: "openLink", args: { href: location.href } });
 
-/** {spec, view, summary: Promise} of the case the address names, already requested; or null. */
-export const startedCase = caseOfAddress();
+export const early = { worker, inbox, caseId: caseRequested ? CASE_ID : 0, crashed: () => crashed };

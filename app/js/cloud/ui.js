@@ -7,7 +7,6 @@ import { parseLink } from "./link.js";
 import { openLibrary } from "./library.js";
 import { openDicomweb } from "./dicomweb.js";
 import { el, makeDialog } from "./dom.js";
-import { startedCase } from "../start.js";
 
 function installStylesheet() {
   const href = new URL("../../css/cloud.css", import.meta.url).href;
@@ -90,7 +89,8 @@ export function installCloud(viewer, { toolbar, viewport, onMessage = () => {} }
 
   // ---------------------------------------------------------------------------------------------- start-up link
   const start = parseLink(location.href);
-  if (startedCase) session.adopt(startedCase).catch(report); // requested by start.js before anything else loaded
+  // the case of the page's own address, requested by start.js before anything else loaded
+  if (viewer.client.startedCase) session.adopt({ ...start, summary: viewer.client.startedCase }).catch(report);
   if (start.library) viewer.ready.then(() => openLibrary({ viewer, open, url: start.library })).catch(() => {});
 
   const dicomweb = {
