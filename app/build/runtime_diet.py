@@ -143,8 +143,11 @@ def compile_trees(site: dict[str, bytes], stdlib: dict[str, bytes], core_dir: Pa
     run_job(core_dir, {"archives": [{"path": str(src), "format": "zip", "extractDir": f"/tmp/{name}"}
                                     for name, src in jobs],
                        "script": str(HERE / "compile_site.py"),
+                       "env": {"PYTHONNODEBUGRANGES": "1"},
                        "args": {"trees": [{"root": f"/tmp/{name}", "out": f"/tmp/{name}.zip",
-                                           "with_source": ["venos"] if name == "site" else []} for name, _ in jobs]},
+                                           "where": SITE if name == "site" else STDLIB,
+                                           "with_source": ["venos"] if name == "site" else [],
+                                           "keep_docs": ["numpy"]} for name, _ in jobs]},
                        "outputs": [{"src": f"/tmp/{name}.zip", "dest": str(tmp / f"{name}-compiled.zip")}
                                    for name, _ in jobs]}, tmp)
     return (read_zip((tmp / "site-compiled.zip").read_bytes()), read_zip((tmp / "stdlib-compiled.zip").read_bytes()))
@@ -270,6 +273,24 @@ def make_diet(core: dict[str, bytes], numpy_whl: Path, pydicom_whl: Path, venos:
         "dropped": sorted(dropped),
     }
     return Diet(stdlib_zip, site_zip, blobs, report)
+
+
+def make_snapshot(core_dir: Path, stdlib_zip: bytes, lock: bytes, site_zip: bytes) -> bytes:
+    """A Pyodide memory snapshot of the interpreter with pydicom and venos imported and numpy deferred, gzipped (the
+    worker restores it on repeat visits; make_snapshot.py says what it holds and why no more)."""
+    import gzip
+
+    with tempfile.TemporaryDirectory() as tmp_:
+        tmp = Path(tmp_)
+        (tmp / "python_stdlib.zip").write_bytes(stdlib_zip)
+        (tmp / "pyodide-lock.json").write_bytes(lock)
+        (tmp / "site.zip").write_bytes(site_zip)
+        out = tmp / "snapshot.bin"
+        run_job(core_dir, {"stdLibURL": str(tmp / "python_stdlib.zip"), "lockFileURL": str(tmp / "pyodide-lock.json"),
+                           "archives": [{"path": str(tmp / "site.zip"), "format": "zip", "extractDir": SITE}],
+                           "script": str(HERE / "make_snapshot.py"), "args": {"deferred": DEFER},
+                           "snapshot": {"dest": str(out)}}, tmp)
+        return gzip.compress(out.read_bytes(), compresslevel=6, mtime=0)
 
 
 def summary(report: dict) -> list[str]:

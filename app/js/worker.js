@@ -3,7 +3,9 @@
 // priorities (render > quick calls > parsing > background decoding), yielding between tasks so a window
 // drag or a scroll is served while hundreds of files are still being parsed.
 
-import { buildCache, checkSha256, chooseRuntime, fetchRuntimeJson, Progress, tapRuntimeFetches } from "./runtime.js";
+// No static imports: the module runs as soon as it arrives, and everything below loads in parallel with the
+// runtime's own downloads.
+const runtimeModule = import("./runtime.js");
 
 const BASE = new URL("../../", self.location.href).href; // folder of index.html
 let py = null; // the Pyodide instance
@@ -15,6 +17,8 @@ const t0 = performance.now();
 const mark = (name) => { timings[name] = Math.round(performance.now() - t0); };
 let markReady;
 const pythonReady = new Promise((resolve) => (markReady = resolve)); // resolves once venos.api is imported
+let gotBoot;
+const bootMessage = new Promise((resolve) => (gotBoot = resolve)); // start.js's first message: {runtime}
 
 // ------------------------------------------------------------------------------------------------ messaging
 const post = (msg, transfer) => self.postMessage(msg, transfer || []);
@@ -33,34 +37,54 @@ function errorInfo(e) {
 // loadPyodide), the Python site and, for a shared case, its manifest and first slice (net/remote.js, started by
 // the page's first message). The UI modules of this worker load meanwhile (remoteReady).
 async function start() {
+  const { buildCache, checkSha256, chooseRuntime, fetchRuntimeJson, Progress, tapRuntimeFetches } = await runtimeModule;
   const progress = new Progress(emit);
-  const runtimeJson = await fetchRuntimeJson(BASE);
-  const rt = runtime = chooseRuntime(runtimeJson, BASE);
+  const boot = await bootMessage;
+  // runtime.json, inlined into the built index.html; fetched when the page had none (an older page, the repo)
+  const rt = runtime = chooseRuntime(boot.runtime || await fetchRuntimeJson(BASE), BASE);
   mark("runtimeJson");
   emit("stage", { stage: "runtime", source: rt.source, indexURL: rt.indexURL });
-  const cache = buildCache(rt.build);
-  tapRuntimeFetches(rt, progress, await cache);
-  const firstFetches = ["pyodide/pyodide.asm.wasm", "pyodide/pyodide.asm.js", "pyodide/python_stdlib.zip",
-    "pyodide/pyodide-lock.json", "py/site.zip"];
-  progress.expect(firstFetches.reduce((n, f) => n + ((rt.files[f] || {}).bytes || 0), 0));
-  const siteBytes = rt.site ? fetch(rt.site.url).then((r) => {
+  const pyodideModule = import(rt.indexURL + "pyodide.mjs");
+  const cache = await buildCache(rt.build);
+  const wasmDone = tapRuntimeFetches(rt, progress, cache);
+  progress.expect(rt.expect || 0);
+  // The Python site is needed only once the interpreter is up, which needs the wasm: fetched after it, its download
+  // overlaps the interpreter's start instead of slowing the wasm down (bench/coldlink.py, docs/benchmarks.md).
+  const siteBytes = rt.site ? wasmDone.then(() => fetch(rt.site.url)).then((r) => {
     if (!r.ok) throw { code: "runtime", message: `cannot load ${rt.site.url}: HTTP ${r.status}` };
     return r.arrayBuffer();
   }) : null;
   let mod;
   try {
-    mod = await import(rt.indexURL + "pyodide.mjs");
+    mod = await pyodideModule;
   } catch (e) {
     throw { code: "runtime", message: `cannot load the Python runtime (Pyodide) from ${rt.indexURL}: ${e.message || e}` };
   }
-  py = await mod.loadPyodide({ indexURL: rt.indexURL, fullStdLib: false, packages: rt.packages || [],
-    stdout: () => {}, stderr: (s) => console.warn(s) });
+  const options = { indexURL: rt.indexURL, fullStdLib: false, packages: rt.packages || [],
+    stdout: () => {}, stderr: (s) => console.warn(s) };
+  // A repeat visit restores the interpreter from the memory snapshot build.py made, when the service worker has
+  // kept it (never fetched on the way to a first visit's image); any failure falls back to a normal start.
+  const snapshot = await cachedSnapshot(rt, cache);
+  if (snapshot) {
+    try {
+      py = await mod.loadPyodide({ ...options, _loadSnapshot: snapshot });
+      timings.snapshot = "restored";
+    } catch (e) {
+      timings.snapshot = `not restored: ${e.message || e}`;
+      console.warn(`VeNOS: starting without the memory snapshot (${timings.snapshot})`);
+      py = null;
+    }
+  }
+  if (!py) py = await mod.loadPyodide(options);
   mark("pyodide");
   emit("stage", { stage: "python" });
   if (siteBytes) {
     const buf = await siteBytes;
+    mark("site");
     if (rt.site.sha256) await checkSha256(buf, rt.site.sha256, rt.site.url);
-    py.unpackArchive(buf, "zip", { extractDir: py._api.sitePackages || "/lib/python3.12/site-packages" });
+    const where = py._api.sitePackages || "/lib/python3.12/site-packages";
+    if (timings.snapshot === "restored") py.pyimport("venos._lazy").unpack(buf, where); // venos is in the snapshot
+    else py.unpackArchive(buf, "zip", { extractDir: where });
   }
   mark("packages");
   if (rt.source === "cdn") await installFromSources(rt);
@@ -73,6 +97,33 @@ async function start() {
   mark("ready");
   return { versions: v, source: rt.source, build: rt.build, timings };
 }
+
+/** The build's memory snapshot from the service worker's cache; null when it is not there yet. The first restore
+ * decompresses the shipped .gz and keeps the result beside it, so later visits read it as it is (~0.1 s less). */
+async function cachedSnapshot(rt, cache) {
+  if (!rt.snapshot || !cache || typeof DecompressionStream === "undefined") return null;
+  const url = new URL(rt.snapshot.url, rt.base).href;
+  const raw = url.replace(/\.gz$/, "");
+  try {
+    const t = performance.now();
+    const plain = await cache.match(raw);
+    if (plain) {
+      const bytes = new Uint8Array(await plain.arrayBuffer());
+      timings.snapshotReadMs = Math.round(performance.now() - t);
+      return bytes;
+    }
+    const hit = await cache.match(url);
+    if (!hit) return null;
+    const bytes = new Uint8Array(await new Response(hit.body.pipeThrough(new DecompressionStream("gzip"))).arrayBuffer());
+    timings.snapshotReadMs = Math.round(performance.now() - t);
+    keepDecompressed = () => cache.put(raw, new Response(bytes, { headers: { "Content-Type": "application/octet-stream" } }));
+    return bytes;
+  } catch (e) {
+    timings.snapshot = `unreadable: ${e.message || e}`;
+    return null;
+  }
+}
+let keepDecompressed = null; // stores the decompressed snapshot once the viewer is idle
 
 async function installFromSources(rt) {
   const micropip = py.pyimport("micropip");
@@ -330,9 +381,17 @@ const handlers = {
     toJs(api.decode_file.callKwargs(name, new Uint8Array(data), { want_pixels: !!pixels, frames: frames ?? null })),
   codecs: () => ({ python: toJs(api.codecs_status()), loaded: codecHooks ? codecHooks.status() : {} }),
 };
+/** The case of the page's own address (start.js asks for it before the page's UI has loaded). */
+async function openLink({ href }) {
+  const { focusOf, parseLink } = await import("./cloud/link.js");
+  const { spec, view } = parseLink(href);
+  if (!spec) throw { code: "source", message: "the address names no case to open" };
+  return remote.handlers.openCase({ spec, focus: focusOf(view) });
+}
+
 // Calls that may run before Python is up (they wait for it themselves where they need it); the others are held
 // until it is, so the page can call anything at any time.
-const EARLY = new Set(["openCase", "cancelCase", "netConfigure", "setToken", "netStats", "netClearCache"]);
+const EARLY = new Set(["openCase", "openLink", "cancelCase", "netConfigure", "setToken", "netStats", "netClearCache"]);
 const held = [];
 
 function renderRequest({ id, args, key }) {
@@ -372,7 +431,7 @@ async function dispatch(msg) {
   if (!api && !EARLY.has(method)) { held.push(msg); return; }
   if (method === "render") return renderRequest(msg);
   await remoteReady;
-  const h = handlers[method] || remote.handlers[method];
+  const h = method === "openLink" ? openLink : handlers[method] || remote.handlers[method];
   if (!h) return post({ id, error: { code: "rpc", message: `unknown method ${method}` } });
   queues.call.push(async () => {
     try {
@@ -386,13 +445,22 @@ async function dispatch(msg) {
   schedule();
 }
 
-self.onmessage = (ev) => { dispatch(ev.data); };
+self.onmessage = (ev) => {
+  if (ev.data && ev.data.boot) gotBoot(ev.data.boot);
+  else dispatch(ev.data);
+};
 
 start().then(async (info) => {
   await remoteReady;
   markReady(api);
   emit("ready", info);
+  // After a snapshot restore numpy is still a stand-in (it cannot be in a snapshot): load it first thing, before
+  // any held call or pixel work, but after `ready`, so a repeat visit is ready as soon as Python is.
+  if (timings.snapshot === "restored") {
+    queues.call.push(() => { const t = performance.now(); py.pyimport("venos._lazy").load("numpy"); timings.numpyMs = Math.round(performance.now() - t); });
+  }
   for (const msg of held.splice(0)) dispatch(msg);
+  if (keepDecompressed && timings.snapshot === "restored") setTimeout(() => keepDecompressed().catch(() => {}), 2000);
   // Warm the render path while the user is still choosing files (queued as a normal task: anything the user
   // asks for first still comes first).
   queues.call.push(() => { timings.warmUpMs = Math.round(api.warm_up()); });

@@ -53,7 +53,9 @@ _session = Session()
 def version() -> dict:
     import pydicom
 
-    return {"venos": __version__, "pydicom": pydicom.__version__, "numpy": np.__version__}
+    from ._lazy import package_version
+
+    return {"venos": __version__, "pydicom": pydicom.__version__, "numpy": package_version("numpy")}
 
 
 def clear() -> None:

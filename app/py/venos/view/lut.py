@@ -12,8 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 
 Y_MIN, Y_MAX = 0.0, 255.0
-OPAQUE = np.uint32(0xFF000000)
-GREY = np.uint32(0x010101)
+# Plain ints (numpy 2 keeps uint32 arrays uint32 when combined with them), so importing this module touches no numpy
+# attribute: the repeat-visit snapshot imports it before numpy exists (see venos/_lazy.py).
+OPAQUE = 0xFF000000
+GREY = 0x010101
 
 
 def voi_linear(x: np.ndarray, center: float, width: float) -> np.ndarray:
