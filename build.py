@@ -216,6 +216,7 @@ def build(*, dist: Path = DIST, pyodide_dir: Path | None = None) -> dict:
     files = listing()
     runtime["build"] = build_id(tmp_dist)
     runtime["expect"] = sum(files[f]["bytes"] for f in FIRST_FETCHES)  # downloaded before Python runs
+    runtime["wasmBytes"] = files["pyodide/pyodide.asm.wasm"]["bytes"]
     inline_runtime(tmp_dist / "index.html", runtime)
     runtime["files"] = listing()  # index.html now holds the description
     (tmp_dist / "runtime.json").write_text(json.dumps(runtime, indent=1))

@@ -28,6 +28,7 @@ export function chooseRuntime(runtimeJson, base) {
       indexURL: new URL(runtimeJson.pyodide.indexURL, base).href,
       site: { url: new URL(runtimeJson.site.url, base).href, sha256: runtimeJson.site.sha256 },
       expect: runtimeJson.expect || 0, // bytes of the files the start-up fetches, for the progress bar
+      wasmBytes: runtimeJson.wasmBytes || 0,
       snapshot: runtimeJson.snapshot || null, // a memory snapshot the service worker keeps for repeat visits
       codecs: runtimeJson.codecs || [],
       codecBase: new URL("codecs/", base).href,
@@ -88,7 +89,7 @@ export class Progress {
  * Watch the worker's own fetches of the build's files (Pyodide fetches its wasm and standard library itself): each
  * response is handed on untouched (so streaming compilation and the code cache work as usual) while a clone is read
  * to count its bytes and, unless it came from the cache, stored in the build's cache. Returns a promise that
- * resolves when the wasm has arrived (at once for a runtime not served by this build).
+ * resolves when most of the wasm has arrived (at once for a runtime not served by this build).
  */
 export function tapRuntimeFetches(rt, progress, cache) {
   const own = new RegExp(`^${rt.base.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(pyodide|py|codecs)/`);
@@ -102,7 +103,8 @@ export function tapRuntimeFetches(rt, progress, cache) {
       const response = await plain(input, init);
       url = input instanceof Request ? input.url : new URL(String(input), self.location.href).href; // Pyodide passes URLs
       if (own.test(url) && response.ok && response.status === 200) {
-        keep(url, response.clone(), progress, cache, url === wasmUrl ? wasmArrived : null);
+        const nearly = url === wasmUrl ? Math.floor(0.85 * (rt.wasmBytes || 0)) : 0;
+      keep(url, response.clone(), progress, cache, url === wasmUrl ? wasmArrived : null, nearly);
       } else if (url === wasmUrl) wasmArrived();
       return response;
     } catch (e) {
@@ -113,15 +115,18 @@ export function tapRuntimeFetches(rt, progress, cache) {
   return wasmDone;
 }
 
-async function keep(url, response, progress, cache, arrived) {
+async function keep(url, response, progress, cache, arrived, nearly = 0) {
   try {
     const reader = response.body.getReader();
     const chunks = [];
+    let got = 0;
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
       chunks.push(value);
       progress.add(value.byteLength);
+      got += value.byteLength;
+      if (arrived && nearly && got >= nearly) arrived();
     }
     if (arrived) arrived();
     if (cache && !(await cache.match(url))) {

@@ -6,6 +6,8 @@
 // No static imports: the module runs as soon as it arrives, and everything below loads in parallel with the
 // runtime's own downloads.
 const runtimeModule = import("./runtime.js");
+let blobs = null; // ./blobs.js: the bytes of every loaded file, read by Python on demand
+const blobsModule = import("./blobs.js").then((m) => (blobs = m));
 
 const BASE = new URL("../../", self.location.href).href; // folder of index.html
 let py = null; // the Pyodide instance
@@ -37,19 +39,23 @@ function errorInfo(e) {
 // loadPyodide), the Python site and, for a shared case, its manifest and first slice (net/remote.js, started by
 // the page's first message). The UI modules of this worker load meanwhile (remoteReady).
 async function start() {
+  const boot = await bootMessage;
+  // A built page inlines its runtime description: Pyodide's module is requested at once, beside runtime.js.
+  const early = boot.runtime && boot.runtime.source === "local" ? import(new URL(boot.runtime.pyodide.indexURL, BASE).href + "pyodide.mjs") : null;
   const { buildCache, checkSha256, chooseRuntime, fetchRuntimeJson, Progress, tapRuntimeFetches } = await runtimeModule;
   const progress = new Progress(emit);
-  const boot = await bootMessage;
   // runtime.json, inlined into the built index.html; fetched when the page had none (an older page, the repo)
   const rt = runtime = chooseRuntime(boot.runtime || await fetchRuntimeJson(BASE), BASE);
   mark("runtimeJson");
   emit("stage", { stage: "runtime", source: rt.source, indexURL: rt.indexURL });
-  const pyodideModule = import(rt.indexURL + "pyodide.mjs");
+  const pyodideModule = early || import(rt.indexURL + "pyodide.mjs");
+  if (early) early.catch(() => {}); // reported below, where it is awaited
   const cache = await buildCache(rt.build);
   const wasmDone = tapRuntimeFetches(rt, progress, cache);
   progress.expect(rt.expect || 0);
-  // The Python site is needed only once the interpreter is up, which needs the wasm: fetched after it, its download
-  // overlaps the interpreter's start instead of slowing the wasm down (bench/coldlink.py, docs/benchmarks.md).
+  // The Python site is needed only once the interpreter is up, which needs the wasm: fetched as the wasm's last
+  // bytes arrive, its download overlaps the interpreter's start instead of slowing the wasm down (while the worker's
+  // thread is still free: the interpreter's start blocks it). bench/coldlink.py, docs/benchmarks.md.
   const siteBytes = rt.site ? wasmDone.then(() => fetch(rt.site.url)).then((r) => {
     if (!r.ok) throw { code: "runtime", message: `cannot load ${rt.site.url}: HTTP ${r.status}` };
     return r.arrayBuffer();
@@ -88,6 +94,7 @@ async function start() {
   }
   mark("packages");
   if (rt.source === "cdn") await installFromSources(rt);
+  py.registerJsModule("venos_blobs", await blobsModule); // venos.blob.JsBlob reads files through it
   // Modules the start-up does not import arrive on first import (runtime diet, venos/_lazy.py).
   py.pyimport("venos._lazy").install(rt.base);
   api = py.pyimport("venos.api");
@@ -176,7 +183,12 @@ function runOne() {
     task = t;
   } else if (queues.call.length) task = queues.call.shift();
   else if (queues.parse.length && queues.parse[0].ready) task = queues.parse.shift().run;
-  else if (idleDecode && api) {
+  else if (warmUpDue && api && (renderedOnce || !loading())) {
+    // The render path runs 3× slower until the engine has optimized it: warm it on synthetic data, but only when
+    // nothing waits and never before a first image a case is about to show (it would only delay it).
+    warmUpDue = false;
+    timings.warmUpMs = Math.round(api.warm_up());
+  } else if (idleDecode && api) {
     const remaining = api.decode_pending(8);
     idleDecode = remaining > 0;
     if (idleDecode) schedule();
@@ -193,8 +205,12 @@ function runOne() {
     }
     busyMs += performance.now() - t;
   }
-  if (queues.render.size || queues.call.length || (queues.parse.length && queues.parse[0].ready) || idleDecode) schedule();
+  if (queues.render.size || queues.call.length || (queues.parse.length && queues.parse[0].ready) || idleDecode
+      || (warmUpDue && (renderedOnce || !loading()))) schedule();
 }
+let warmUpDue = false; // set once Python is up; cleared when the warm-up has run
+let renderedOnce = false;
+const loading = () => queues.parse.length > 0 || (remote && remote.busy());
 
 function toJs(proxy) {
   const v = proxy.toJs({ dict_converter: Object.fromEntries, create_pyproxies: false });
@@ -259,10 +275,8 @@ function load(items, { group = "" } = {}) {
 }
 
 async function readItem(item) {
-  if (item.file) {
-    const name = item.path || item.file.name;
-    const buf = await item.file.arrayBuffer();
-    return { name, buf, size: buf.byteLength, type: item.file.type };
+  if (item.file) {  // nothing is read now: Python reads the header, and a frame when it is shown (blobs.js)
+    return { name: item.path || item.file.name, file: item.file, size: item.file.size, type: item.file.type };
   }
   if (item.url) {
     let r;
@@ -276,40 +290,35 @@ async function readItem(item) {
   throw { code: "source", message: "neither a file nor a URL" };
 }
 
-function sniffImage(u8) {
-  if (u8[0] === 0x89 && u8[1] === 0x50 && u8[2] === 0x4e && u8[3] === 0x47) return "image/png";
-  if (u8[0] === 0xff && u8[1] === 0xd8 && u8[2] === 0xff && !(u8.length > 132 && u8[128] === 0x44 && u8[129] === 0x49)) return "image/jpeg";
-  return null;
-}
-
 const plainImages = [];
+/** Hand one file to Python: its bytes stay here (blobs.js), Python reads what it needs of them. */
 function addToPython(got, group) {
-  const u8 = new Uint8Array(got.buf);
-  const mime = sniffImage(u8);
-  if (mime) {
-    // Plain JPEG/PNG: the browser decodes it (asynchronously); it joins Python when ready.
-    plainImages.push(decodePlain(got.name, u8, mime, group));
+  const { key, size } = blobs.hold(got.file || got.buf);
+  const res = toJs(api.add_blob(got.name, key, size, group));
+  if (res.plain) {  // a JPEG or PNG: the browser decodes it (asynchronously); it joins Python when ready
+    plainImages.push(decodePlain(got.name, got.file || got.buf, `image/${res.plain}`, group));
+    blobs.release(key);
     return true;
   }
-  const res = toJs(api.add_file(got.name, u8, group));
   if (res.pending && codecHooks) codecHooks.ensure(res.pending).then(() => { idleDecode = true; schedule(); });
   if (res.ok) {
     emit("added", { series: res.series, new: res.new, source: got.name });
   } else {
+    blobs.release(key);
     emit("skipped", res.error);
   }
   return res.ok;
 }
 
-async function decodePlain(name, u8, mime, group) {
+async function decodePlain(name, data, mime, group) {
   try {
-    const bmp = await createImageBitmap(new Blob([u8], { type: mime }), { colorSpaceConversion: "none", premultiplyAlpha: "none" });
+    const bmp = await createImageBitmap(new Blob([data], { type: mime }), { colorSpaceConversion: "none", premultiplyAlpha: "none" });
     const c = new OffscreenCanvas(bmp.width, bmp.height);
     const ctx = c.getContext("2d");
     ctx.drawImage(bmp, 0, 0);
-    const data = ctx.getImageData(0, 0, bmp.width, bmp.height).data;
+    const pixels = ctx.getImageData(0, 0, bmp.width, bmp.height).data;
     queues.call.push(() => {
-      const res = toJs(api.add_image(name, bmp.width, bmp.height, new Uint8Array(data.buffer), group));
+      const res = toJs(api.add_image(name, bmp.width, bmp.height, new Uint8Array(pixels.buffer), group));
       if (res.ok) emit("added", { series: res.series, new: res.new, source: name });
       else emit("skipped", res.error);
     });
@@ -347,7 +356,7 @@ const remoteReady = import("./net/remote.js").then(({ createRemote }) => (remote
   api: () => api, py: () => py, emit, toJs, ready: () => pythonReady,
   enqueue: (run) => { queues.parse.push({ ready: true, run }); schedule(); },
   addToPython: (got) => addToPython(got, ""),
-  clearPython: () => { loadGeneration++; queues.parse.length = 0; if (api) api.clear(); },
+  clearPython: () => { loadGeneration++; queues.parse.length = 0; if (api) api.clear(); if (blobs) blobs.clear(); },
 })));
 
 // ------------------------------------------------------------------------------------------------ RPC
@@ -363,7 +372,7 @@ const handlers = {
   measureRegion: ({ state, shape, p1, p2 }) =>
     toJs(api.measure_region(py.toPy(state), shape, p1[0], p1[1], p2[0], p2[1])),
   pixelData: ({ series, slice }) => toJs(api.pixel_data(series, slice)),
-  stats: () => ({ ...toJs(api.stats()), runtime: { build: runtime.build, timings, lazy: toJs(py.pyimport("venos._lazy").status()) } }),
+  stats: () => ({ ...toJs(api.stats()), files: blobs.stats(), runtime: { build: runtime.build, timings, lazy: toJs(py.pyimport("venos._lazy").status()) } }),
   tags: ({ series, slice }) => toJs(api.tags(series, slice)),
   thumbnail: async ({ series, size }) => {
     // A compressed series asked for before its codec is loaded: load it and draw, rather than leave a blank.
@@ -374,7 +383,7 @@ const handlers = {
       await codecHooks.ensure(codecHooks.wanted().concat(err.codec || []));
     }
   },
-  clear: () => { remote.cancel(); loadGeneration++; queues.parse.length = 0; api.clear(); return true; },
+  clear: () => { remote.cancel(); loadGeneration++; queues.parse.length = 0; api.clear(); blobs.clear(); return true; },
   settle: async () => { await Promise.all(plainImages); if (codecHooks) await codecHooks.pending(); return true; },
   // decode one file's frames without adding it (tests, benchmarks); which codecs are loaded
   decodeFile: ({ name, data, pixels, frames }) =>
@@ -416,6 +425,7 @@ function renderRequest({ id, args, key }) {
         });
         return;
       }
+      if (rgba) renderedOnce = true;
       post({ id, result: { meta, rgba } }, rgba ? [rgba.buffer] : []);
     } catch (e) {
       post({ id, error: errorInfo(e) });
@@ -463,7 +473,7 @@ start().then(async (info) => {
   if (keepDecompressed && timings.snapshot === "restored") setTimeout(() => keepDecompressed().catch(() => {}), 2000);
   // Warm the render path while the user is still choosing files (queued as a normal task: anything the user
   // asks for first still comes first).
-  queues.call.push(() => { timings.warmUpMs = Math.round(api.warm_up()); });
+  warmUpDue = true;
   schedule();
 }, (e) => {
   const info = errorInfo(e);

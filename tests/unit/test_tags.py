@@ -20,7 +20,7 @@ def fresh():
 def rows_of(rel, **kw):
     raw = data_path(rel).read_bytes()
     parsed = read_dataset(raw, source=rel)
-    return tag_rows(parsed.dataset, parsed.pixels, parsed.buffer, **kw)
+    return tag_rows(parsed.dataset, parsed.pixels, parsed.head, **kw)
 
 
 def test_every_top_level_element_pydicom_reads_is_listed_in_order_meta_first():

@@ -388,6 +388,7 @@ export function createRemote(ctx) {
   return {
     focus,
     cancel,
+    busy: () => run !== null, // a case is being fetched
     handlers: {
       openCase,
       cancelCase: () => { cancel(); return true; },

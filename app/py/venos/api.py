@@ -13,9 +13,10 @@ import numpy as np
 
 from . import __version__
 from ._js import to_plain
-from .dicom.attrs import ImageInfo, FrameInfo, image_info
+from .blob import BytesBlob, JsBlob
+from .dicom.attrs import ImageInfo, FrameInfo, image_info, is_encapsulated
 from .dicom.parse import read_dataset, sniff
-from .errors import InvalidDataset, NotDicom, SourceError, UnknownSeries, VenosError
+from .errors import InvalidDataset, SourceError, UnknownSeries, VenosError
 from .model.series import Series, SeriesIndex
 from .pixels.store import Frame, PixelStore
 from .tools import TOOLS
@@ -78,25 +79,34 @@ def warm_up() -> float:
 # ------------------------------------------------------------------------------------------------ loading
 
 def add_file(name: str, data: Any, group: str = "") -> dict:
-    """Parse one file (bytes) and add it to its series. Decodes its first frame so it can be shown at once."""
-    name = str(name)
-    buf = data.to_bytes() if hasattr(data, "to_bytes") else bytes(data)
+    """Parse one file (its bytes) and add it to its series; see :func:`add_blob`."""
+    return _add(str(name), BytesBlob(data.to_bytes() if hasattr(data, "to_bytes") else bytes(data)), group)
+
+
+def add_blob(name: str, key: int, size: int, group: str = "") -> dict:
+    """Add a file whose bytes the worker's JavaScript holds under ``key`` (app/js/blobs.js): only its header is read
+    now, a frame's pixels when it is shown. A PNG or JPEG answers ``{"ok": False, "plain": "png" | "jpeg"}`` (the
+    browser decodes it, then :func:`add_image`); anything else that cannot be shown is skipped, saying why."""
+    return _add(str(name), JsBlob(key, size), group)
+
+
+def _add(name: str, blob: Any, group: str) -> dict:
     try:
-        kind = sniff(buf)
+        kind = sniff(blob.read(0, 136))
         if kind in ("png", "jpeg"):
-            raise NotDicom(f"a {kind.upper()} image: decode it with add_image()", source=name)
-        parsed = read_dataset(buf, source=name)
-        del buf
+            return {"ok": False, "plain": kind}
+        parsed = read_dataset(blob, source=name)
         try:
             info = image_info(parsed.dataset, source=name, pixels=parsed.pixels)
         except RecursionError:
             raise InvalidDataset("sequences are nested too deeply to read", source=name) from None
         series, inst = _session.series.add(info, parsed, group=group)
         pending = None
-        try:
-            _session.pixels.get(inst.key, info, parsed, 0)  # decode errors surface here, per file
-        except CodecNotLoaded as exc:  # the worker loads the codec; the frame is decoded when shown
-            pending = exc.codec
+        if is_encapsulated(info.transfer_syntax):
+            try:  # decode errors surface here, per file; uncompressed frames are read when shown
+                _session.pixels.get(inst.key, info, parsed, 0)
+            except CodecNotLoaded as exc:  # the worker loads the codec; the frame is decoded when shown
+                pending = exc.codec
     except VenosError as exc:
         return _skip(exc)
     _session.loaded += 1
@@ -464,7 +474,7 @@ def tags(series_id: str, slice_index: int) -> dict:
     elif dataset is None:
         out["note"] = "A JPEG or PNG image: it has no DICOM elements."
     else:
-        out.update(tag_rows(dataset, inst.source.pixels, inst.source.buffer))
+        out.update(tag_rows(dataset, inst.source.pixels, inst.source.head))
     return out
 
 

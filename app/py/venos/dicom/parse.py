@@ -1,8 +1,9 @@
-"""Bytes → pydicom Dataset. The only ``dcmread`` call site in VeNOS.
+"""A file's bytes → pydicom Dataset. The only ``dcmread`` call site in VeNOS.
 
-The header is parsed by pydicom up to the pixel data element, which is *located* but not copied: uncompressed
-pixels are then viewed in place (``pixels.native``) and compressed ones are read by pydicom only when a frame is
-first decoded (:func:`load_pixel_element`). This halves the memory traffic per slice compared with a full read.
+Only the header is read: the first ``HEAD`` bytes of the file (all of it when the header is longer) are parsed by
+pydicom up to the pixel data element, which is *located*, not read. The file's bytes stay where they are held
+(``venos.blob``: in the browser, outside the WebAssembly heap); one frame's pixels are read when it is shown
+(``pixels.native``), compressed pixels when a frame is first decoded (:func:`load_pixel_element`).
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from pydicom import dcmread
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.errors import InvalidDicomError
 
+from ..blob import Blob, BytesBlob
 from ..errors import InvalidDataset, NotDicom
 
 _PNG = b"\x89PNG\r\n\x1a\n"
@@ -24,6 +26,7 @@ _BARE_STARTS = (b"\x02\x00", b"\x08\x00", b"\x00\x02", b"\x00\x08")
 DEFLATED = "1.2.840.10008.1.2.1.99"
 PIXEL_TAGS = {0x7FE00010: "PixelData", 0x7FE00008: "FloatPixelData", 0x7FE00009: "DoubleFloatPixelData"}
 UNDEFINED = 0xFFFFFFFF
+HEAD = 16 * 1024  # bytes read first; a longer header (large sequences, many frames' functional groups) is read whole
 
 
 @dataclass(frozen=True)
@@ -46,7 +49,8 @@ class PixelLocation:
 @dataclass(eq=False)
 class Parsed:
     dataset: Dataset
-    buffer: bytes  # the whole file; native pixels are viewed in it
+    blob: Blob  # the whole file, wherever it is held
+    head: bytes  # the bytes that were parsed (they hold the pixel element's header)
     pixels: PixelLocation | None
 
 
@@ -64,33 +68,54 @@ def sniff(data: bytes | memoryview) -> str | None:
     return None
 
 
-def read_dataset(data: bytes, *, source: str) -> Parsed:
-    """Parse one DICOM file held in memory, up to (not including) its pixel data.
+def read_dataset(data: Blob | bytes, *, source: str) -> Parsed:
+    """Parse one DICOM file up to (not including) its pixel data.
 
-    Files with a preamble and ``DICM`` are read normally; files without one (older ACR-NEMA style streams) are read
-    with ``force=True`` only when their first bytes look like a group 0002/0008 element, so random files are not
-    "parsed" into nonsense. Every failure becomes :class:`InvalidDataset` or :class:`NotDicom` naming ``source``.
+    ``data``: a :class:`~venos.blob.Blob` or the file's bytes. Files with a preamble and ``DICM`` are read normally;
+    files without one (older ACR-NEMA style streams) are read with ``force=True`` only when their first bytes look
+    like a group 0002/0008 element, so random files are not "parsed" into nonsense. Every failure becomes
+    :class:`InvalidDataset` or :class:`NotDicom` naming ``source``.
     """
-    kind = sniff(data)
+    blob = data if hasattr(data, "read") else BytesBlob(data)
+    head = blob.read(0, min(blob.size, HEAD))
+    kind = sniff(head)
     if kind is None:
         raise NotDicom("not a DICOM file (no 'DICM' marker at byte 128 and no DICOM element at the start) "
                        "and not a PNG or JPEG image", source=source)
     if kind != "dicom":
         raise NotDicom(f"a {kind.upper()} image, not DICOM", source=source)
-    force = bytes(data[128:132]) != b"DICM"
+    force = bytes(head[128:132]) != b"DICM"
+    whole = len(head) >= blob.size
+    parsed = _parse(head, blob, force=force, source=source, whole=whole)
+    if parsed is None:  # the header runs past the first bytes (or there is no pixel data): read the whole file
+        parsed = _parse(blob.read(0, blob.size), blob, force=force, source=source, whole=True)
+    return parsed
+
+
+def _parse(data: bytes, blob: Blob, *, force: bool, source: str, whole: bool) -> Parsed | None:
+    """Parse ``data`` (the file's first bytes, or all of them when ``whole``); None when a part of the file was not
+    enough: the header must end exactly at a pixel data element whose header lies within ``data``."""
     fp = io.BytesIO(data)
-    ds = _dcmread(fp, force=force, stop_before_pixels=True, source=source)
+    try:
+        ds = _dcmread(fp, force=force, stop_before_pixels=True, source=source)
+    except InvalidDataset:
+        if whole:
+            raise
+        return None
     ts = str(ds.file_meta.get("TransferSyntaxUID", "")) if ds.get("file_meta") is not None else ""
     if ts == DEFLATED:
-        # The data set is deflated: positions in the inflated stream are not positions in `data`; read it all.
-        fp = io.BytesIO(data)
-        ds = _dcmread(fp, force=force, stop_before_pixels=False, source=source)
+        if not whole:
+            return None
+        # The data set is deflated: positions in the inflated stream are not positions in the file; read it all.
+        ds = _dcmread(io.BytesIO(data), force=force, stop_before_pixels=False, source=source)
         loc = None
     else:
-        loc = _locate_pixels(data, fp.tell(), ds)
+        loc = _locate_pixels(data, fp.tell(), ds, blob.size)
+        if loc is None and not whole:
+            return None
     if force and not ts:
         _set_detected_transfer_syntax(ds)
-    return Parsed(ds, data, loc)
+    return Parsed(ds, blob, data, loc)
 
 
 def _dcmread(fp, *, force: bool, stop_before_pixels: bool, source: str) -> Dataset:
@@ -109,7 +134,9 @@ def _dcmread(fp, *, force: bool, stop_before_pixels: bool, source: str) -> Datas
         raise InvalidDataset(f"cannot be parsed ({type(exc).__name__}: {exc})", source=source) from None
 
 
-def _locate_pixels(data: bytes, pos: int, ds: Dataset) -> PixelLocation | None:
+def _locate_pixels(data: bytes, pos: int, ds: Dataset, size: int) -> PixelLocation | None:
+    """The pixel data element that starts at ``pos`` of ``data`` (the file's first bytes; ``size`` the whole
+    file's), or None when none does."""
     implicit, little = ds.original_encoding
     if implicit is None or len(data) < pos + 8:
         return None
@@ -132,7 +159,7 @@ def _locate_pixels(data: bytes, pos: int, ds: Dataset) -> PixelLocation | None:
         else:
             (length,) = struct.unpack_from(end + "H", data, pos + 6)
             offset = pos + 8
-    return PixelLocation(keyword, offset, length, pos, bool(implicit), bool(little), max(len(data) - offset, 0))
+    return PixelLocation(keyword, offset, length, pos, bool(implicit), bool(little), max(size - offset, 0))
 
 
 def load_pixel_element(parsed: Parsed) -> None:
@@ -143,8 +170,7 @@ def load_pixel_element(parsed: Parsed) -> None:
         return
     from pydicom.filereader import read_dataset as read_elements
 
-    fp = io.BytesIO(parsed.buffer)
-    fp.seek(loc.header_offset)
+    fp = io.BytesIO(parsed.blob.read(loc.header_offset, parsed.blob.size - loc.header_offset))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         rest = read_elements(fp, loc.implicit_vr, loc.little_endian)

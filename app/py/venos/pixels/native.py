@@ -1,4 +1,4 @@
-"""Uncompressed pixel data viewed in place: no copy for the common layouts.
+"""Uncompressed pixel data read one frame at a time, straight from the file's bytes.
 
 The result equals pydicom's default ``pixel_array`` for the frame (PS3.5 8.1.1 native format; dtype from Bits
 Allocated and Pixel Representation). pydicom also "corrects unused bits" when Bits Stored < Bits Allocated
@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..blob import Blob
 from ..dicom.attrs import ImageInfo
 from ..dicom.parse import PixelLocation
 
 
-def native_view(buffer: bytes, loc: PixelLocation, info: ImageInfo, index: int) -> np.ndarray | None:
-    """Frame ``index`` as a view into ``buffer``; None for layouts left to pydicom (1-bit, float, YBR …)."""
+def native_frame(blob: Blob, loc: PixelLocation, info: ImageInfo, index: int) -> np.ndarray | None:
+    """Frame ``index`` read from the file (one read of exactly its bytes); None for layouts left to pydicom (1-bit,
+    float, YBR …) and for a frame the file does not hold whole (pydicom then explains)."""
     if loc.encapsulated or loc.keyword != "PixelData" or info.bits_allocated not in (8, 16, 32):
         return None
     if not loc.little_endian and info.bits_allocated == 8:
@@ -30,7 +32,10 @@ def native_view(buffer: bytes, loc: PixelLocation, info: ImageInfo, index: int) 
     offset = loc.offset + index * count * itemsize
     if offset + count * itemsize > loc.offset + min(loc.length, loc.available):
         return None  # let pydicom report the inconsistency in its own words
-    arr = np.frombuffer(buffer, dtype=dtype, count=count, offset=offset)
+    raw = blob.read(offset, count * itemsize)
+    if len(raw) < count * itemsize:
+        return None
+    arr = np.frombuffer(raw, dtype=dtype, count=count)
     if spp == 1:
         return arr.reshape(info.rows, info.columns)
     if info.planar_configuration == 0:

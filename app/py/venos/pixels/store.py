@@ -1,8 +1,11 @@
-"""Where decoded frames live: decode once, keep, and know the value range of each frame.
+"""Where decoded frames live: decode when first needed, keep while the byte budget allows, and know the value range
+of each frame.
 
-Uncompressed objects: frames are views into the file's bytes (no copy, see ``native``) or, for layouts pydicom
-must convert, arrays decoded once; either way they are pinned. Compressed objects keep their compressed bytes and
-their decoded frames live in the byte-budgeted LRU :class:`FrameCache`, decoded again if evicted.
+Every frame of a file lives in the byte-budgeted LRU :class:`FrameCache`; an evicted frame is read (and decoded)
+again from the file, whose bytes stay where they are held (``venos.blob``). Uncompressed frames are one read of
+their bytes (``native``); compressed ones go through pydicom's decoder registry, which needs the pixel data element
+in the dataset: a single-frame file drops it again once its frame is decoded, a multi-frame one keeps it (counted
+in ``stats()``). Plain JPEG/PNG images, which have no file to go back to, are pinned.
 """
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ from ..dicom.parse import Parsed, load_pixel_element
 from .cache import FrameCache
 from ..errors import PendingPixels
 from .decode import decode_frame
-from .native import correct_unused_bits, native_view
+from .native import correct_unused_bits, native_frame
 
 
 class Frame:
@@ -90,6 +93,7 @@ class PixelStore:
     def __init__(self, cache: FrameCache | None = None) -> None:
         self.cache = cache or FrameCache()
         self._pinned: dict[tuple[int, int], Frame] = {}
+        self._elements: dict[int, int] = {}  # object key → bytes of a compressed pixel element kept in its dataset
 
     def get(self, key: int, info: ImageInfo, source: Any, index: int) -> Frame:
         """Frame ``index`` of an object; ``source`` is its :class:`Parsed` file or an already decoded array."""
@@ -99,30 +103,26 @@ class PixelStore:
         if source is None:  # known from metadata only: its bytes are still on their way
             raise PendingPixels("this slice has not arrived yet", source=info.source, frame=index)
         if isinstance(source, np.ndarray):  # a plain image decoded by the browser
-            return self._pin(key, index, make_frame(source))
-        parsed: Parsed = source
-        if parsed.pixels is not None and not is_encapsulated(info.transfer_syntax):
-            view = native_view(parsed.buffer, parsed.pixels, info, index)
-            if view is not None:
-                return self._pin(key, index, make_frame(view, info))
-        if is_encapsulated(info.transfer_syntax):
-            return self.cache.get((key, index), lambda: self._decode(parsed, info, index))
-        frame = self._pin(key, index, self._decode(parsed, info, index))
-        if all((key, i) in self._pinned for i in range(info.frames)):
-            # every frame now lives in an array of its own: drop the raw copies
-            parsed.dataset.pop(info.pixel_keyword, None)
-            parsed.buffer = b""
-        return frame
+            frame = make_frame(source)
+            self._pinned[(key, index)] = frame
+            return frame
+        return self.cache.get((key, index), lambda: self._decode(key, source, info, index))
 
-    def _decode(self, parsed: Parsed, info: ImageInfo, index: int) -> Frame:
-        if parsed.pixels is not None and info.pixel_keyword not in parsed.dataset:
+    def _decode(self, key: int, parsed: Parsed, info: ImageInfo, index: int) -> Frame:
+        loc = parsed.pixels
+        if loc is not None and not is_encapsulated(info.transfer_syntax):
+            arr = native_frame(parsed.blob, loc, info, index)
+            if arr is not None:
+                return make_frame(arr, info)
+        if loc is not None and info.pixel_keyword not in parsed.dataset:
             load_pixel_element(parsed)
-            if is_encapsulated(info.transfer_syntax):
-                parsed.buffer = b""  # the compressed bytes now live in the dataset
-        return make_frame(decode_frame(parsed.dataset, info, index))
-
-    def _pin(self, key: int, index: int, frame: Frame) -> Frame:
-        self._pinned[(key, index)] = frame
+        frame = make_frame(decode_frame(parsed.dataset, info, index))
+        if loc is not None:
+            if info.frames == 1:  # read again from the file if this frame is ever evicted
+                parsed.dataset.pop(info.pixel_keyword, None)
+            else:
+                value = parsed.dataset.get(info.pixel_keyword)
+                self._elements[key] = len(value) if isinstance(value, (bytes, bytearray)) else 0
         return frame
 
     def has(self, key: int, index: int) -> bool:
@@ -131,15 +131,12 @@ class PixelStore:
     def cache_is_full(self) -> bool:
         return self.cache.nbytes > 0.8 * self.cache.budget
 
-    def drop_instance(self, key: int) -> None:
-        for k in [k for k in self._pinned if k[0] == key]:
-            del self._pinned[k]
-        self.cache.drop(lambda k: k[0] == key)
-
     def clear(self) -> None:
         self._pinned.clear()
+        self._elements.clear()
         self.cache.clear()
 
     def stats(self) -> dict:
         pinned_bytes = sum(f.nbytes for f in self._pinned.values())
-        return {"pinnedFrames": len(self._pinned), "pinnedBytes": pinned_bytes, "cache": self.cache.stats()}
+        return {"pinnedFrames": len(self._pinned), "pinnedBytes": pinned_bytes,
+                "compressedElementBytes": sum(self._elements.values()), "cache": self.cache.stats()}
