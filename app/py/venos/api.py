@@ -83,11 +83,13 @@ def add_file(name: str, data: Any, group: str = "") -> dict:
     return _add(str(name), BytesBlob(data.to_bytes() if hasattr(data, "to_bytes") else bytes(data)), group)
 
 
-def add_blob(name: str, key: int, size: int, group: str = "") -> dict:
+def add_blob(name: str, key: int, size: int, head: Any = None, group: str = "") -> dict:
     """Add a file whose bytes the worker's JavaScript holds under ``key`` (app/js/blobs.js): only its header is read
-    now, a frame's pixels when it is shown. A PNG or JPEG answers ``{"ok": False, "plain": "png" | "jpeg"}`` (the
-    browser decodes it, then :func:`add_image`); anything else that cannot be shown is skipped, saying why."""
-    return _add(str(name), JsBlob(key, size), group)
+    now (``head``: its first bytes, when the worker read them ahead), a frame's pixels when it is shown. A PNG or
+    JPEG answers ``{"ok": False, "plain": "png" | "jpeg"}`` (the browser decodes it, then :func:`add_image`);
+    anything else that cannot be shown is skipped, saying why."""
+    first = head.to_bytes() if hasattr(head, "to_bytes") else bytes(head or b"")
+    return _add(str(name), JsBlob(key, size, first), group)
 
 
 def _add(name: str, blob: Any, group: str) -> dict:

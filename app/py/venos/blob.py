@@ -37,20 +37,26 @@ class BytesBlob:
 
 
 class JsBlob:
-    """Bytes held by the worker's JavaScript under ``key`` (app/js/blobs.js), read on demand."""
+    """Bytes held by the worker's JavaScript under ``key`` (app/js/blobs.js), read on demand. ``head``: the file's
+    first bytes when the worker read them ahead (asynchronously, while Python was busy with the previous file), so
+    parsing a header needs no synchronous read at all."""
 
-    __slots__ = ("key", "size")
+    __slots__ = ("key", "size", "head")
 
-    def __init__(self, key: int, size: int) -> None:
+    def __init__(self, key: int, size: int, head: bytes = b"") -> None:
         self.key = int(key)
         self.size = int(size)
+        self.head = head
 
     def read(self, offset: int, length: int) -> bytes:
-        import venos_blobs  # registered by the worker (pyodide.registerJsModule)
-
         if offset >= self.size or length <= 0:
             return b""
-        return venos_blobs.read(self.key, offset, min(length, self.size - offset)).to_bytes()
+        length = min(length, self.size - offset)
+        if offset + length <= len(self.head):
+            return self.head[offset:offset + length] if offset or length < len(self.head) else self.head
+        import venos_blobs  # registered by the worker (pyodide.registerJsModule)
+
+        return venos_blobs.read(self.key, offset, length).to_bytes()
 
     def release(self) -> None:
         import venos_blobs

@@ -27,6 +27,7 @@ DEFLATED = "1.2.840.10008.1.2.1.99"
 PIXEL_TAGS = {0x7FE00010: "PixelData", 0x7FE00008: "FloatPixelData", 0x7FE00009: "DoubleFloatPixelData"}
 UNDEFINED = 0xFFFFFFFF
 HEAD = 16 * 1024  # bytes read first; a longer header (large sequences, many frames' functional groups) is read whole
+# (app/js/worker.js reads the same amount ahead, asynchronously)
 
 
 @dataclass(frozen=True)
