@@ -11,7 +11,8 @@ Everything the page needs is vendored next to it, so the built site makes no req
 * Pyodide's own numpy wheel, checked against the sha256 in that ``pyodide-lock.json``, and pydicom's pure-Python
   wheel from PyPI (pinned sha256);
 * the runtime diet (``app/build/runtime_diet.py``): numpy, pydicom and venos byte-compiled by Pyodide's own
-  CPython under Node; the modules the viewer imports ship in ``python_stdlib.zip`` and ``py/site.zip``, every other
+  CPython under Node; the modules the viewer imports ship in ``python_stdlib.zip``, ``py/site.zip`` and
+  ``py/numpy.zip``, every other
   module of the standard library, numpy and pydicom in lazy bundles ``py/lazy/*.zip`` fetched on first import;
   what was dropped or deferred is printed and written to ``py/diet.json``;
 * the WebAssembly codecs listed in ``CODECS`` from npm (pinned sha256);
@@ -24,9 +25,11 @@ an unreachable source stops the build with a message that says which file, from 
 from __future__ import annotations
 
 import argparse
+import gzip
 import hashlib
 import json
 import os
+import re
 import shutil
 import sys
 import tarfile
@@ -132,7 +135,35 @@ def venos_files() -> dict[str, bytes]:
 
 
 FIRST_FETCHES = ["pyodide/pyodide.asm.wasm", "pyodide/pyodide.asm.js", "pyodide/python_stdlib.zip",
-                 "pyodide/pyodide-lock.json", "py/site.zip"]
+                 "pyodide/pyodide-lock.json", "py/site.zip", "py/numpy.zip"]
+
+
+def finalize(dist: Path, runtime: dict) -> dict:
+    """Describe the finished site: every file with its size and sha256 (the service worker precaches them, copying
+    unchanged files from the previous build's cache), the build's id, the start-up download's size, the description
+    inlined into index.html, runtime.json and the service worker with the build's id. Also run again by the tests on
+    a changed copy of dist/, to make a "new build" without building (``refinalize``)."""
+    def listing() -> dict:
+        return {str(p.relative_to(dist)): {"bytes": p.stat().st_size, "sha256": sha256_file(p)}
+                for p in sorted(dist.rglob("*")) if p.is_file() and p.name not in ("runtime.json", "sw.js")}
+    runtime = {k: v for k, v in runtime.items() if k not in ("files", "build", "expect", "wasmBytes")}
+    files = listing()
+    runtime["build"] = build_id(dist)
+    runtime["expect"] = sum(files[f]["bytes"] for f in FIRST_FETCHES)  # downloaded before Python runs
+    runtime["wasmBytes"] = files["pyodide/pyodide.asm.wasm"]["bytes"]
+    inline_runtime(dist / "index.html", runtime)
+    runtime["files"] = listing()  # index.html now holds the description
+    (dist / "runtime.json").write_text(json.dumps(runtime, indent=1))
+    (dist / "sw.js").write_text((ROOT / "app/sw.js").read_text().replace("__VENOS_BUILD__", runtime["build"]))
+    return runtime
+
+
+def refinalize(dist: Path) -> dict:
+    """finalize() an existing dist/ again, after a file in it changed (tests of build replacement)."""
+    return finalize(dist, json.loads((dist / "runtime.json").read_text()))
+
+
+INLINE = re.compile(r'<script type="application/json" id="venos-runtime">.*?</script>\n  ')
 
 
 def inline_runtime(index: Path, boot: dict) -> None:
@@ -141,8 +172,8 @@ def inline_runtime(index: Path, boot: dict) -> None:
     text = json.dumps(boot, separators=(",", ":"))
     if "</" in text:
         raise BuildError("runtime description contains '</': it cannot be inlined into index.html")
-    html = index.read_text()
-    tag = '<script type="module" src="app/js/start.js"></script>'
+    html = INLINE.sub("", index.read_text())
+    tag = '<script async src="app/js/start.js"></script>'
     if html.count(tag) != 1:
         raise BuildError(f"index.html must load start.js exactly once as {tag}")
     index.write_text(html.replace(tag, f'<script type="application/json" id="venos-runtime">{text}</script>\n  {tag}'))
@@ -151,8 +182,10 @@ def inline_runtime(index: Path, boot: dict) -> None:
 def build_id(dist: Path) -> str:
     """A digest of every shipped file: the service worker's cache name, so a new build replaces the old cache."""
     h = hashlib.sha256((ROOT / "app/sw.js").read_bytes())  # the service worker's logic is part of the build too
-    for p in sorted(x for x in dist.rglob("*") if x.is_file()):
-        h.update(str(p.relative_to(dist)).encode() + b"\0" + sha256_file(p).encode())
+    for p in sorted(x for x in dist.rglob("*") if x.is_file() and x.name not in ("runtime.json", "sw.js")):
+        digest = sha256_file(p) if p.name != "index.html" else hashlib.sha256(
+            INLINE.sub("", p.read_text()).encode()).hexdigest()  # the page without the description it will carry
+        h.update(str(p.relative_to(dist)).encode() + b"\0" + digest.encode())
     return h.hexdigest()[:16]
 
 
@@ -186,9 +219,10 @@ def build(*, dist: Path = DIST, pyodide_dir: Path | None = None) -> dict:
         for name, data in core.items():
             (full_core / name).write_bytes(data)
         snapshot = make_snapshot(full_core, diet.stdlib, (tmp_dist / "pyodide" / "pyodide-lock.json").read_bytes(),
-                                 diet.site)
+                                 diet.site, diet.numpy)
     (tmp_dist / "py" / "lazy").mkdir(parents=True)
     (tmp_dist / "py" / "site.zip").write_bytes(diet.site)
+    (tmp_dist / "py" / "numpy.zip").write_bytes(diet.numpy)
     for name, blob in diet.bundles.items():
         (tmp_dist / "py" / "lazy" / f"{name}.zip").write_bytes(blob)
     (tmp_dist / "py" / "snapshot.bin.gz").write_bytes(snapshot)
@@ -204,23 +238,14 @@ def build(*, dist: Path = DIST, pyodide_dir: Path | None = None) -> dict:
         "pyodide": {"version": PYODIDE_VERSION, "indexURL": "pyodide/"},
         "site": {"url": "py/site.zip", "sha256": sha256_file(tmp_dist / "py" / "site.zip"),
                  "bytes": len(diet.site)},
+        "numpy": {"url": "py/numpy.zip", "sha256": sha256_file(tmp_dist / "py" / "numpy.zip"),
+                  "bytes": len(diet.numpy)},
         "pydicom": PYDICOM[1],
         "codecs": codecs,
-        "snapshot": {"url": "py/snapshot.bin.gz", "sha256": sha256_file(tmp_dist / "py" / "snapshot.bin.gz")},
+        "snapshot": {"url": "py/snapshot.bin.gz", "sha256": sha256_file(tmp_dist / "py" / "snapshot.bin.gz"),
+                     "rawBytes": len(gzip.decompress(snapshot))},
     }
-    # every file with its size and sha256: the worker counts download progress with it, the service worker
-    # precaches it (copying unchanged files from the previous build's cache instead of downloading them again)
-    def listing() -> dict:
-        return {str(p.relative_to(tmp_dist)): {"bytes": p.stat().st_size, "sha256": sha256_file(p)}
-                for p in sorted(tmp_dist.rglob("*")) if p.is_file() and p.name != "runtime.json"}
-    files = listing()
-    runtime["build"] = build_id(tmp_dist)
-    runtime["expect"] = sum(files[f]["bytes"] for f in FIRST_FETCHES)  # downloaded before Python runs
-    runtime["wasmBytes"] = files["pyodide/pyodide.asm.wasm"]["bytes"]
-    inline_runtime(tmp_dist / "index.html", runtime)
-    runtime["files"] = listing()  # index.html now holds the description
-    (tmp_dist / "runtime.json").write_text(json.dumps(runtime, indent=1))
-    (tmp_dist / "sw.js").write_text((ROOT / "app/sw.js").read_text().replace("__VENOS_BUILD__", runtime["build"]))
+    runtime = finalize(tmp_dist, runtime)
     if dist.exists():
         shutil.rmtree(dist)
     tmp_dist.rename(dist)

@@ -49,7 +49,8 @@ FEATURES = "features"  # modules the viewer's features import after start-up: fe
 @dataclass
 class Diet:
     stdlib: bytes  # the eager python_stdlib.zip
-    site: bytes  # the eager site.zip (numpy, pydicom, venos + the lazy index)
+    site: bytes  # the eager site.zip (pydicom, venos + the lazy index)
+    numpy: bytes  # the eager numpy.zip: fetched after site.zip, imported after pydicom and venos (see worker.js)
     bundles: dict[str, bytes]  # name → lazy bundle zip
     report: dict = field(default_factory=dict)
 
@@ -264,18 +265,19 @@ def make_diet(core: dict[str, bytes], numpy_whl: Path, pydicom_whl: Path, venos:
                                   "bytes": len(blobs[name]), "modules": mods}
     site["venos/_lazy_index.json"] = json.dumps(index, separators=(",", ":"), sort_keys=True).encode()
     stdlib_zip = zip_bytes(stdlib)
-    site_zip = zip_bytes(site)
+    numpy_zip = zip_bytes({rel: d for rel, d in site.items() if rel.split("/", 1)[0].startswith("numpy")})
+    site_zip = zip_bytes({rel: d for rel, d in site.items() if not rel.split("/", 1)[0].startswith("numpy")})
     report = {
         "stdlib": {"before": len(core["python_stdlib.zip"]), "eager": len(stdlib_zip),
                    "eagerModules": sum(module_name(r) is not None for r in stdlib)},
-        "site": {"eager": len(site_zip), "eagerFiles": len(site)},
+        "site": {"eager": len(site_zip) + len(numpy_zip), "eagerFiles": len(site), "numpy": len(numpy_zip)},
         "lazy": {n: {"bytes": len(b), "modules": len(index["bundles"][n]["modules"])} for n, b in blobs.items()},
         "dropped": sorted(dropped),
     }
-    return Diet(stdlib_zip, site_zip, blobs, report)
+    return Diet(stdlib_zip, site_zip, numpy_zip, blobs, report)
 
 
-def make_snapshot(core_dir: Path, stdlib_zip: bytes, lock: bytes, site_zip: bytes) -> bytes:
+def make_snapshot(core_dir: Path, stdlib_zip: bytes, lock: bytes, site_zip: bytes, numpy_zip: bytes) -> bytes:
     """A Pyodide memory snapshot of the interpreter with pydicom and venos imported and numpy deferred, gzipped (the
     worker restores it on repeat visits; make_snapshot.py says what it holds and why no more)."""
     import gzip
@@ -285,9 +287,11 @@ def make_snapshot(core_dir: Path, stdlib_zip: bytes, lock: bytes, site_zip: byte
         (tmp / "python_stdlib.zip").write_bytes(stdlib_zip)
         (tmp / "pyodide-lock.json").write_bytes(lock)
         (tmp / "site.zip").write_bytes(site_zip)
+        (tmp / "numpy.zip").write_bytes(numpy_zip)
         out = tmp / "snapshot.bin"
         run_job(core_dir, {"stdLibURL": str(tmp / "python_stdlib.zip"), "lockFileURL": str(tmp / "pyodide-lock.json"),
-                           "archives": [{"path": str(tmp / "site.zip"), "format": "zip", "extractDir": SITE}],
+                           "archives": [{"path": str(tmp / n), "format": "zip", "extractDir": SITE}
+                                        for n in ("site.zip", "numpy.zip")],
                            "script": str(HERE / "make_snapshot.py"), "args": {"deferred": DEFER},
                            "snapshot": {"dest": str(out)}}, tmp)
         return gzip.compress(out.read_bytes(), compresslevel=6, mtime=0)
@@ -297,7 +301,8 @@ def summary(report: dict) -> list[str]:
     lazy = report["lazy"]
     lines = [f"python_stdlib.zip {report['stdlib']['before'] / 1e6:.2f} MB → {report['stdlib']['eager'] / 1e6:.2f} MB "
              f"eager ({report['stdlib']['eagerModules']} modules)",
-             f"site.zip (numpy, pydicom, venos) {report['site']['eager'] / 1e6:.2f} MB eager",
+             f"site.zip (pydicom, venos) + numpy.zip {report['site']['eager'] / 1e6:.2f} MB eager "
+             f"(numpy {report['site']['numpy'] / 1e6:.2f} MB)",
              f"{len(lazy)} lazy bundles, {sum(b['bytes'] for b in lazy.values()) / 1e6:.2f} MB, fetched on first import: "
              + ", ".join(f"{n} ({b['bytes'] / 1e3:.0f} kB)" for n, b in sorted(lazy.items())),
              f"dropped {len(report['dropped'])} files no browser reads (headers, static libraries, stubs, tests)"]

@@ -1,8 +1,11 @@
 // Main thread: start the Python worker, wire the page's controls, paint overlays, expose window.venos.
 // Every string that comes from a file or a URL is inserted with textContent, never as HTML.
 
-import { early } from "./start.js";
 import { WorkerClient } from "./rpc.js";
+
+// start.js (an async classic script) has started the worker — almost always before this module runs
+const early = window.__venosEarly || await new Promise((resolve) =>
+  window.addEventListener("venos-early", () => resolve(window.__venosEarly), { once: true }));
 import { Viewer } from "./viewer.js";
 import { attachInput } from "./input.js";
 import { filesFromDataTransfer, filesFromInput, isHidden } from "./files.js";

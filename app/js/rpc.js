@@ -29,6 +29,21 @@ export class WorkerClient {
     });
   }
 
+  /** The worker asks the page to fetch files in order while its own thread is busy (the interpreter's start): each
+   * body is handed over (transferred), or the reason it could not be fetched. */
+  async _fetchFor(urls) {
+    for (const url of urls) {
+      try {
+        const r = await fetch(url);
+        if (!r.ok) throw new Error(`HTTP ${r.status}`);
+        const buf = await r.arrayBuffer();
+        this.worker.postMessage({ fetched: { url, buf } }, [buf]);
+      } catch (e) {
+        this.worker.postMessage({ fetched: { url, error: String((e && e.message) || e) } });
+      }
+    }
+  }
+
   on(event, fn) {
     if (!this.listeners.has(event)) this.listeners.set(event, new Set());
     this.listeners.get(event).add(fn);
@@ -47,6 +62,7 @@ export class WorkerClient {
   }
 
   _onMessage(msg) {
+    if (msg.event === "fetch") return this._fetchFor(msg.data.urls);
     if (msg.event) return this._emit(msg.event, msg.data);
     const p = this.pending.get(msg.id);
     if (!p) return;

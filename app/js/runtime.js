@@ -27,6 +27,7 @@ export function chooseRuntime(runtimeJson, base) {
       build: runtimeJson.build || "",
       indexURL: new URL(runtimeJson.pyodide.indexURL, base).href,
       site: { url: new URL(runtimeJson.site.url, base).href, sha256: runtimeJson.site.sha256 },
+      numpy: runtimeJson.numpy ? { url: new URL(runtimeJson.numpy.url, base).href, sha256: runtimeJson.numpy.sha256 } : null,
       expect: runtimeJson.expect || 0, // bytes of the files the start-up fetches, for the progress bar
       wasmBytes: runtimeJson.wasmBytes || 0,
       snapshot: runtimeJson.snapshot || null, // a memory snapshot the service worker keeps for repeat visits
@@ -103,7 +104,7 @@ export function tapRuntimeFetches(rt, progress, cache) {
       const response = await plain(input, init);
       url = input instanceof Request ? input.url : new URL(String(input), self.location.href).href; // Pyodide passes URLs
       if (own.test(url) && response.ok && response.status === 200) {
-        const nearly = url === wasmUrl ? Math.floor(0.85 * (rt.wasmBytes || 0)) : 0;
+        const nearly = url === wasmUrl ? Math.floor(0.75 * (rt.wasmBytes || 0)) : 0;
       keep(url, response.clone(), progress, cache, url === wasmUrl ? wasmArrived : null, nearly);
       } else if (url === wasmUrl) wasmArrived();
       return response;

@@ -28,6 +28,7 @@ export class Viewer extends EventTarget {
       this.client.on("fatal", (e) => { this._fire("fatal", e); reject(Object.assign(new Error(e.message), e)); });
     });
     this.client.on("stage", (d) => this._fire("stage", d));
+    this.client.on("caseinfo", (d) => this._fire("caseinfo", d));
     this.client.on("progress", (d) => this._fire("progress", d));
     this.client.on("skipped", (d) => this._fire("error", d));
     this.client.on("warning", (d) => this._fire("warning", d));

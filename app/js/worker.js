@@ -34,6 +34,23 @@ function errorInfo(e) {
   return { code: (e && e.type) || "internal", message: last, detail: msg };
 }
 
+// Files the page fetched for the worker (its thread is free while this one starts the interpreter): url → promise.
+const fetchedByPage = new Map();
+function pageFetched(url) {
+  if (!fetchedByPage.has(url)) {
+    let settle;
+    const p = new Promise((resolve, reject) => (settle = { resolve, reject }));
+    p.settle = settle;
+    fetchedByPage.set(url, p);
+  }
+  return fetchedByPage.get(url);
+}
+function onFetched({ url, buf, error }) {
+  const p = pageFetched(url);
+  if (buf) p.settle.resolve(buf);
+  else p.settle.reject({ code: "runtime", message: `cannot load ${url}: ${error}` });
+}
+
 // ------------------------------------------------------------------------------------------------ start-up
 // Every request the first image needs goes out at once: runtime.json, then together Pyodide's files (fetched by
 // loadPyodide), the Python site and, for a shared case, its manifest and first slice (net/remote.js, started by
@@ -54,12 +71,22 @@ async function start() {
   const wasmDone = tapRuntimeFetches(rt, progress, cache);
   progress.expect(rt.expect || 0);
   // The Python site is needed only once the interpreter is up, which needs the wasm: fetched as the wasm's last
-  // bytes arrive, its download overlaps the interpreter's start instead of slowing the wasm down (while the worker's
-  // thread is still free: the interpreter's start blocks it). bench/coldlink.py, docs/benchmarks.md.
-  const siteBytes = rt.site ? wasmDone.then(() => fetch(rt.site.url)).then((r) => {
-    if (!r.ok) throw { code: "runtime", message: `cannot load ${rt.site.url}: HTTP ${r.status}` };
-    return r.arrayBuffer();
-  }) : null;
+  // quarter arrives, its download overlaps the interpreter's start instead of slowing the wasm down.
+  // pydicom + venos first, numpy after: pydicom and venos import while numpy's bytes are still on the way (numpy is
+  // a stand-in until then, venos/_lazy.py), and numpy's own import follows its arrival.
+  // The page fetches them, one after the other: once the wasm is in, the interpreter's start blocks this thread for
+  // ~0.5 s, and a request issued here would wait for it, while the page's thread is free (app/js/rpc.js, "fetch").
+  const archive = (part) => pageFetched(part.url).then(async (buf) => {
+    if (part.sha256) await checkSha256(buf, part.sha256, part.url);
+    progress.add(buf.byteLength);
+    if (cache) cache.put(part.url, new Response(buf, { headers: { "Content-Type": "application/zip" } })).catch(() => {});
+    return buf;
+  });
+  const parts = [rt.site, rt.numpy].filter(Boolean);
+  if (parts.length) wasmDone.then(() => emit("fetch", { urls: parts.map((p) => p.url) }));
+  const siteBytes = rt.site ? archive(rt.site) : null;
+  const numpyBytes = rt.numpy ? archive(rt.numpy) : null;
+  if (numpyBytes) numpyBytes.catch(() => {}); // reported where it is awaited
   let mod;
   try {
     mod = await pyodideModule;
@@ -84,21 +111,26 @@ async function start() {
   if (!py) py = await mod.loadPyodide(options);
   mark("pyodide");
   emit("stage", { stage: "python" });
-  if (siteBytes) {
-    const buf = await siteBytes;
-    mark("site");
-    if (rt.site.sha256) await checkSha256(buf, rt.site.sha256, rt.site.url);
-    const where = py._api.sitePackages || "/lib/python3.12/site-packages";
-    if (timings.snapshot === "restored") py.pyimport("venos._lazy").unpack(buf, where); // venos is in the snapshot
-    else py.unpackArchive(buf, "zip", { extractDir: where });
-  }
-  mark("packages");
+  const where = py._api.sitePackages || "/lib/python3.12/site-packages";
+  // venos is in a restored snapshot, so its own (lighter) unzip is there to use
+  const unpack = (buf) => (timings.snapshot === "restored" ? py.pyimport("venos._lazy").unpack(buf, where)
+    : py.unpackArchive(buf, "zip", { extractDir: where }));
+  if (siteBytes) unpack(await siteBytes);
+  mark("site");
   if (rt.source === "cdn") await installFromSources(rt);
   py.registerJsModule("venos_blobs", await blobsModule); // venos.blob.JsBlob reads files through it
   // Modules the start-up does not import arrive on first import (runtime diet, venos/_lazy.py).
-  py.pyimport("venos._lazy").install(rt.base);
+  const lazy = py.pyimport("venos._lazy");
+  lazy.install(rt.base);
+  if (numpyBytes) lazy.defer(py.toPy(["numpy"])); // (already a stand-in after a snapshot restore)
   api = py.pyimport("venos.api");
   mark("import");
+  if (numpyBytes) {
+    unpack(await numpyBytes);
+    mark("numpyArrived");
+    lazy.load("numpy");
+    mark("numpy");
+  }
   await setupCodecs(rt);
   const v = api.version().toJs({ dict_converter: Object.fromEntries });
   mark("ready");
@@ -113,16 +145,21 @@ async function cachedSnapshot(rt, cache) {
   const raw = url.replace(/\.gz$/, "");
   try {
     const t = performance.now();
-    const plain = await cache.match(raw);
-    if (plain) {
-      const bytes = new Uint8Array(await plain.arrayBuffer());
+    // A restore of the wrong bytes can take the runtime down with it: the size must be the one the build made (and
+    // the .gz is checked by its CRC as it is decompressed).
+    const sized = (bytes, where) => {
+      if (rt.snapshot.rawBytes && bytes.length !== rt.snapshot.rawBytes) {
+        throw new Error(`${where} holds ${bytes.length} bytes, the build made ${rt.snapshot.rawBytes}`);
+      }
       timings.snapshotReadMs = Math.round(performance.now() - t);
       return bytes;
-    }
+    };
+    const plain = await cache.match(raw);
+    if (plain) return sized(new Uint8Array(await plain.arrayBuffer()), "the kept snapshot");
     const hit = await cache.match(url);
     if (!hit) return null;
-    const bytes = new Uint8Array(await new Response(hit.body.pipeThrough(new DecompressionStream("gzip"))).arrayBuffer());
-    timings.snapshotReadMs = Math.round(performance.now() - t);
+    const bytes = sized(new Uint8Array(await new Response(hit.body.pipeThrough(new DecompressionStream("gzip"))).arrayBuffer()),
+      "the snapshot");
     keepDecompressed = () => cache.put(raw, new Response(bytes, { headers: { "Content-Type": "application/octet-stream" } }));
     return bytes;
   } catch (e) {
@@ -221,6 +258,7 @@ function toJs(proxy) {
 // ------------------------------------------------------------------------------------------------ loading
 let loadGeneration = 0;
 const READ_AHEAD = 8;
+const HEAD_BYTES = 16 * 1024; // read ahead of Python: what venos.dicom.parse parses first (HEAD)
 const PARSE_SLICE_MS = 6;
 
 /** Queue sources for parsing. Resolves with a summary when every one has been parsed or skipped. */
@@ -275,8 +313,9 @@ function load(items, { group = "" } = {}) {
 }
 
 async function readItem(item) {
-  if (item.file) {  // nothing is read now: Python reads the header, and a frame when it is shown (blobs.js)
-    return { name: item.path || item.file.name, file: item.file, size: item.file.size, type: item.file.type };
+  if (item.file) {  // only the first bytes are read now, ahead of Python; a frame when it is shown (blobs.js)
+    const head = new Uint8Array(await item.file.slice(0, HEAD_BYTES).arrayBuffer());
+    return { name: item.path || item.file.name, file: item.file, head, size: item.file.size, type: item.file.type };
   }
   if (item.url) {
     let r;
@@ -294,7 +333,8 @@ const plainImages = [];
 /** Hand one file to Python: its bytes stay here (blobs.js), Python reads what it needs of them. */
 function addToPython(got, group) {
   const { key, size } = blobs.hold(got.file || got.buf);
-  const res = toJs(api.add_blob(got.name, key, size, group));
+  const head = got.head || (got.buf ? new Uint8Array(got.buf, 0, Math.min(HEAD_BYTES, got.buf.byteLength)) : null);
+  const res = toJs(api.add_blob(got.name, key, size, head, group));
   if (res.plain) {  // a JPEG or PNG: the browser decodes it (asynchronously); it joins Python when ready
     plainImages.push(decodePlain(got.name, got.file || got.buf, `image/${res.plain}`, group));
     blobs.release(key);
@@ -457,6 +497,7 @@ async function dispatch(msg) {
 
 self.onmessage = (ev) => {
   if (ev.data && ev.data.boot) gotBoot(ev.data.boot);
+  else if (ev.data && ev.data.fetched) onFetched(ev.data.fetched);
   else dispatch(ev.data);
 };
 
@@ -464,11 +505,6 @@ start().then(async (info) => {
   await remoteReady;
   markReady(api);
   emit("ready", info);
-  // After a snapshot restore numpy is still a stand-in (it cannot be in a snapshot): load it first thing, before
-  // any held call or pixel work, but after `ready`, so a repeat visit is ready as soon as Python is.
-  if (timings.snapshot === "restored") {
-    queues.call.push(() => { const t = performance.now(); py.pyimport("venos._lazy").load("numpy"); timings.numpyMs = Math.round(performance.now() - t); });
-  }
   for (const msg of held.splice(0)) dispatch(msg);
   if (keepDecompressed && timings.snapshot === "restored") setTimeout(() => keepDecompressed().catch(() => {}), 2000);
   // Warm the render path while the user is still choosing files (queued as a normal task: anything the user
