@@ -1,0 +1,232 @@
+"""How the viewer starts: the runtime diet, early work before Python is up, the service worker and the snapshot.
+
+Each mechanism is driven the way a user meets it, in Chromium against a copy of the built site (the service worker
+tests change their copy): a repeat visit works offline, a new build replaces the old cache, the snapshot path and its
+fallback both reach `ready`, a share link's first slice is requested before `ready`, a module left out of the
+start-up arrives when its feature is used, and nothing else is fetched lazily on the common paths.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import shutil
+import sys
+import threading
+import time
+import zipfile
+
+import pydicom
+import pytest
+
+from conftest import DIST, ROOT, StaticServer, ViewerPage, data_path
+from remote_helpers import case_dir, cors_host  # noqa: F401 (fixtures)
+
+sys.path.insert(0, str(ROOT))
+import build  # noqa: E402
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def site_copy(dist, tmp_path):
+    """A copy of dist/ on its own server: the test may change it like a new deployment would."""
+    copy = tmp_path / "site"
+    shutil.copytree(dist, copy)
+    server = StaticServer(copy)
+    server.dir = copy
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def profile(browser):
+    """A browser context kept across the test's visits (its HTTP cache, Cache Storage and service workers survive
+    between them, as a profile's would)."""
+    contexts = []
+
+    def make():
+        ctx = browser.new_context(bypass_csp=True)  # one context = one profile for the test's visits
+        contexts.append(ctx)
+        return ctx
+    yield make
+    for c in contexts:
+        c.close()
+
+
+def visit(ctx, url: str) -> tuple:
+    page = ctx.new_page()
+    page.goto(url)
+    info = page.evaluate("window.venos.ready")
+    return page, info
+
+
+def sw_active(page, timeout_ms: int = 60_000) -> None:
+    page.evaluate("""(t) => Promise.race([navigator.serviceWorker.ready,
+        new Promise((_, no) => setTimeout(() => no(new Error('no service worker')), t))]).then(() => true)""", timeout_ms)
+
+
+def cache_names(page) -> list[str]:
+    return page.evaluate("caches.keys()")
+
+
+def test_build_lists_what_it_left_out_and_every_bundle_it_ships(dist):
+    diet = json.loads((dist / "py/diet.json").read_text())
+    assert diet["dropped"] and all(not n.endswith((".pyc", ".py")) or "/tests/" in n or "test" in n
+                                   for n in diet["dropped"]), "only non-code (headers, stubs) and tests are dropped"
+    runtime = json.loads((dist / "runtime.json").read_text())
+    with zipfile.ZipFile(dist / "py/site.zip") as z:
+        index = json.loads(z.read("venos/_lazy_index.json"))
+    for name, bundle in index["bundles"].items():
+        assert hashlib.sha256((dist / bundle["url"]).read_bytes()).hexdigest() == bundle["sha256"], name
+        assert name in diet["lazy"]
+    assert "numpy.linalg._umath_linalg" in index["deferred"]
+    assert runtime["files"]["py/site.zip"]["bytes"] == runtime["site"]["bytes"]
+    # the start-up downloads what the build says it does, and Pillow is gone
+    assert not list((dist / "pyodide").glob("pillow*"))
+    assert runtime["expect"] == sum(runtime["files"][f]["bytes"] for f in build.FIRST_FETCHES)
+
+
+def test_common_paths_fetch_no_module_lazily(viewer):
+    viewer.open()
+    ct = [data_path("dcm_qa_ct/GE/01.dcm"), data_path("dcm_qa_ct/GE/02.dcm")]
+    viewer.load_via_input(ct)
+    viewer.page.wait_for_function("venos.frame() !== null")
+    viewer.eval("venos.tags()")
+    viewer.eval("venos.measureLength([10, 10], [100, 100])")
+    viewer.eval("venos.measureRegion('ellipse', [100, 100], [200, 200])")
+    viewer.set_view({"center": 40, "width": 400, "slice": 1})
+    lazy = viewer.eval("venos.stats()")["runtime"]["lazy"]
+    assert lazy["loaded"] == {}, f"start-up left out a module a common path needs: {lazy['loaded']}"
+
+
+def test_a_left_out_module_arrives_when_its_feature_needs_it(viewer):
+    """A Cyrillic patient name: its codec (encodings.iso8859_5) is not part of the start-up, and arrives on use."""
+    viewer.open()
+    ds = pydicom.dcmread(data_path("dcm_qa_ct/GE/01.dcm"))
+    ds.SpecificCharacterSet = "ISO_IR 144"
+    ds.PatientName = "Иванов^Иван"
+    buf = io.BytesIO()
+    ds.save_as(buf)
+    before = viewer.eval("venos.stats()")["runtime"]["lazy"]["loaded"]
+    assert "stdlib-encodings" not in before
+    viewer.load_bytes({"cyrillic.dcm": buf.getvalue()})
+    viewer.page.wait_for_function("document.getElementById('ov-tl').textContent.length > 0")
+    assert "Иванов Иван" in viewer.page.text_content("#ov-tl")
+    loaded = viewer.eval("venos.stats()")["runtime"]["lazy"]["loaded"]
+    assert loaded["stdlib-encodings"]["by"].startswith("encodings."), loaded
+
+
+def test_calls_made_before_ready_wait_for_it(viewer):
+    """The API takes calls at once; they run when the runtime is up (no 'not ready' error)."""
+    viewer.open(wait_ready=False)
+    viewer.page.wait_for_function("window.venos !== undefined")
+    out = viewer.eval("""async () => {
+        const early = !venos.runtime;
+        const [series, stats] = await Promise.all([venos.series(), venos.stats()]);
+        return { early, series: series.length, loaded: stats.loaded };
+    }""")
+    assert out == {"early": True, "series": 0, "loaded": 0}
+
+
+def test_progress_counts_the_runtime_bytes_then_says_python_starts(viewer):
+    """The bar shows real bytes of the runtime as they arrive, then that Python starts; gone once ready."""
+    viewer.page.add_init_script("""window.__progress = [];
+        new MutationObserver(() => { const t = document.getElementById('progress-text');
+            if (t && window.__progress[window.__progress.length - 1] !== t.textContent) window.__progress.push(t.textContent);
+        }).observe(document, { subtree: true, childList: true, characterData: true });""")
+    viewer.open()
+    seen = viewer.eval("window.__progress")
+    loading = [t for t in seen if t.startswith("Loading the viewer: ")]
+    assert loading and "Starting Python…" in seen, seen
+    total = json.loads((DIST / "runtime.json").read_text())["expect"] / 1e6
+    done, of = (float(x) for x in loading[-1].split(": ")[1].split(" MB")[0].split(" / "))
+    assert abs(of - total) < 0.11 and 0 < done <= of, (loading, total)
+    assert viewer.eval("document.getElementById('progress').hidden") is True
+
+
+def test_share_link_first_slice_is_requested_before_ready(browser, site, cors_host):
+    """The manifest and the slice a link shows are fetched while the runtime is still loading: the test holds the
+    runtime's numpy (so `ready` cannot come) until the host has seen the first slice's request; a viewer that asked
+    only after `ready` would never get there."""
+    context = browser.new_context(bypass_csp=True)
+    seen_slice = threading.Event()
+
+    def hold_numpy(route):
+        seen_slice.wait(30)
+        route.continue_()
+
+    context.route("**/py/numpy.zip", hold_numpy)
+    page = context.new_page()
+    cors_host.order.clear()
+    manifest = cors_host.url + "case/manifest.json"
+    page.goto(f"{site.url}index.html?manifest={manifest}")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not any(p.endswith(".dcm") for p in list(cors_host.order)):
+        time.sleep(0.02)
+    saw_before_ready = any(p.endswith(".dcm") for p in list(cors_host.order))
+    ready_yet = page.evaluate("!!(window.venos && window.venos.runtime)")
+    seen_slice.set()
+    assert saw_before_ready and not ready_yet, (list(cors_host.order)[:5], ready_yet)
+    page.wait_for_function("venos.frame() !== null", timeout=60_000)
+    context.close()
+
+
+def test_repeat_visit_works_offline_and_restores_the_snapshot(profile, site_copy):
+    ctx = profile()
+    page, first = visit(ctx, site_copy.url + "index.html")
+    assert "snapshot" not in first["timings"], "a first visit never waits for the snapshot"
+    sw_active(page)
+    page.wait_for_function("caches.keys().then(k => k.length === 1)")
+    page.close()
+    ctx.set_offline(True)
+    page, again = visit(ctx, site_copy.url + "index.html")
+    assert again["build"] == first["build"]
+    assert again["timings"]["snapshot"] == "restored", again["timings"]
+    vp = ViewerPage(page, site_copy.url)
+    ct = data_path("dcm_qa_ct/GE/01.dcm")
+    page.set_input_files("#open-files", [str(ct)])
+    page.wait_for_function("venos.frame() !== null")
+    assert vp.frame().shape == (512, 512, 4)
+
+
+def test_a_snapshot_that_cannot_be_restored_falls_back_to_a_normal_start(profile, site_copy):
+    ctx = profile()
+    page, first = visit(ctx, site_copy.url + "index.html")
+    sw_active(page)
+    # spoil the cached snapshot (both forms) as a disk error or a foreign build would
+    page.evaluate("""async (b) => { const c = await caches.open('venos-' + b);
+        for (const k of ['py/snapshot.bin.gz', 'py/snapshot.bin'])
+            await c.put(new URL(k, location.href).href, new Response(new Uint8Array(1000)));
+        return true; }""", first["build"])
+    page.close()
+    page, again = visit(ctx, site_copy.url + "index.html")
+    assert again["timings"]["snapshot"].startswith(("not restored", "unreadable")), again["timings"]
+    assert again["versions"]["numpy"] == first["versions"]["numpy"]
+    page.set_input_files("#open-files", [str(data_path("dcm_qa_ct/GE/01.dcm"))])
+    page.wait_for_function("venos.frame() !== null")
+
+
+def test_a_new_build_replaces_the_old_cache(profile, site_copy):
+    ctx = profile()
+    page, first = visit(ctx, site_copy.url + "index.html")
+    sw_active(page)
+    old = first["build"]
+    assert cache_names(page) == [f"venos-{old}"]
+    # deploy a "new build": one file changes, the build is described again (ids, sha256s, sw.js)
+    css = site_copy.dir / "app/css/venos.css"
+    css.write_text(css.read_text() + "\n/* new build */\n")
+    new = build.refinalize(site_copy.dir)["build"]
+    assert new != old
+    page.reload()  # the browser checks sw.js, finds it changed, installs the new build beside the old one
+    page.evaluate("window.venos.ready")
+    page.wait_for_function("""async () => { const r = await navigator.serviceWorker.getRegistration();
+        return !!(r && r.waiting); }""", timeout=60_000, polling=200)
+    page.close()  # the old build's last page: the new service worker takes over
+    page, again = visit(ctx, site_copy.url + "index.html")
+    page.wait_for_function(f"caches.keys().then(k => k.length === 1 && k[0] === 'venos-{new}')", timeout=60_000,
+                           polling=200)
+    page.close()
+    page, third = visit(ctx, site_copy.url + "index.html")
+    assert third["build"] == new
+    assert "new build" in page.evaluate("fetch('app/css/venos.css').then(r => r.text())")
