@@ -51,7 +51,7 @@ def exercise(api, files, root):  # noqa: C901 - a flat list of calls is the poin
         for i in range(min(s["slices"], 2)):
             state = {"series": s["id"], "slice": i}
             attempt("render", api.render, state)
-            attempt("render inverted", api.render, {**state, "invert": True, "voi_function": "SIGMOID"})
+            attempt("render inverted", api.render, {**state, "invert": True, "voiFunction": "SIGMOID"})
             attempt("tags", api.tags, s["id"], i)
             attempt("value_at", api.value_at, state, 1, 1)
             attempt("length", api.measure_length, state, 0, 0, 3, 4)

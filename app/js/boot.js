@@ -205,8 +205,8 @@ function updatePresets(list) {
 }
 function applyPreset(i) {
   const p = presets[i];
-  if (p && p.voiLut != null) viewer.setViewState({ voi_lut: p.voiLut });
-  else if (p) viewer.setViewState({ center: p.center, width: p.width, voi_lut: -1 });
+  if (p && p.voiLut != null) viewer.setViewState({ voiLut: p.voiLut });
+  else if (p) viewer.setViewState({ center: p.center, width: p.width, voiLut: -1 });
 }
 $("rotate").addEventListener("click", () => viewer.setViewState({ rotate: (viewer.view.rotate + 90) % 360 }));
 $("flip").addEventListener("click", () => viewer.setViewState({ flip: !viewer.view.flip }));

@@ -4,10 +4,9 @@
 
 import { WorkerClient } from "./rpc.js";
 import { ViewportCanvas } from "./canvas.js";
-import { expandZipItems } from "./net/zip.js";
 
-const EMPTY_STATE = { series: "", slice: 0, center: null, width: null, invert: false, voi_function: "", voi_lut: -1, overlays: true, zoom: 0, pan: [0, 0] };
-const PY_KEYS = ["slice", "center", "width", "invert", "voi_function", "voi_lut", "overlays"]; // changes that need Python
+const EMPTY_STATE = { series: "", slice: 0, center: null, width: null, invert: false, voiFunction: "", voiLut: -1, overlays: true, zoom: 0, pan: [0, 0] };
+const PY_KEYS = ["slice", "center", "width", "invert", "voiFunction", "voiLut", "overlays"]; // changes that need Python
 
 export class Viewer extends EventTarget {
   /** `worker`: a running WorkerClient, or the URL of worker.js to start one. */
@@ -50,10 +49,7 @@ export class Viewer extends EventTarget {
       else if (s && s.file) items.push({ file: s.file, path: s.path || s.file.name });
       else if (s && s.url) items.push({ url: s.url, name: s.name || s.url });
     }
-    // Zip archives (dropped or picked) are unpacked here, in the browser; a damaged entry is reported, not fatal.
-    const expanded = await expandZipItems(items);
-    for (const it of expanded) if (it.error) this._fire("error", it.error);
-    items.splice(0, items.length, ...expanded.filter((it) => !it.error));
+    // Zip archives are unpacked by the worker, member by member (a damaged one is reported, the rest load).
     this._fire("loadstart", { total: items.length });
     const summary = await this.client.call("load", { items });
     await this.client.call("settle");
@@ -103,7 +99,7 @@ export class Viewer extends EventTarget {
     return { ...this.state, zoom: this.view.zoom, pan: [...this.view.pan], rotate: this.view.rotate, flip: this.view.flip };
   }
 
-  /** Change any of {series, slice, center, width, invert, voi_function, voi_lut, overlays, zoom, pan, rotate, flip};
+  /** Change any of {series, slice, center, width, invert, voiFunction, voiLut, overlays, zoom, pan, rotate, flip};
    * resolves when drawn. */
   setViewState(patch) {
     const next = { ...this.state };
@@ -118,10 +114,8 @@ export class Viewer extends EventTarget {
     for (const k of PY_KEYS) {
       if (patch[k] !== undefined) next[k] = patch[k];
     }
-    if (patch.voiFunction !== undefined) next.voi_function = patch.voiFunction;
-    if (patch.voiLut !== undefined) next.voi_lut = patch.voiLut;
     // a window given without a VOI LUT choice means "use this window", not the VOI LUT shown before
-    if ((patch.center !== undefined || patch.width !== undefined) && patch.voi_lut === undefined && patch.voiLut === undefined) next.voi_lut = -1;
+    if ((patch.center !== undefined || patch.width !== undefined) && patch.voiLut === undefined) next.voiLut = -1;
     if (patch.slice !== undefined) this.anchor = null;
     if (patch.zoom !== undefined) this.view.zoom = Math.max(0, Number(patch.zoom) || 0);
     if (patch.pan !== undefined) this.view.pan = [Number(patch.pan[0]) || 0, Number(patch.pan[1]) || 0];
@@ -228,7 +222,7 @@ export class Viewer extends EventTarget {
       if (s.series === sent.series && s.center === sent.center && s.width === sent.width) {
         s.center = meta.state.center;
         s.width = meta.state.width;
-        if (s.voi_lut === sent.voi_lut && meta.state.voi_lut !== undefined) s.voi_lut = meta.state.voi_lut;
+        if (s.voiLut === sent.voiLut && meta.state.voiLut !== undefined) s.voiLut = meta.state.voiLut;
       }
       this.state = s;
       // A remote slice known from metadata but not yet arrived: nothing stale is shown in its place.

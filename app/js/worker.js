@@ -26,12 +26,16 @@ const bootMessage = new Promise((resolve) => (gotBoot = resolve)); // start.js's
 const post = (msg, transfer) => self.postMessage(msg, transfer || []);
 const emit = (event, data) => post({ event, data });
 
+let pythonCodes = {}; // Python exception class name → its kebab-case code (venos.errors.error_codes)
 function errorInfo(e) {
   if (e && e.code && e.message) return { code: e.code, message: e.message, source: e.source || "" };
   const msg = String((e && e.message) || e);
-  // A Python traceback: keep the last line (the exception) for users, the full text for the console.
-  const last = msg.trim().split("\n").pop();
-  return { code: (e && e.type) || "internal", message: last, detail: msg };
+  // A Python traceback: keep the last line (the exception) for users, the full text for the console. The code is
+  // the one the API documents for a VenosError, "internal" for anything else (a bug, which the detail explains).
+  let last = msg.trim().split("\n").pop();
+  if (e && e.type && last.startsWith(`${e.type}: `)) last = last.slice(e.type.length + 2);
+  else if (e && e.type) last = last.replace(new RegExp(`^[\\w.]+\\.${e.type}: `), "");
+  return { code: (e && e.type && pythonCodes[e.type]) || "internal", message: last, detail: msg };
 }
 
 // Files the page fetched for the worker (its thread is free while this one starts the interpreter): url → promise.
@@ -131,6 +135,7 @@ async function start() {
     lazy.load("numpy");
     mark("numpy");
   }
+  pythonCodes = toJs(api.error_codes());
   await setupCodecs(rt);
   const v = api.version().toJs({ dict_converter: Object.fromEntries });
   mark("ready");
@@ -262,8 +267,9 @@ const HEAD_BYTES = 16 * 1024; // read ahead of Python: what venos.dicom.parse pa
 const PARSE_SLICE_MS = 6;
 
 /** Queue sources for parsing. Resolves with a summary when every one has been parsed or skipped. */
-function load(items, { group = "" } = {}) {
+async function load(given, { group = "" } = {}) {
   const gen = loadGeneration;
+  const items = await expandArchives(given);
   const total = items.length;
   let done = 0, failed = 0, bytes = 0, next = 0, inFlight = 0, pythonMs = 0;
   const busyAtStart = busyMs;
@@ -292,9 +298,16 @@ function load(items, { group = "" } = {}) {
           if (gen !== loadGeneration) return complete(false);
           bytes += got.size || 0;
           const t = performance.now();
-          const ok = addToPython(got, group);
-          pythonMs += performance.now() - t;
-          complete(ok);
+          let ok = false;
+          try {
+            ok = addToPython(got, group);
+          } catch (e) { // Python answers every file; this is a bug, but the load still settles and says which file
+            const info = errorInfo(e);
+            emit("skipped", { source: got.name, code: info.code, message: info.message });
+          } finally {
+            pythonMs += performance.now() - t;
+            complete(ok);
+          }
         };
       }, (err) => {
         entry.run = () => {
@@ -312,7 +325,38 @@ function load(items, { group = "" } = {}) {
   return finished;
 }
 
+/** Zip files among the items (by their first bytes) become one item per member, read (inflated) only when its
+ * turn comes; an archive that cannot be read becomes one failed item naming it, and the rest still load. */
+async function expandArchives(items) {
+  const out = [];
+  let zip = null;
+  for (const it of items) {
+    if (!it.file || it.file.size < 22) { out.push(it); continue; }
+    const magic = new Uint8Array(await it.file.slice(0, 4).arrayBuffer());
+    zip = zip || await import("./net/zip.js");
+    if (!zip.isZip(magic)) { out.push(it); continue; }
+    const path = it.path || it.file.name;
+    try {
+      for (const e of zip.zipDirectory(new Uint8Array(await it.file.arrayBuffer()))) {
+        out.push({ member: e, name: `${path}/${e.name}`, archive: path });
+      }
+    } catch (err) {
+      out.push({ failed: { code: "zip", message: `the archive cannot be read: ${err.message || err}` }, name: path });
+    }
+  }
+  return out;
+}
+
 async function readItem(item) {
+  if (item.failed) throw item.failed;
+  if (item.member) {  // a zip member: inflated now, held like a download (blobs.js)
+    try {
+      const data = await item.member.read();
+      return { name: item.name, buf: data.buffer.byteLength === data.byteLength ? data.buffer : data.slice().buffer, size: data.byteLength };
+    } catch (err) {
+      throw { code: "zip", message: String(err.message || err) };
+    }
+  }
   if (item.file) {  // only the first bytes are read now, ahead of Python; a frame when it is shown (blobs.js)
     const head = new Uint8Array(await item.file.slice(0, HEAD_BYTES).arrayBuffer());
     return { name: item.path || item.file.name, file: item.file, head, size: item.file.size, type: item.file.type };
@@ -482,7 +526,7 @@ async function dispatch(msg) {
   if (method === "render") return renderRequest(msg);
   await remoteReady;
   const h = method === "openLink" ? openLink : handlers[method] || remote.handlers[method];
-  if (!h) return post({ id, error: { code: "rpc", message: `unknown method ${method}` } });
+  if (!h) return post({ id, error: { code: "unknown-method", message: `unknown method ${method}` } });
   queues.call.push(async () => {
     try {
       const result = await (codecHooks ? codecHooks.withCodecs(() => h(args || {})) : h(args || {}));

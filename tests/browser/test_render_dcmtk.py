@@ -175,7 +175,7 @@ def test_rendered_frame_matches_dcm2pnm(page, site, path, entry, slice_):
             c, w = (c - b) / m, w / m
         args += ["--set-window", repr(c), repr(w)]
         if o.get("voiLut"):
-            args = ["--use-voi-lut", str(meta["state"]["voi_lut"] + 1)]
+            args = ["--use-voi-lut", str(meta["state"]["voiLut"] + 1)]
     ref, err = dcm2pnm(p, frame, args)
     assert ref is not None, f"dcm2pnm cannot render {path}: {err}"
     tol = YBR_TOLERANCE if pi.startswith("YBR") and pi not in ("YBR_ICT", "YBR_RCT") else 1
@@ -217,7 +217,7 @@ def test_voi_lut_function_from_the_file(page, site, function):
 
 
 def test_sigmoid_chosen_in_the_viewer(page, site):
-    check(page, site, "ct.dcm", data_path(CT).read_bytes(), {"center": -600, "width": 1500, "voi_function": "SIGMOID"},
+    check(page, site, "ct.dcm", data_path(CT).read_bytes(), {"center": -600, "width": 1500, "voiFunction": "SIGMOID"},
           ["--set-window", "-600", "1500", "--sigmoid-function"])
 
 

@@ -61,7 +61,9 @@ def test_ready_codec_serves_decode_frame_and_pixel_array_alike(dcmjs):
     expected = pydicom.dcmread(data_path("pydicom-data/emri_small.dcm")).pixel_array
     assert np.array_equal(decode_frame(ds, info, 3), expected[3])
     assert impl.calls == 1
-    assert np.array_equal(ds.pixel_array, expected)  # pydicom's own entry point goes through the same plugin
+    # pydicom's own entry point reaches the same plugin through its public option (VeNOS picks it per call too)
+    ds.pixel_array_options(decoding_plugin=codecs.get("dcmjs").label)
+    assert np.array_equal(ds.pixel_array, expected)
     assert impl.calls == 1 + info.frames
 
 
@@ -88,3 +90,25 @@ def test_without_browser_codecs_a_compressed_file_says_what_is_missing():
     with pytest.raises((UnsupportedTransferSyntax, DecodeError)) as exc:
         decode_frame(ds, info, 0)
     assert "JPEG-LS" in exc.value.message and exc.value.source == "dcm_qa_ts/7.dcm"
+
+
+def test_a_codec_that_is_not_built_in_registers_and_decodes():
+    """The seam: a new codec is one register_codec() call (its pydicom plugin function is made), offered, loaded,
+    and preferred for its syntax; pydicom can name it when a syntax lacks it."""
+    impl = PydicomRle()
+    extra = codecs.register_codec("test-rle", (codecs.RLE,), "a test RLE decoder (pydicom's, through the seam)",
+                                  prefer=True)
+    try:
+        assert hasattr(codecs, "decode_test_rle")
+        assert "test-rle" in " ".join(codecs.DECODER_DEPENDENCIES[codecs.RLE])
+        codecs.offer(["test-rle"])
+        assert codecs.missing_for(codecs.RLE) == "test-rle"
+        codecs.ready("test-rle", impl)
+        ds, info = load(RLE_FILE)
+        expected = pydicom.dcmread(data_path("pydicom-data/emri_small.dcm")).pixel_array
+        assert np.array_equal(decode_frame(ds, info, 2), expected[2]) and impl.calls == 1
+        assert [c.name for c in codecs.for_syntax(codecs.RLE)][0] == "test-rle"
+    finally:
+        codecs.reset("test-rle")
+        codecs._codecs.pop("test-rle", None)
+        codecs.PREFER.pop(codecs.RLE, None)

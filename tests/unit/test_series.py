@@ -68,3 +68,32 @@ def test_two_series_and_a_multiframe_are_three_display_sets():
         assert api.add_file(f.name, f.read_bytes())["ok"], f
     got = sorted((s["slices"], s["multiframe"]) for s in api.series())
     assert got == [(2, False), (3, False), (10, True)]
+
+
+def test_a_split_rule_and_an_order_rule_added_through_the_seam():
+    """A rule inserted in the ordered lists is tried first: here one set per acquisition number, ordered by name
+    descending (what a site-specific rule could do), then the lists are restored."""
+    from venos.model import series as model
+
+    def by_acquisition(info, key, group):
+        return ("acquisition", info.series_uid, info.source.split("/")[0]) if info.series_uid else None
+
+    def reversed_names(slices):
+        return sorted(slices, key=lambda s: s.instance.info.source, reverse=True)
+
+    model.add_split_rule("acquisition", by_acquisition)
+    model.add_order_rule("reversed", reversed_names)
+    try:
+        files = sorted(data_path("dcm_qa_ct/GE").glob("*.dcm"))[:4]
+        for i, f in enumerate(files):
+            assert api.add_file(f"{'a' if i < 2 else 'b'}/{f.name}", f.read_bytes())["ok"]
+        sets = api.series()
+        assert [s["slices"] for s in sets] == [2, 2] and {s["sortedBy"] for s in sets} == {"reversed"}
+    finally:
+        model.SPLIT_RULES[:] = [r for r in model.SPLIT_RULES if r[0] != "acquisition"]
+        model.ORDER_RULES[:] = [r for r in model.ORDER_RULES if r[0] != "reversed"]
+    api.clear()
+    for f in sorted(data_path("dcm_qa_ct/GE").glob("*.dcm"))[:4]:
+        api.add_file(f.name, f.read_bytes())
+    (s,) = api.series()
+    assert s["slices"] == 4 and s["sortedBy"] == "position"

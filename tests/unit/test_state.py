@@ -8,7 +8,8 @@ def test_to_dict_has_every_field_as_plain_values():
     s = ViewState(series="s1", slice=3, center=40.0, width=400.0, invert=True, voi_function="SIGMOID", voi_lut=1,
                   overlays=False, zoom=2.0, pan=(1.5, -2.0))
     d = s.to_dict()
-    assert set(d) == {f.name for f in dataclasses.fields(ViewState)}  # a new field must be written by to_dict too
+    camel = {"voi_function": "voiFunction", "voi_lut": "voiLut"}
+    assert set(d) == {camel.get(f.name, f.name) for f in dataclasses.fields(ViewState)}  # every field, as JS names it
     assert d["pan"] == [1.5, -2.0] and isinstance(d["pan"], list)
     assert ViewState.from_dict(d) == s
 
@@ -18,3 +19,8 @@ def test_from_dict_sanitizes_what_javascript_sends():
                              "zoom": float("inf"), "pan": [1, float("nan")], "unknown": 1})
     assert s.slice == 0 and s.center is None and s.width == 1.0 and s.voi_function == "SIGMOID"
     assert s.zoom == 0.0 and s.pan == (0.0, 0.0)
+
+
+def test_snake_case_keys_are_not_part_of_the_contract():
+    s = ViewState.from_dict({"voi_function": "SIGMOID", "voi_lut": 2})
+    assert s.voi_function == "" and s.voi_lut == -1

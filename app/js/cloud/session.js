@@ -86,7 +86,7 @@ export class CloudSession {
     const st = v.viewState();
     const list = v.seriesList;
     const s = list.find((x) => x.id === st.series);
-    const view = { slice: st.slice, center: st.center, width: st.width, invert: st.invert, voiFunction: st.voi_function, zoom: st.zoom, pan: st.pan, rotate: st.rotate, flip: st.flip };
+    const view = { slice: st.slice, center: st.center, width: st.width, invert: st.invert, voiFunction: st.voiFunction, zoom: st.zoom, pan: st.pan, rotate: st.rotate, flip: st.flip };
     const shown = v.meta && v.meta.overlay;
     if (shown && shown.sopInstanceUid) view.sop = shown.sopInstanceUid;
     if (s) {

@@ -142,7 +142,7 @@ export function createRemote(ctx) {
       }
       emit("caseinfo", { title: info.title, series: info.series, instances: info.instances });
       const api = await ctx.ready();
-      return ctx.toJs(api.open_case("manifest", text(res), spec.manifest, null));
+      return ctx.toJs(api.open_case("manifest", text(res), res.url || spec.manifest, null));
     }
     if (spec.urls) {
       firstOfList(r, spec);
@@ -151,20 +151,17 @@ export function createRemote(ctx) {
       const list = py([...spec.urls].map(String));
       try { return ctx.toJs(api.open_case("urls", list, spec.base || self.location.href, null)); } finally { list.destroy(); }
     }
+    // Any other kind: Python's source registry (venos.sources) says what to fetch first; its bytes go back to it.
     const api = await ctx.ready();
-    if (spec.dicomweb) {
-      const d = spec.dicomweb;
-      const where = ctx.toJs(api.dicomweb_urls(d.root || "", d.study || "", d.series || "", ""));
-      if (!where.ok) throw where.error;
-      const res = await fetchOne(r, where.metadata, { accept: JSON_ACCEPT });
-      const opts = py({ wadoUri: d.wadoUri || "", source: where.metadata });
-      try { return ctx.toJs(api.open_case("dicomweb", text(res), d.root, opts)); } finally { opts.destroy(); }
-    }
-    if (spec.dicomdir) {
-      const res = await fetchOne(r, spec.dicomdir);
-      return ctx.toJs(api.open_case("dicomdir", new Uint8Array(res.buf), spec.dicomdir, null));
-    }
-    throw { code: "source", message: "nothing to open: give manifest, urls, dicomweb {root, study[, series]} or dicomdir" };
+    const asked = py(spec);
+    let req;
+    try { req = ctx.toJs(api.case_request(asked)); } finally { asked.destroy(); }
+    if (!req.ok) throw req.error;
+    const payload = req.url ? new Uint8Array((await fetchOne(r, req.url, { accept: req.accept || "" })).buf) : req.payload;
+    const [pyPayload, pyOptions] = [py(payload), py(req.options || {})];
+    try {
+      return ctx.toJs(api.open_case(req.kind, pyPayload, req.base || "", pyOptions));
+    } finally { pyPayload.destroy(); pyOptions.destroy(); }
   }
 
   function rankFor(focus) {

@@ -4,8 +4,11 @@
 // Limits against hostile archives: entry count, declared total size, and no entry may inflate past its
 // declared size. Encrypted entries and methods other than stored (0) and deflate (8) are reported, not guessed.
 
-const MAX_ENTRIES = 100000;
-const MAX_TOTAL = 3 * 1024 ** 3;
+// Sized so that what an archive may unpack into stays well inside a browser tab: a hostile archive is refused
+// before anything is inflated (docs/api.md "Limits"); each member is also stopped if it inflates past its size.
+export const MAX_ENTRIES = 20000;
+export const MAX_TOTAL = 2 * 1024 ** 3; // all members together
+export const MAX_MEMBER = 1024 ** 3; // one member
 
 export function isZip(u8) {
   return u8.length >= 4 && u8[0] === 0x50 && u8[1] === 0x4b && (u8[2] === 0x03 || u8[2] === 0x05) && (u8[3] === 0x04 || u8[3] === 0x06);
@@ -13,6 +16,15 @@ export function isZip(u8) {
 
 /** The entries of a zip held in memory: [{name, size, method, read: () => Promise<Uint8Array>}] (files only). */
 export function zipDirectory(buffer) {
+  try {
+    return readDirectory(buffer);
+  } catch (e) {
+    if (e instanceof RangeError) throw new Error("damaged archive: a record points past its end (truncated?)");
+    throw e;
+  }
+}
+
+function readDirectory(buffer) {
   const u8 = buffer instanceof Uint8Array ? buffer : new Uint8Array(buffer);
   const dv = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
   const eocd = findEocd(u8, dv);
@@ -57,8 +69,9 @@ export function zipDirectory(buffer) {
     }
     p = xend + clen;
     if (name.endsWith("/")) continue;
+    if (usize > MAX_MEMBER) throw new Error(`${name} would unpack to ${(usize / 1024 ** 2).toFixed(0)} MB (at most ${MAX_MEMBER / 1024 ** 2} MB per file)`);
     total += usize;
-    if (total > MAX_TOTAL) throw new Error(`the archive unpacks to more than ${MAX_TOTAL / 1024 ** 3} GB`);
+    if (total > MAX_TOTAL) throw new Error(`the archive would unpack to more than ${MAX_TOTAL / 1024 ** 3} GB`);
     entries.push({ name, size: usize, method, encrypted: !!(flags & 1), read: () => readEntry(u8, dv, local, csize, usize, method, flags, name) });
   }
   return entries;
@@ -99,26 +112,5 @@ async function inflateRaw(data, expected, name) {
     n += value.length;
   }
   if (n !== expected) throw new Error(`${name}: inflated to ${n} bytes, ${expected} declared (damaged archive)`);
-  return out;
-}
-
-/** Replace zip Files in a list of {file, path} items by their entries (as Files named zip/entry). */
-export async function expandZipItems(items) {
-  const out = [];
-  for (const it of items) {
-    const file = it && it.file;
-    if (!file || !(/\.zip$/i.test(file.name) || file.type === "application/zip")) { out.push(it); continue; }
-    const buf = new Uint8Array(await file.arrayBuffer());
-    if (!isZip(buf)) { out.push(it); continue; }
-    const base = it.path || file.name;
-    for (const e of zipDirectory(buf)) {
-      const path = `${base}/${e.name}`;
-      try {
-        out.push({ file: new File([await e.read()], e.name.split("/").pop() || e.name), path });
-      } catch (err) {
-        out.push({ error: { source: path, code: "zip", message: String(err.message || err) } });
-      }
-    }
-  }
   return out;
 }

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 
 class VenosError(Exception):
-    """Base of every error VeNOS raises on purpose. ``code`` is stable and machine-readable."""
+    """Base of every error VeNOS raises on purpose. ``code`` is stable, machine-readable and kebab-case; raised
+    as is, it means the call itself was wrong (an unknown tool, a wrong number of points)."""
 
-    code = "error"
+    code = "bad-call"
 
     def __init__(self, message: str, *, source: str = "", frame: int | None = None) -> None:
         super().__init__(message)
@@ -67,3 +68,14 @@ class PendingPixels(VenosError):
     """The slice is known from metadata but its bytes have not arrived yet (remote loading)."""
 
     code = "pending"
+
+
+def error_codes() -> dict[str, str]:
+    """Exception class name → code, for every VenosError: the worker maps a Python exception that reaches it to
+    the same kebab-case code the JavaScript API documents (anything else is ``internal``)."""
+    out, todo = {}, [VenosError]
+    while todo:
+        cls = todo.pop()
+        out[cls.__name__] = cls.code
+        todo.extend(cls.__subclasses__())
+    return out

@@ -1,159 +1,25 @@
-"""Typed, validated access to the DICOM attributes VeNOS uses. DICOM keywords live here and in ``parse``.
-
-Everything above this layer sees :class:`ImageInfo` / :class:`FrameInfo` with snake_case names and plain Python
-values, never pydicom element values.
+"""What VeNOS needs to show a DICOM object, read from its dataset: :func:`image_info` and the module readers behind
+it (windows, LUTs, per-frame functional groups, spacing, ultrasound regions, padding, lossy compression), each
+citing its PS3.3 section. DICOM keywords live here, in ``values`` and in ``parse``; the results are the typed values
+of ``info``.
 """
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
-
-import struct
-
-from pydicom.datadict import dictionary_VR, tag_for_keyword
 from pydicom.dataset import Dataset
+from pydicom.uid import UID
 
 from ..errors import InvalidDataset, NotAnImage
+from .info import FrameInfo, ImageInfo, Lut, UsRegion, Window  # noqa: F401 (re-exported: the layers above)
 from .parse import PixelLocation
+from .values import floats as _floats, get as _get, integer as _int, text as _str
 
 PIXEL_KEYWORDS = ("PixelData", "FloatPixelData", "DoubleFloatPixelData")
-ENCAPSULATED_UNCOMPRESSED = "1.2.840.10008.1.2.1.98"
-ENCAPSULATED_PREFIXES = ("1.2.840.10008.1.2.4.", "1.2.840.10008.1.2.5", "1.2.840.10008.1.2.8.1")
-
-_SOP_NAMES = {
-    "1.2.840.10008.5.1.4.1.1.88.11": "Basic Text SR", "1.2.840.10008.5.1.4.1.1.88.22": "Enhanced SR",
-    "1.2.840.10008.5.1.4.1.1.88.33": "Comprehensive SR", "1.2.840.10008.5.1.4.1.1.88.59": "Key Object Selection",
-    "1.2.840.10008.5.1.4.1.1.481.5": "RT Plan", "1.2.840.10008.5.1.4.1.1.481.3": "RT Structure Set",
-    "1.2.840.10008.5.1.4.1.1.11.1": "Grayscale Softcopy Presentation State",
-    "1.2.840.10008.5.1.4.1.1.9.1.1": "12-lead ECG Waveform", "1.2.840.10008.5.1.4.1.1.9.1.2": "General ECG Waveform",
-    "1.2.840.10008.5.1.4.1.1.104.1": "Encapsulated PDF", "1.2.840.10008.1.3.10": "Media Storage Directory (DICOMDIR)",
-}
+# Transfer syntaxes pydicom 3.0.2 does not know yet, and whether their pixels are encapsulated.
+UNKNOWN_TO_PYDICOM = {"1.2.840.10008.1.2.8.1": True}  # Deflated Image Frame Compression (PS3.5 A.4.11, 2024)
 
 
-@dataclass(frozen=True)
-class Window:
-    center: float
-    width: float
-    explanation: str = ""
-
-
-@dataclass(frozen=True)
-class Lut:
-    """A Modality or VOI LUT (PS3.3 C.11.1, C.11.2): input value ``first + i`` maps to entry ``i``; inputs below
-    ``first`` take the first entry, above the last the last. Entries as little-endian uint16 bytes (hashable, so
-    rendering tables can be memoized by value)."""
-
-    first: int
-    bits: int  # LUT Descriptor value 3: entries span 0 .. 2**bits - 1
-    data: bytes = field(repr=False)
-    explanation: str = ""
-
-    @property
-    def entries(self) -> "np.ndarray":
-        import numpy as np
-
-        return np.frombuffer(self.data, dtype="<u2")
-
-    def lookup(self, x: "np.ndarray") -> "np.ndarray":
-        import numpy as np
-
-        table = self.entries
-        i = np.clip(np.floor(np.asarray(x, dtype=np.float64)) - self.first, 0, len(table) - 1).astype(np.int64)
-        return table[i].astype(np.float64)
-
-
-@dataclass(frozen=True)
-class UsRegion:
-    """One item of the Sequence of Ultrasound Regions (PS3.3 C.8.5.5.1): a rectangle of pixels
-    [x0, x1] × [y0, y1] whose pixels measure ``delta_x`` × ``delta_y`` physical units (units code 3 = cm)."""
-
-    x0: int
-    y0: int
-    x1: int
-    y1: int
-    spatial_format: int  # 1 = 2D (tissue), 2 = M-mode, 3 = spectral, 4 = waveform, …
-    units_x: int
-    units_y: int
-    delta_x: float
-    delta_y: float
-
-    def contains(self, x: float, y: float) -> bool:
-        return self.x0 <= x <= self.x1 + 1 and self.y0 <= y <= self.y1 + 1
-
-    @property
-    def is_2d_cm(self) -> bool:
-        return self.spatial_format == 1 and self.units_x == 3 and self.units_y == 3 and \
-            self.delta_x != 0 and self.delta_y != 0
-
-
-@dataclass(frozen=True)
-class FrameInfo:
-    """What can differ between frames of one object (Enhanced multi-frame per-frame functional groups)."""
-
-    position: tuple[float, float, float] | None
-    orientation: tuple[float, ...] | None
-    slope: float
-    intercept: float
-    windows: tuple[Window, ...]
-    modality_lut: Lut | None = None  # replaces slope/intercept when present (PS3.3 C.11.1)
-    voi_luts: tuple[Lut, ...] = ()  # VOI LUT Sequence items, offered next to the windows
-
-
-@dataclass(frozen=True)
-class ImageInfo:
-    source: str
-    sop_class_uid: str
-    sop_instance_uid: str
-    study_uid: str
-    series_uid: str
-    transfer_syntax: str
-    modality: str
-    patient_name: str
-    patient_id: str
-    study_date: str
-    study_description: str
-    series_description: str
-    series_number: int | None
-    instance_number: int | None
-    rows: int
-    columns: int
-    frames: int
-    samples_per_pixel: int
-    photometric: str
-    bits_allocated: int
-    bits_stored: int
-    pixel_representation: int
-    planar_configuration: int
-    pixel_keyword: str
-    rescale_type: str
-    voi_lut_function: str
-    presentation_lut_shape: str
-    pixel_spacing: tuple[float, float] | None
-    spacing_source: str
-    slice_thickness: float | None
-    frame_time_ms: float | None  # cine: Frame Time, else 1000 / Cine Rate or Recommended Display Frame Rate
-    frame_info: tuple[FrameInfo, ...] = field(repr=False)
-    patient_orientation: tuple[str, ...] = ()  # (0020,0020): row and column directions, e.g. ("A", "F")
-    lossy: str = ""  # "" or why the pixels are not the original ones: lossy compression, its ratio and method
-    padding: tuple[int, int] | None = None  # stored values that are padding, not image (inclusive interval)
-    us_regions: tuple[UsRegion, ...] = ()  # ultrasound calibration, where the file has no Pixel Spacing
-    aspect: float = 1.0  # displayed height / width of one pixel (row spacing / column spacing, or Pixel Aspect Ratio)
-
-    @property
-    def is_color(self) -> bool:
-        return self.samples_per_pixel > 1
-
-    def frame(self, index: int) -> FrameInfo:
-        return self.frame_info[index if len(self.frame_info) > 1 else 0]
-
-
-_TAGS: dict[str, int] = {}
-
-
-_VRS: dict[int, str] = {}
-# Value representations whose raw bytes are plain ASCII with no character-set rules (PS3.5 6.2): read directly.
-_ASCII_VRS = {"DS", "IS", "CS", "UI", "DA", "TM", "AS"}
-_BINARY_VRS = {"US": "H", "SS": "h", "UL": "I", "SL": "i", "FL": "f", "FD": "d"}
+def sop_class_name(uid: str) -> str:
+    return UID(uid).name if uid else "unknown SOP class"
 
 
 # Transfer syntaxes whose pixels are lossy whatever the file says (PS3.5 Table A-1; JPEG 2000 and HTJ2K may be either,
@@ -232,66 +98,6 @@ def pixel_padding(ds: Dataset, bits_allocated: int, pixel_representation: int) -
         return None
     limit = stored("PixelPaddingRangeLimit")
     return (value, value) if limit is None else (min(value, limit), max(value, limit))
-
-
-def _get(ds: Dataset, kw: str):
-    """``ds.get(kw)`` without pydicom's attribute machinery: a dict lookup by tag, converting only what exists.
-
-    Profiling in Pyodide showed ``Dataset.get`` and pydicom's element conversion dominating header extraction.
-    Numbers, codes and UIDs are decoded here straight from the raw element (they are ASCII or binary by
-    definition); text that may need the Specific Character Set, and sequences, go through pydicom."""
-    elements = getattr(ds, "_dict", None)
-    if elements is None:  # a metadata Header (dicom.metadata): a plain keyword mapping
-        return ds.get(kw)
-    tag = _TAGS.get(kw)
-    if tag is None:
-        tag = _TAGS[kw] = tag_for_keyword(kw)
-    raw = elements.get(tag)
-    if raw is None:
-        return None
-    if getattr(raw, "is_raw", False) and raw.value is not None:
-        vr = raw.VR or _VRS.get(tag)
-        if vr is None:
-            vr = _VRS[tag] = dictionary_VR(tag)
-        if vr in _ASCII_VRS:
-            parts = raw.value.decode("ascii", "replace").strip(" \x00").split("\\")
-            parts = [p.strip(" \x00") for p in parts]
-            return parts[0] if len(parts) == 1 else parts
-        code = _BINARY_VRS.get(vr)
-        if code is not None:
-            n = len(raw.value) // struct.calcsize(code)
-            if n == 0:
-                return None
-            vals = struct.unpack(("<" if raw.is_little_endian else ">") + code * n, raw.value[: n * struct.calcsize(code)])
-            return vals[0] if n == 1 else list(vals)
-    return ds[tag].value
-
-
-def _str(ds: Dataset, kw: str) -> str:
-    v = _get(ds, kw)
-    if v is None:
-        return ""
-    if isinstance(v, (list, tuple)) or type(v).__name__ == "MultiValue":
-        return "\\".join(str(x) for x in v)
-    return str(v).strip()
-
-
-def _int(ds: Dataset, kw: str, default: int | None = None) -> int | None:
-    v = _get(ds, kw)
-    try:
-        return int(v) if v not in (None, "") else default
-    except (TypeError, ValueError):
-        return default
-
-
-def _floats(v) -> tuple[float, ...] | None:
-    if v is None or v == "":
-        return None
-    try:
-        vals = tuple(float(x) for x in (v if hasattr(v, "__iter__") and not isinstance(v, str) else [v]))
-    except (TypeError, ValueError):
-        return None
-    return vals if all(math.isfinite(x) for x in vals) else None
 
 
 def _windows(item: Dataset) -> tuple[Window, ...]:
@@ -440,7 +246,7 @@ def image_info(ds: Dataset, *, source: str, pixels: PixelLocation | None = None,
         (kw for kw in PIXEL_KEYWORDS if kw in ds), "PixelData" if header_only else "")
     sop_class = _str(ds, "SOPClassUID")
     if not pixel_keyword:
-        name = _SOP_NAMES.get(sop_class, sop_class or "unknown SOP class")
+        name = sop_class_name(sop_class)
         if "PixelData" not in ds and "Rows" in ds:
             raise InvalidDataset("has image attributes but no Pixel Data element (truncated file?)", source=source)
         raise NotAnImage(f"holds no image ({name})", source=source)
@@ -503,7 +309,12 @@ def image_info(ds: Dataset, *, source: str, pixels: PixelLocation | None = None,
 
 
 def is_encapsulated(transfer_syntax: str) -> bool:
-    return transfer_syntax.startswith(ENCAPSULATED_PREFIXES) or transfer_syntax == ENCAPSULATED_UNCOMPRESSED
+    """Whether pixels in this transfer syntax are encapsulated (fragments), as pydicom's UID knows it; for a syntax
+    it does not know, the table above (else not encapsulated: the file's own Pixel Data element says the rest)."""
+    uid = UID(transfer_syntax)
+    if uid.is_transfer_syntax:
+        return uid.is_encapsulated
+    return UNKNOWN_TO_PYDICOM.get(transfer_syntax, False)
 
 
 def expected_native_bytes(info: ImageInfo) -> int:

@@ -1,16 +1,22 @@
 """Instances → series (display sets) → ordered slices.
 
-Split rules, in order: one display set per (StudyInstanceUID, SeriesInstanceUID, Rows, Columns, samples) for
-single-frame objects; every multi-frame object is a stack of its own. Slices are ordered by their position along
-the slice normal (ImagePositionPatient · (row × column direction cosines), PS3.3 C.7.6.2.1.1) when every slice
-has geometry with a common orientation, else by InstanceNumber, else by source name.
+SEAM: two ordered lists of rules, each tried in order, the first that answers wins.
+
+:data:`SPLIT_RULES` say which display set an object joins (a key: same key, same set): every multi-frame object is a
+stack of its own; objects without a Series Instance UID (plain images) group by the load they came with and their
+size; the rest by (StudyInstanceUID, SeriesInstanceUID, Rows, Columns, samples).
+
+:data:`ORDER_RULES` order a set's slices: one object keeps its frame order; slices that all have geometry with a
+common orientation go by their position along the slice normal (ImagePositionPatient · (row × column direction
+cosines), PS3.3 C.7.6.2.1.1); else by InstanceNumber; else by source name. Add a rule with :func:`add_split_rule` or
+:func:`add_order_rule` at the position it should be tried.
 """
 from __future__ import annotations
 
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from ..dicom.attrs import ImageInfo
 
@@ -107,27 +113,57 @@ class Series:
         }
 
 
-def order_slices(instances: list[Instance]) -> tuple[list[Slice], str]:
-    slices = [Slice(inst, f) for inst in instances for f in range(inst.info.frames)]
-    if len(instances) == 1:
-        return slices, "frame order"
-    normals = set()
-    positions = []
+OrderRule = Callable[[list[Slice]], "list[Slice] | None"]
+SplitRule = Callable[[ImageInfo, int, str], "tuple | None"]
+
+
+def by_frame_order(slices: list[Slice]) -> list[Slice] | None:
+    instances = {id(s.instance) for s in slices}
+    return slices if len(instances) == 1 else None
+
+
+def by_position(slices: list[Slice]) -> list[Slice] | None:
+    normals, positions = set(), []
     for s in slices:
         g = s.instance.geometry(s.frame)
         if g is None:
-            break
+            return None
         normals.add(g[0])
         positions.append(g[1])
-    else:
-        if len(normals) == 1:
-            keyed = sorted(zip(positions, range(len(slices)), slices),
-                           key=lambda t: (t[0], _inst_no(t[2].instance), t[2].frame, t[1]))
-            return [s for _, _, s in keyed], "position"
-    if all(s.instance.info.instance_number is not None for s in slices):
-        return sorted(slices, key=lambda s: (s.instance.info.instance_number, s.frame, s.instance.order)), \
-            "instance number"
-    return sorted(slices, key=lambda s: (natural_key(s.instance.info.source), s.frame, s.instance.order)), "name"
+    if len(normals) != 1:
+        return None
+    keyed = sorted(zip(positions, range(len(slices)), slices),
+                   key=lambda t: (t[0], _inst_no(t[2].instance), t[2].frame, t[1]))
+    return [s for _, _, s in keyed]
+
+
+def by_instance_number(slices: list[Slice]) -> list[Slice] | None:
+    if not all(s.instance.info.instance_number is not None for s in slices):
+        return None
+    return sorted(slices, key=lambda s: (s.instance.info.instance_number, s.frame, s.instance.order))
+
+
+def by_name(slices: list[Slice]) -> list[Slice]:
+    return sorted(slices, key=lambda s: (natural_key(s.instance.info.source), s.frame, s.instance.order))
+
+
+ORDER_RULES: list[tuple[str, OrderRule]] = [("frame order", by_frame_order), ("position", by_position),
+                                            ("instance number", by_instance_number), ("name", by_name)]
+
+
+def add_order_rule(name: str, rule: OrderRule, *, position: int = 0) -> None:
+    """Try ``rule`` at ``position`` of :data:`ORDER_RULES` (0 = first); it returns the ordered slices or None."""
+    ORDER_RULES.insert(position, (name, rule))
+
+
+def order_slices(instances: list[Instance]) -> tuple[list[Slice], str]:
+    """The slices of these instances in display order, and the name of the rule that ordered them."""
+    slices = [Slice(inst, f) for inst in instances for f in range(inst.info.frames)]
+    for name, rule in ORDER_RULES:
+        ordered = rule(slices)
+        if ordered is not None:
+            return ordered, name
+    return slices, "arrival"
 
 
 def _inst_no(inst: Instance) -> int:
@@ -214,6 +250,10 @@ class SeriesIndex:
     def _series_of(self, inst: Instance) -> Series | None:
         return self._owner.get(inst.key)
 
+    def remove(self, inst: Instance) -> None:
+        """Take an instance out again (a file that failed after it was filed); an emptied series goes too."""
+        self._remove(inst)
+
     def _remove(self, inst: Instance) -> None:
         series = self._series_of(inst)
         if series is None:
@@ -226,9 +266,30 @@ class SeriesIndex:
             self._by_key.pop(series.key, None)
 
 
-def split_key(info: ImageInfo, instance_key: int, group: str) -> tuple:
-    if info.frames > 1:
-        return ("multiframe", instance_key)
-    if not info.series_uid:
-        return ("loose", group, info.rows, info.columns, info.samples_per_pixel)
+def multiframe_alone(info: ImageInfo, instance_key: int, group: str) -> tuple | None:
+    return ("multiframe", instance_key) if info.frames > 1 else None
+
+
+def loose_by_load(info: ImageInfo, instance_key: int, group: str) -> tuple | None:
+    return None if info.series_uid else ("loose", group, info.rows, info.columns, info.samples_per_pixel)
+
+
+def by_series(info: ImageInfo, instance_key: int, group: str) -> tuple:
     return ("series", info.study_uid, info.series_uid, info.rows, info.columns, info.samples_per_pixel)
+
+
+SPLIT_RULES: list[tuple[str, SplitRule]] = [("multi-frame", multiframe_alone), ("no series UID", loose_by_load),
+                                            ("series", by_series)]
+
+
+def add_split_rule(name: str, rule: SplitRule, *, position: int = 0) -> None:
+    """Try ``rule`` at ``position`` of :data:`SPLIT_RULES`; it returns a display-set key or None (not mine)."""
+    SPLIT_RULES.insert(position, (name, rule))
+
+
+def split_key(info: ImageInfo, instance_key: int, group: str) -> tuple:
+    for _name, rule in SPLIT_RULES:
+        key = rule(info, instance_key, group)
+        if key is not None:
+            return key
+    raise AssertionError("the last split rule answers for every object")

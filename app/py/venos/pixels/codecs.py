@@ -22,7 +22,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import UnsupportedTransferSyntax, VenosError
+from ..errors import VenosError
 
 # Transfer syntax UIDs (PS3.5 Annex A / PS3.6 Table A-1).
 JPEG_BASELINE = "1.2.840.10008.1.2.4.50"
@@ -94,7 +94,7 @@ PREFER: dict[str, tuple[str, ...]] = {
     **{uid: ("openjph", "dcmjs") for uid in HTJ2K_ALL},
 }
 
-_codecs: dict[str, Codec] = {name: Codec(name, syntaxes, title) for name, syntaxes, title in SPECS}
+_codecs: dict[str, Codec] = {}  # filled by register_codec, SPECS first (at the end of this module)
 _installed: set[tuple[str, str]] = set()  # (transfer syntax, codec) plugins added to pydicom
 _wanted: list[str] = []  # codecs CodecNotLoaded was raised for, until the worker takes them
 
@@ -105,11 +105,19 @@ def take_wanted() -> list[str]:
     return names
 
 
-def register_codec(name: str, syntaxes: tuple[str, ...], title: str) -> Codec:
-    """Declare a codec (state ``absent`` until :func:`offer` says the build ships it)."""
+def register_codec(name: str, syntaxes: tuple[str, ...], title: str, *, prefer: bool = False) -> Codec:
+    """Declare a codec: its pydicom plugin function exists from now on; its state is ``absent`` until
+    :func:`offer` says the build ships it (or :func:`ready` hands over a loaded one). ``prefer``: try it before
+    the codecs already declared for its syntaxes."""
     codec = _codecs.get(name)
     if codec is None:
         codec = _codecs[name] = Codec(name, tuple(syntaxes), title)
+        setattr(sys.modules[__name__], _function_name(name), _plugin(name))
+        for uid in codec.syntaxes:
+            DECODER_DEPENDENCIES[uid] = tuple(f"the {c.name} browser codec" for c in _codecs.values()
+                                              if uid in c.syntaxes)
+            if prefer:
+                PREFER[uid] = (name,) + tuple(c.name for c in for_syntax(uid) if c.name != name)
     return codec
 
 
@@ -160,14 +168,13 @@ def failed(name: str, reason: str) -> None:
 
 def reset(name: str) -> None:
     """Back to ``absent`` and out of pydicom's registry (tests)."""
-    from pydicom.pixels.decoders.base import _PIXEL_DATA_DECODERS
+    from pydicom.pixels import get_decoder
 
     codec = get(name)
     codec.impl, codec.state, codec.reason = None, "absent", ""
     for uid in codec.syntaxes:
         if (uid, name) in _installed:
-            decoder = _PIXEL_DATA_DECODERS[uid][0]
-            decoder._available.pop(codec.label, None)
+            get_decoder(uid).remove_plugin(codec.label)
             _installed.discard((uid, name))
 
 
@@ -201,11 +208,9 @@ def unavailable_reason(uid: str) -> str:
 # ------------------------------------------------------------------------------------------------ pydicom plugins
 
 def install_plugins() -> None:
-    """Add a pydicom decoding plugin for every (syntax, codec) whose codec is in this build.
-
-    Our plugins go first: pydicom tries plugins in insertion order, and in the browser pydicom's own ones are either
-    unavailable (missing packages) or slower than WebAssembly (its pure-Python RLE decoder stays as a fallback)."""
-    from pydicom.pixels.decoders.base import _PIXEL_DATA_DECODERS
+    """Add a pydicom decoding plugin for every (syntax, codec) whose codec is in this build. Which plugin decodes a
+    frame is chosen per call (``decoding_plugin=``, see :func:`labels_for`), not by the registry's order."""
+    from pydicom.pixels import get_decoder
 
     from . import syntaxes
 
@@ -214,34 +219,35 @@ def install_plugins() -> None:
         if codec.state == "absent":
             continue
         for uid in codec.syntaxes:
-            if (uid, codec.name) in _installed or uid not in _PIXEL_DATA_DECODERS:
+            if (uid, codec.name) in _installed:
                 continue
-            decoder = _PIXEL_DATA_DECODERS[uid][0]
-            if codec.label in decoder._available or codec.label in decoder._unavailable:
-                _installed.add((uid, codec.name))
+            try:
+                decoder = get_decoder(uid)
+            except NotImplementedError:  # pydicom has no decoder for this syntax at all
                 continue
-            decoder.add_plugin(codec.label, (__name__, _function_name(codec.name)))
-            _prefer(decoder)
+            if codec.label not in decoder.available_plugins:
+                decoder.add_plugin(codec.label, (__name__, _function_name(codec.name)))
             _installed.add((uid, codec.name))
 
 
-def _prefer(decoder: Any) -> None:
-    """Order a decoder's plugins: VeNOS's pure-Python ones, then the codecs by preference, then pydicom's."""
-    rank = {c.label: i + 1 for i, c in enumerate(for_syntax(str(decoder.UID)))}
+def labels_for(uid: str, available: tuple[str, ...]) -> list[str]:
+    """The pydicom plugin labels to try for ``uid``, in order: VeNOS's pure-Python plugins (pixels.syntaxes: each
+    serves exactly the case pydicom and the codecs get wrong, and declines the rest), this build's codecs that are
+    loaded, by preference, then pydicom's own plugins in its order."""
+    from .syntaxes import python_plugin_labels
 
-    def key(label: str) -> int:
-        if label.startswith("venos-"):
-            return rank.get(label, 0)
-        return len(rank) + 1
-
-    decoder._available = {k: decoder._available[k] for k in sorted(decoder._available, key=key)}
+    mine = {c.label for c in _codecs.values()}
+    python = [label for label in python_plugin_labels() if label in available]
+    ours = [c.label for c in for_syntax(uid) if c.state == "ready" and c.label in available]
+    return python + ours + [label for label in available if label not in mine and label not in python]
 
 
 def _function_name(name: str) -> str:
     return "decode_" + name.replace("-", "_")
 
 
-# pydicom's plugin contract: a module with is_available(uid), DECODER_DEPENDENCIES and one function per plugin.
+# pydicom's plugin contract: a module with is_available(uid), DECODER_DEPENDENCIES (what a syntax's plugin here
+# needs, named in pydicom's messages when it is missing) and one function per plugin (made by register_codec).
 DECODER_DEPENDENCIES: dict[str, tuple[str, ...]] = {}
 
 
@@ -291,5 +297,6 @@ def conform(runner: Any, *, bits: int, planar: int, rgb: bool) -> None:
         runner.set_option("photometric_interpretation", PI.RGB)
 
 
+_codecs.clear()
 for _name, _syntaxes, _title in SPECS:
-    setattr(sys.modules[__name__], _function_name(_name), _plugin(_name))
+    register_codec(_name, _syntaxes, _title)

@@ -13,15 +13,12 @@ import numpy as np
 from pydicom.dataset import Dataset
 from pydicom.uid import UID
 
-from ..dicom.attrs import ENCAPSULATED_PREFIXES, ImageInfo
+from ..dicom.attrs import ImageInfo, is_encapsulated
 from ..errors import DecodeError, UnsupportedTransferSyntax
 
 
 def ts_label(uid: str) -> str:
-    try:
-        name = UID(uid).name
-    except Exception:
-        name = ""
+    name = UID(uid).name if uid else ""
     return f"{name} ({uid})" if name and name != uid else uid or "unknown transfer syntax"
 
 
@@ -39,7 +36,7 @@ def decode_frame(ds: Dataset, info: ImageInfo, index: int) -> np.ndarray:
     if not 0 <= index < info.frames:
         raise DecodeError(f"frame {index + 1} requested, the object has {info.frames}", source=info.source)
     ts = info.transfer_syntax
-    if info.bits_allocated == 12 and not ts.startswith(ENCAPSULATED_PREFIXES):
+    if info.bits_allocated == 12 and not is_encapsulated(ts):
         return unpack_12bit(ds, info, index)
     try:
         decoder = get_decoder(ts)
@@ -55,23 +52,34 @@ def decode_frame(ds: Dataset, info: ImageInfo, index: int) -> np.ndarray:
         raise UnsupportedTransferSyntax(
             f"no decoder for {ts_label(ts)} is available in this build: {codecs.unavailable_reason(ts)}"
             + (f" ({missing})" if missing else ""), source=info.source, frame=index)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            arr, _meta = decoder.as_array(ds, index=index)
-    except codecs.CodecNotLoaded as exc:  # raised directly when pydicom calls one plugin only
-        raise codecs.CodecNotLoaded(exc.codec, source=info.source, frame=index) from None
-    except Exception as exc:
-        browser = codecs.for_syntax(ts)
-        waiting = [c.name for c in browser if c.state == "loadable"]
-        if waiting:  # the loaded decoders failed; one not yet loaded may succeed
-            raise codecs.CodecNotLoaded(waiting[0], source=info.source, frame=index) from None
-        if browser and all(c.state == "failed" for c in browser):
-            raise UnsupportedTransferSyntax(f"cannot decode {ts_label(ts)}: {codecs.unavailable_reason(ts)}",
-                                            source=info.source, frame=index) from None
-        raise DecodeError(f"frame {index + 1} of {info.frames} cannot be decoded from {ts_label(ts)}: "
-                          f"{_reason(exc)}", source=info.source, frame=index) from None
-    return arr
+    if not is_encapsulated(ts):  # native pixels: pydicom's decoder needs no plugin
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return decoder.as_array(ds, index=index)[0]
+        except Exception as exc:
+            raise DecodeError(f"frame {index + 1} of {info.frames} cannot be read as {ts_label(ts)}: "
+                              f"{_reason(exc)}", source=info.source, frame=index) from None
+    reasons = []
+    for label in codecs.labels_for(ts, decoder.available_plugins):  # chosen by name: pydicom's public API
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                arr, _meta = decoder.as_array(ds, index=index, decoding_plugin=label)
+            return arr
+        except codecs.CodecNotLoaded as exc:
+            raise codecs.CodecNotLoaded(exc.codec, source=info.source, frame=index) from None
+        except Exception as exc:  # this plugin failed on this frame: the next one may not
+            reasons.append(f"{label}: {_reason(exc)}")
+    browser = codecs.for_syntax(ts)
+    waiting = [c.name for c in browser if c.state == "loadable"]
+    if waiting:  # the loaded decoders failed; one not yet loaded may succeed
+        raise codecs.CodecNotLoaded(waiting[0], source=info.source, frame=index)
+    if browser and all(c.state == "failed" for c in browser):
+        raise UnsupportedTransferSyntax(f"cannot decode {ts_label(ts)}: {codecs.unavailable_reason(ts)}",
+                                        source=info.source, frame=index)
+    raise DecodeError(f"frame {index + 1} of {info.frames} cannot be decoded from {ts_label(ts)}: "
+                      f"{'; '.join(reasons) or 'no decoder is available'}", source=info.source, frame=index)
 
 
 def _reason(exc: Exception) -> str:

@@ -47,6 +47,10 @@ def is_available(uid: str) -> bool:
     return uid in _PYTHON_PLUGINS
 
 
+def python_plugin_labels() -> tuple[str, ...]:
+    return tuple(label for label, _fn in _PYTHON_PLUGINS.values())
+
+
 def install() -> None:
     """Teach pydicom the syntaxes above: UID names, a Decoder per syntax, and the Python plugins."""
     global _installed

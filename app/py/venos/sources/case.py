@@ -14,6 +14,8 @@ from urllib.parse import urljoin, urlsplit
 from ..errors import SourceError
 
 MAX_INSTANCES = 50_000
+MAX_JSON_DEPTH = 64  # a DICOM JSON instance nests a few levels per sequence; 64 is far past any real one
+_JSON_STRUCTURE = re.compile(r'\\.|["\[\]{}]')
 SCHEMES = ("http", "https")
 # OHIF's manifests prefix instance URLs with the Cornerstone loader to use; the address follows.
 LOADER_PREFIXES = ("dicomweb:", "wadouri:", "wadors:", "dicomfile:")
@@ -61,3 +63,40 @@ def resolve_url(raw: Any, base: str) -> str:
     if parts.scheme.lower() not in SCHEMES or not parts.netloc:
         raise SourceError(f"{raw!r} is not an http(s) address (resolved against {base or 'nothing'}: {url!r})")
     return url
+
+
+def as_text(payload: Any) -> str:
+    """What the loader handed over (text, bytes or a JS buffer) as text."""
+    if isinstance(payload, str):
+        return payload
+    return as_bytes(payload).decode("utf-8", errors="replace")
+
+
+def as_bytes(payload: Any) -> bytes:
+    if hasattr(payload, "to_bytes"):
+        return payload.to_bytes()
+    return bytes(payload)
+
+
+def load_json(text: str, *, what: str, source: str = ""):
+    """``json.loads`` for documents from elsewhere, with a nesting limit checked first: Python's parser recurses,
+    and a few thousand levels exhaust the WebAssembly stack — a fatal error for the whole runtime, not an
+    exception."""
+    import json
+
+    depth, in_string = 0, False
+    for m in _JSON_STRUCTURE.finditer(text):
+        token = m.group()
+        if token[0] == "\\":
+            continue
+        if token == '"':
+            in_string = not in_string
+        elif not in_string:
+            depth += 1 if token in "[{" else -1
+            if depth > MAX_JSON_DEPTH:
+                raise SourceError(f"the {what} nests deeper than {MAX_JSON_DEPTH} levels: not a {what} this viewer "
+                                  "reads (damaged or hostile)", source=source)
+    try:
+        return json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise SourceError(f"the {what} is not valid JSON: {exc}", source=source) from None

@@ -11,7 +11,7 @@ from urllib.parse import quote, urljoin
 
 from ..dicom.parse import read_dataset
 from ..errors import SourceError
-from .case import Case, Planned, resolve_url
+from .case import Case, Planned, as_bytes, resolve_url
 
 COMPONENT = re.compile(r"^[A-Za-z0-9_.\- ]{1,64}$")
 
@@ -35,6 +35,15 @@ def referenced_files(data: bytes, *, source: str) -> list[tuple[str, str]]:
                               f"DICOMDIR's folder are followed", source=source)
         out.append((str(rec.get("DirectoryRecordType", "")).strip(), "/".join(comps)))
     return out
+
+
+def request(spec: dict) -> dict:
+    url = resolve_url(spec.get("dicomdir"), str(spec.get("base") or ""))
+    return {"url": url, "accept": "", "base": url}
+
+
+def parse(payload, *, base: str, options: dict | None = None) -> Case:
+    return dicomdir_case(as_bytes(payload), url=base)
 
 
 def dicomdir_case(data: bytes, *, url: str) -> Case:

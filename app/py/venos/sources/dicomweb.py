@@ -6,13 +6,12 @@ is percent-encoded, so nothing typed in a search box can change the request's sh
 """
 from __future__ import annotations
 
-import json
 import re
 from urllib.parse import quote, urlsplit
 
 from ..dicom.metadata import from_dicom_json, plain
 from ..errors import SourceError
-from .case import Case, Planned
+from .case import Case, Planned, as_text, load_json
 
 LEVELS = ("studies", "series", "instances")
 UID = re.compile(r"^[0-9]+(\.[0-9]+)*$")
@@ -124,10 +123,7 @@ def results(text: str, *, source: str = "") -> list[dict]:
 
 def _json_array(text: str, answer: str, items: str, source: str) -> list:
     """A DICOMweb JSON answer that must be an array, or a SourceError naming what it should have been."""
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise SourceError(f"the {answer} answer is not JSON: {exc}", source=source) from None
+    doc = load_json(text, what=f"{answer} answer", source=source)
     if not isinstance(doc, list):
         raise SourceError(f"the {answer} answer is not a JSON array of {items}", source=source)
     return doc
@@ -143,10 +139,6 @@ def rendered_url(root: str, study: str, series: str, sop: str, *, frame: int | N
     return url + (f"/frames/{int(frame) + 1}/rendered" if frame is not None else "/rendered")
 
 
-def thumbnail_url(root: str, study: str, series: str = "", sop: str = "") -> str:
-    return path(root, study, series, sop) + "/thumbnail"
-
-
 def wado_uri(wado_root: str, study: str, series: str, sop: str) -> str:
     """WADO-URI (PS3.18 9.1 / 6.2): one DICOM file by its three UIDs. The content type is left unescaped: some
     servers compare it literally."""
@@ -154,6 +146,23 @@ def wado_uri(wado_root: str, study: str, series: str, sop: str) -> str:
     return (f"{base}?requestType=WADO&studyUID={uid(study, 'StudyInstanceUID')}"
             f"&seriesUID={uid(series, 'SeriesInstanceUID')}&objectUID={uid(sop, 'SOPInstanceUID')}"
             f"&contentType=application/dicom")
+
+
+def request(spec: dict) -> dict:
+    """The WADO-RS metadata of the study (or series) the spec names; instances follow from it."""
+    d = spec.get("dicomweb") or {}
+    if not isinstance(d, dict):
+        raise SourceError("dicomweb needs {root, study[, series]}")
+    root = str(d.get("root") or "")
+    url = path(root, str(d.get("study") or ""), str(d.get("series") or "")) + "/metadata"
+    return {"url": url, "accept": ACCEPT_JSON, "base": root,
+            "options": {"wadoUri": str(d.get("wadoUri") or ""), "source": url}}
+
+
+def parse(payload, *, base: str, options: dict | None = None) -> Case:
+    options = options or {}
+    return metadata_case(as_text(payload), root=base, wado_uri_root=str(options.get("wadoUri") or ""),
+                         source=str(options.get("source") or base))
 
 
 def metadata_case(text: str, *, root: str, wado_uri_root: str = "", source: str = "") -> Case:

@@ -11,11 +11,9 @@ Relative URLs are resolved against the manifest's own address.
 """
 from __future__ import annotations
 
-import json
-
 from ..dicom.metadata import from_keywords
 from ..errors import SourceError
-from .case import Case, Planned, resolve_url
+from .case import MAX_INSTANCES, Case, Planned, as_text, load_json, resolve_url
 
 MAX_MANIFEST_BYTES = 64 * 1024 * 1024
 STUDY_KEYS = ("StudyInstanceUID", "StudyDate", "StudyTime", "StudyDescription", "PatientName", "PatientID",
@@ -23,15 +21,33 @@ STUDY_KEYS = ("StudyInstanceUID", "StudyDate", "StudyTime", "StudyDescription", 
 SERIES_KEYS = ("SeriesInstanceUID", "SeriesNumber", "SeriesDescription", "Modality", "SeriesDate")
 
 
+ACCEPT = "application/json, text/plain;q=0.9, */*;q=0.5"
+
+
+def request(spec: dict) -> dict:
+    """The manifest's address (absolute http(s): anything else is refused before any request)."""
+    url = resolve_url(spec.get("manifest"), str(spec.get("base") or ""))
+    return {"url": url, "accept": ACCEPT, "base": url}
+
+
+def parse(payload, *, base: str, options: dict | None = None) -> Case:
+    return parse_manifest(as_text(payload), base=base)
+
+
+def request_list(spec: dict) -> dict:
+    return {"payload": [str(u) for u in spec.get("urls") or []], "base": str(spec.get("base") or "")}
+
+
+def parse_list(payload, *, base: str, options: dict | None = None) -> Case:
+    return url_list(list(payload or []), base=base)
+
+
 def parse_manifest(text: str, *, base: str) -> Case:
     if len(text) > MAX_MANIFEST_BYTES:
         raise SourceError(f"the manifest is larger than {MAX_MANIFEST_BYTES // (1024 * 1024)} MB", source=base)
     stripped = text.lstrip("\ufeff \t\r\n")
     if stripped[:1] in ("{", "["):
-        try:
-            doc = json.loads(stripped)
-        except json.JSONDecodeError as exc:
-            raise SourceError(f"the manifest is not valid JSON: {exc}", source=base) from None
+        doc = load_json(stripped, what="manifest", source=base)
         if isinstance(doc, dict) and isinstance(doc.get("studies"), list):
             return _ohif(doc, base)
         if isinstance(doc, dict) and isinstance(doc.get("urls"), list):
@@ -47,6 +63,9 @@ def parse_manifest(text: str, *, base: str) -> Case:
 
 
 def url_list(urls: list, *, base: str) -> Case:
+    if len(urls) > MAX_INSTANCES:  # checked before any address is looked at (or warned about)
+        raise SourceError(f"the list names {len(urls)} addresses; at most {MAX_INSTANCES} are opened at once: "
+                          "open the case in parts", source=base)
     case = Case("urls")
     for raw in urls:
         if isinstance(raw, dict):

@@ -126,3 +126,15 @@ def _headers(block: bytes) -> dict[str, str]:
         if colon:
             out[name.strip().lower()] = value.strip()
     return out
+
+
+def dicom_parts(name: str, data, content_type: str) -> list[tuple[str, bytes]]:
+    """The DICOM files in a WADO-RS multipart answer, named ``name`` (one part) or ``name#n``."""
+    from .case import as_bytes
+
+    found = split(as_bytes(data), content_type, source=name)
+    if not found:
+        raise SourceError("the multipart answer holds no part", source=name)
+    if len(found) == 1:
+        return [(name, found[0].body)]
+    return [(f"{name}#{i + 1}", p.body) for i, p in enumerate(found)]

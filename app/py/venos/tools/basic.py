@@ -1,7 +1,7 @@
-"""Window/level drag, slice scroll, zoom: pure functions of (state, event, context) → state."""
+"""Window/level drag and slice scroll: pure functions of (state, event, context) → state. (Zoom, pan, rotation and
+flip are the camera's: JavaScript applies them without Python.)"""
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from ..view.state import ViewState
@@ -34,12 +34,3 @@ def scroll(state: ViewState, event: dict, ctx: Context) -> ViewState:
     else:
         target = state.slice + int(event.get("delta", 0))
     return state.with_(slice=min(max(target, 0), ctx.slices - 1))
-
-
-def zoom(state: ViewState, event: dict, ctx: Context) -> ViewState:
-    """Multiply the zoom by ``factor`` (the fitted zoom is given by the caller as ``fit`` when zoom is 0)."""
-    current = state.zoom or float(event.get("fit", 1.0))
-    factor = float(event.get("factor", 1.0))
-    if not math.isfinite(factor) or factor <= 0:
-        return state
-    return state.with_(zoom=min(max(current * factor, 0.02), 64.0))

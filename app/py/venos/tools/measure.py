@@ -11,6 +11,8 @@ import math
 import numpy as np
 
 from ..dicom.attrs import ImageInfo
+from ..view.captions import units_of
+from ..view.lut import modality_values
 
 _NOTES = {
     "PixelSpacing": "PixelSpacing (in the patient plane)",
@@ -117,3 +119,55 @@ def angle(info: ImageInfo, p1: tuple[float, float], vertex: tuple[float, float],
     note = cal[2] if cal is not None else no_spacing(info, "angle").replace("is in pixels",
                                                                           "takes pixels as square")
     return {"value": math.degrees(math.acos(cos)), "units": "°", "spacing": note}
+
+
+# ------------------------------------------------------------------------------------------------ registered tools
+# Each takes a tools.Measured (the slice's ImageInfo, FrameInfo, decoded frame and the points in image pixels) and
+# returns plain values; tools/__init__.py registers them.
+
+def measure_length(m) -> dict:
+    return length(m.info, *m.points)
+
+
+def measure_angle(m) -> dict:
+    return angle(m.info, *m.points)
+
+
+def measure_rectangle(m) -> dict:
+    return region(m, "rectangle")
+
+
+def measure_ellipse(m) -> dict:
+    return region(m, "ellipse")
+
+
+def region(m, shape: str) -> dict:
+    """Statistics inside a rectangle or the ellipse inscribed in it (corners in image pixels): pixel count, mean,
+    SD, min, max in modality units (per channel for colour), and the shape's area with its units and the attribute
+    the spacing came from. Padding pixels (Pixel Padding Value) are left out and counted."""
+    info, p1, p2 = m.info, m.points[0], m.points[1]
+    mask, box = region_mask(shape, p1, p2, info.rows, info.columns)
+    pixels = m.frame.pixels[box]
+    out = {"shape": shape, "units": "", "note": "", **region_area(info, shape, p1, p2)}
+    if info.is_color and info.photometric != "PALETTE COLOR":
+        channels = [region_stats(pixels[..., c][mask]) for c in range(min(3, pixels.shape[-1]))]
+        out.update(channels=channels, pixels=channels[0]["pixels"])
+        out["note"] = "colour image: statistics of each of R, G, B (display values, no modality units)"
+        return out
+    stored = pixels[mask]
+    if info.padding is not None and stored.dtype.kind in "iu":
+        image = (stored < info.padding[0]) | (stored > info.padding[1])
+        out["paddingExcluded"] = int(stored.size - np.count_nonzero(image))
+        if out["paddingExcluded"]:
+            stored = stored[image]
+            out["note"] = (f"{out['paddingExcluded']} padding pixel{'s' if out['paddingExcluded'] != 1 else ''} "
+                           "(Pixel Padding Value, outside the image) left out")
+    if info.photometric == "PALETTE COLOR":
+        out.update(region_stats(stored))
+        out["note"] = "palette colour image: statistics of the stored indices, which have no unit"
+        return out
+    fi = m.frame_info
+    out.update(region_stats(modality_values(stored, slope=fi.slope, intercept=fi.intercept,
+                                            modality_lut=fi.modality_lut)))
+    out["units"] = units_of(info)
+    return out

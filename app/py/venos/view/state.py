@@ -28,14 +28,16 @@ class ViewState:
         return replace(self, **changes)
 
     def to_dict(self) -> dict:
+        """The state as JavaScript names it (camelCase, as every key of the JS API)."""
         # by hand: dataclasses.asdict deep-copies field by field and cost ~0.07 ms of every render
         return {"series": self.series, "slice": self.slice, "center": self.center, "width": self.width,
-                "invert": self.invert, "voi_function": self.voi_function, "voi_lut": self.voi_lut,
+                "invert": self.invert, "voiFunction": self.voi_function, "voiLut": self.voi_lut,
                 "overlays": self.overlays, "zoom": self.zoom, "pan": list(self.pan)}
 
     @classmethod
     def from_dict(cls, d: dict | None) -> "ViewState":
-        """Build from a plain mapping (from JavaScript), ignoring unknown keys and sanitizing values."""
+        """Build from a plain mapping from JavaScript (camelCase keys, as :meth:`to_dict` writes them), ignoring
+        unknown keys and sanitizing values."""
         d = dict(d or {})
         out: dict = {}
         if "series" in d and d["series"] is not None:
@@ -52,11 +54,11 @@ class ViewState:
             out["width"] = 1.0
         if d.get("invert") is not None:
             out["invert"] = bool(d["invert"])
-        if d.get("voi_lut", d.get("voiLut")) is not None:
-            out["voi_lut"] = max(-1, int(d.get("voi_lut", d.get("voiLut"))))
+        if d.get("voiLut") is not None:
+            out["voi_lut"] = max(-1, int(d["voiLut"]))
         if d.get("overlays") is not None:
             out["overlays"] = bool(d["overlays"])
-        f = str(d.get("voi_function") or d.get("voiFunction") or "").upper()
+        f = str(d.get("voiFunction") or "").upper()
         if f in VOI_FUNCTIONS:
             out["voi_function"] = f
         if d.get("zoom") is not None:

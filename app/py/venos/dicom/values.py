@@ -1,0 +1,79 @@
+"""Element values read straight from a parsed dataset's raw elements: the fast path for the few dozen attributes
+VeNOS reads per file (see :func:`get`)."""
+from __future__ import annotations
+
+import math
+import struct
+
+from pydicom.datadict import dictionary_VR, tag_for_keyword
+from pydicom.dataset import Dataset
+
+_TAGS: dict[str, int] = {}
+
+
+_VRS: dict[int, str] = {}
+# Value representations whose raw bytes are plain ASCII with no character-set rules (PS3.5 6.2): read directly.
+_ASCII_VRS = {"DS", "IS", "CS", "UI", "DA", "TM", "AS"}
+_BINARY_VRS = {"US": "H", "SS": "h", "UL": "I", "SL": "i", "FL": "f", "FD": "d"}
+
+
+def get(ds: Dataset, kw: str):
+    """``ds.get(kw)`` without pydicom's attribute machinery: a dict lookup by tag, converting only what exists.
+
+    Profiling in Pyodide showed ``Dataset.get`` and pydicom's element conversion dominating header extraction.
+    Numbers, codes and UIDs are decoded here straight from the raw element (they are ASCII or binary by
+    definition); text that may need the Specific Character Set, and sequences, go through pydicom."""
+    elements = getattr(ds, "_dict", None)
+    if elements is None:  # a metadata Header (dicom.metadata): a plain keyword mapping
+        return ds.get(kw)
+    tag = _TAGS.get(kw)
+    if tag is None:
+        tag = _TAGS[kw] = tag_for_keyword(kw)
+    raw = elements.get(tag)
+    if raw is None:
+        return None
+    if getattr(raw, "is_raw", False) and raw.value is not None:
+        vr = raw.VR or _VRS.get(tag)
+        if vr is None:
+            vr = _VRS[tag] = dictionary_VR(tag)
+        if vr in _ASCII_VRS:
+            parts = raw.value.decode("ascii", "replace").strip(" \x00").split("\\")
+            parts = [p.strip(" \x00") for p in parts]
+            return parts[0] if len(parts) == 1 else parts
+        code = _BINARY_VRS.get(vr)
+        if code is not None:
+            n = len(raw.value) // struct.calcsize(code)
+            if n == 0:
+                return None
+            vals = struct.unpack(("<" if raw.is_little_endian else ">") + code * n, raw.value[: n * struct.calcsize(code)])
+            return vals[0] if n == 1 else list(vals)
+    return ds[tag].value
+
+
+def text(ds: Dataset, kw: str) -> str:
+    v = get(ds, kw)
+    if v is None:
+        return ""
+    if isinstance(v, (list, tuple)) or type(v).__name__ == "MultiValue":
+        return "\\".join(str(x) for x in v)
+    return str(v).strip()
+
+
+def integer(ds: Dataset, kw: str, default: int | None = None) -> int | None:
+    v = get(ds, kw)
+    try:
+        return int(v) if v not in (None, "") else default
+    except (TypeError, ValueError):
+        return default
+
+
+def floats(v) -> tuple[float, ...] | None:
+    if v is None or v == "":
+        return None
+    try:
+        vals = tuple(float(x) for x in (v if hasattr(v, "__iter__") and not isinstance(v, str) else [v]))
+    except (TypeError, ValueError):
+        return None
+    return vals if all(math.isfinite(x) for x in vals) else None
+
+

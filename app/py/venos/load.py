@@ -1,0 +1,201 @@
+"""Files into the session: one file's bytes (wherever they are held) → parsed header → its series; a plain image
+the browser decoded; a file that could not be read. Every problem becomes a skip naming the file and the reason, so
+one bad file never stops the rest."""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from .blob import Blob
+from .dicom.attrs import FrameInfo, ImageInfo, image_info, is_encapsulated
+from .dicom.parse import read_dataset, sniff
+from .errors import InvalidDataset, VenosError
+from .pixels.codecs import CodecNotLoaded
+from .session import session
+
+
+def add(name: str, blob: Blob, group: str = "") -> dict:
+    """Parse one file and add it to its series. Only the header is read now; uncompressed frames are read when
+    shown, a compressed file's first frame is decoded now so that decode errors surface per file. A PNG or JPEG
+    answers ``{"ok": False, "plain": "png" | "jpeg"}`` (the browser decodes those)."""
+    inst = None
+    try:
+        kind = sniff(blob.read(0, 136))
+        if kind in ("png", "jpeg"):
+            return {"ok": False, "plain": kind}
+        parsed = read_dataset(blob, source=name)
+        try:
+            info = image_info(parsed.dataset, source=name, pixels=parsed.pixels)
+        except RecursionError:
+            raise InvalidDataset("sequences are nested too deeply to read", source=name) from None
+        check_bounds(info, parsed.pixels)
+        series, inst = session.series.add(info, parsed, group=group)
+        pending = None
+        if is_encapsulated(info.transfer_syntax):
+            try:
+                session.pixels.get(inst.key, info, parsed, 0)
+            except CodecNotLoaded as exc:  # the worker loads the codec; the frame is decoded when shown
+                pending = exc.codec
+    except Exception as exc:  # whatever pydicom, numpy or a codec raised: this file is skipped, never half-added
+        if inst is not None and not isinstance(exc, CodecNotLoaded):
+            session.series.remove(inst)
+        return skip_error(exc if isinstance(exc, VenosError) else unexpected(exc, name))
+    session.loaded += 1
+    return {"ok": True, "series": series.id, "frames": info.frames, "new": len(series.instances) == 1,
+            "pending": pending}
+
+
+# Limits on what one file may declare before anything is allocated (docs/api.md "Limits").
+MAX_FRAMES = 20_000  # frames in one object (a 10-minute ultrasound cine at 30 frames/s is 18,000)
+MAX_FRAME_BYTES = 512 * 1024 * 1024  # one decoded frame (a 16-bit 16384 × 16384 image is 512 MB)
+
+
+def check_bounds(info: ImageInfo, pixels) -> None:
+    """Refuse what cannot be shown before allocating for it: frame counts and frame sizes past the limits, or more
+    frames than the pixel bytes present can hold (a 2 KB file declaring a million frames)."""
+    if not 1 <= info.frames <= MAX_FRAMES:
+        raise InvalidDataset(f"Number of Frames (0028,0008) is {info.frames}: at least 1 and at most {MAX_FRAMES} "
+                             "frames are shown", source=info.source)
+    frame_bytes = info.rows * info.columns * info.samples_per_pixel * max(info.bits_allocated, 8) // 8
+    if frame_bytes > MAX_FRAME_BYTES:
+        raise InvalidDataset(f"one frame of {info.rows}×{info.columns}×{info.samples_per_pixel} samples of "
+                             f"{info.bits_allocated} bits needs {frame_bytes / 2**20:.0f} MB; at most "
+                             f"{MAX_FRAME_BYTES / 2**20:.0f} MB are decoded", source=info.source)
+    if pixels is not None and pixels.encapsulated and info.frames > max(pixels.available // 8, 1):
+        raise InvalidDataset(f"{info.frames} frames are declared but the encapsulated pixel data holds "
+                             f"{pixels.available} bytes (each frame needs an item of at least 8)", source=info.source)
+
+
+def unexpected(exc: BaseException, name: str) -> VenosError:
+    """An exception nothing anticipated, as a skip that names the file and what broke (never a stuck load)."""
+    if isinstance(exc, (MemoryError, OverflowError)):
+        return InvalidDataset(f"declares sizes that cannot be allocated ({type(exc).__name__})", source=name)
+    if isinstance(exc, RecursionError):
+        return InvalidDataset("is nested too deeply to read", source=name)
+    return InvalidDataset(f"cannot be read: {type(exc).__name__}: {str(exc)[:200]}", source=name)
+
+
+def add_image(name: str, width: int, height: int, raw: bytes, group: str = "") -> dict:
+    """A plain (JPEG/PNG) image the browser decoded to RGBA, shown as an RGB secondary capture."""
+    if len(raw) != width * height * 4:
+        return skip_error(InvalidDataset(f"decoded image has {len(raw)} bytes, expected {width}×{height}×4",
+                                         source=name))
+    arr = np.frombuffer(raw, dtype=np.uint8).reshape(height, width, 4)[..., :3].copy()
+    info = ImageInfo(
+        source=name, sop_class_uid="", sop_instance_uid="", study_uid="", series_uid="", transfer_syntax="",
+        modality="OT", patient_name="", patient_id="", study_date="", study_description="",
+        series_description="Images", series_number=None, instance_number=None, rows=height, columns=width,
+        frames=1, samples_per_pixel=3, photometric="RGB", bits_allocated=8, bits_stored=8, pixel_representation=0,
+        planar_configuration=0,
+        pixel_keyword="", rescale_type="", voi_lut_function="LINEAR", presentation_lut_shape="",
+        pixel_spacing=None, spacing_source="", slice_thickness=None, frame_time_ms=None,
+        frame_info=(FrameInfo(None, None, 1.0, 0.0, ()),))
+    series, _ = session.series.add(info, arr, group=group or "images")
+    session.loaded += 1
+    return {"ok": True, "series": series.id, "frames": 1, "new": len(series.instances) == 1}
+
+
+def skip(name: str, code: str, message: str) -> dict:
+    """Record a file that could not be read or decoded before it reached Python (a broken PNG, a failed fetch)."""
+    exc = VenosError(message, source=name)
+    exc.code = code
+    session.series.fail_pending(name, message)  # a slice known from metadata shows why it is missing
+    return skip_error(exc)
+
+
+def skip_error(exc: VenosError) -> dict:
+    entry = exc.to_dict()
+    session.skipped.append(entry)
+    return {"ok": False, "error": entry}
+
+
+def decode_pending(budget_ms: float = 8.0) -> int:
+    """Background work when idle, for up to ``budget_ms``: decode frames not decoded yet and compute value ranges
+    (needed to render), so scrolling later costs only the render. Returns how much work remains."""
+    deadline = time.perf_counter() + budget_ms / 1000.0
+    remaining = 0
+    for s in session.series:
+        for sl in s.ordered():
+            inst = sl.instance
+            if inst.pending:
+                continue
+            if time.perf_counter() > deadline:
+                remaining += 1
+                continue
+            if not session.pixels.has(inst.key, sl.frame) and session.pixels.cache_is_full():
+                continue  # decoding more now would only evict frames decoded earlier
+            try:
+                session.pixels.get(inst.key, inst.info, inst.source, sl.frame).range()
+            except VenosError:
+                pass  # reported when that frame is shown
+    return remaining
+
+
+def register_case(case) -> dict:
+    """A remote case into the session: a placeholder for every instance whose metadata describes an image (its
+    series and slice count appear at once), and the loader's plan — one entry per instance: the address, how to ask
+    for it, and where it will sit (series id, index of its first slice), so the loader fetches what is shown
+    first."""
+    index = session.series
+    keys: dict[str, int] = {}
+    for planned in case.instances:
+        if planned.metadata is None:
+            continue
+        try:
+            info = image_info(planned.metadata, source=planned.url, header_only=True)
+        except VenosError:
+            continue  # not enough metadata to place it: it is simply fetched and placed when it arrives
+        _, inst = index.add_pending(info)
+        keys[planned.url] = inst.key
+    where: dict[int, tuple[str, int]] = {}
+    for s in index:
+        for i, sl in enumerate(s.ordered()):
+            where.setdefault(sl.instance.key, (s.id, i))
+    plan = []
+    for n, planned in enumerate(case.instances):
+        series_id, slice_index = where.get(keys.get(planned.url, -1), ("", n))
+        plan.append({"url": planned.url, "accept": planned.accept, "multipart": planned.multipart,
+                     "series": series_id, "slice": slice_index, "order": n})
+    return {"kind": case.kind, "plan": plan, "warnings": list(case.warnings), "placeholders": len(keys),
+            "series": [s.summary() for s in index]}
+
+
+_warm = False
+
+
+def warm_up() -> None:
+    """Run the parse → attributes → decode path once on a tiny in-memory image, so the first real slice of a
+    remote case does not pay for pydicom's lazy imports. Called while the first bytes are still on the network."""
+    global _warm
+    if _warm:
+        return
+    _warm = True
+    import io
+
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, SecondaryCaptureImageStorage, generate_uid
+
+    from .pixels.store import PixelStore
+
+    ds = Dataset()
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.file_meta.MediaStorageSOPClassUID = SecondaryCaptureImageStorage
+    ds.file_meta.MediaStorageSOPInstanceUID = uid = generate_uid()
+    ds.SOPClassUID, ds.SOPInstanceUID = SecondaryCaptureImageStorage, uid
+    ds.Rows = ds.Columns = 4
+    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 1
+    ds.PixelData = np.arange(16, dtype="<i2").tobytes()
+    buf = io.BytesIO()
+    ds.save_as(buf, enforce_file_format=True)
+    parsed = read_dataset(buf.getvalue(), source="warm-up")
+    info = image_info(parsed.dataset, source="warm-up", pixels=parsed.pixels)
+    PixelStore().get(0, info, parsed, 0).range()
+
+
+def as_bytes(data: Any) -> bytes:
+    """A JS typed array (JsProxy) or Python buffer as bytes."""
+    return data.to_bytes() if hasattr(data, "to_bytes") else bytes(data or b"")
