@@ -10,6 +10,7 @@ import { Viewer } from "./viewer.js";
 import { attachInput } from "./input.js";
 import { filesFromDataTransfer, filesFromInput, isHidden } from "./files.js";
 import { Annotations } from "./annotations.js";
+import { TOOLS } from "./tools/index.js";
 import { installTags } from "./tags.js";
 import { installMeasurements } from "./measurements.js";
 import { installCloud } from "./cloud/ui.js"; // links, URLs, manifests, case library, DICOMweb (issue 4)
@@ -213,6 +214,16 @@ $("flip").addEventListener("click", () => viewer.setViewState({ flip: !viewer.vi
 $("presets").addEventListener("change", (e) => { if (e.target.value !== "") applyPreset(Number(e.target.value)); e.target.value = ""; });
 
 // ------------------------------------------------------------------------------------------------ controls
+// the left-button tools, one button each, from the tool registry (app/js/tools/index.js)
+$("tools").append(...[...TOOLS.values()].map((t) => {
+  const b = document.createElement("button");
+  b.className = t.name === activeTool ? "btn tool active" : "btn tool";
+  b.dataset.tool = t.name;
+  b.setAttribute("aria-pressed", String(t.name === activeTool));
+  b.title = t.title;
+  b.textContent = t.label;
+  return b;
+}));
 for (const b of document.querySelectorAll("[data-tool]")) {
   b.addEventListener("click", () => {
     activeTool = b.dataset.tool;
@@ -334,6 +345,7 @@ window.venos = Object.freeze({
   exportPng: () => viewer.exportPng(),
   skipped: () => viewer.client.call("skipped"),
   valueAt: (x, y) => viewer.client.call("valueAt", { state: viewer.state, x, y }),
+  measure: (name, points) => viewer.client.call("measure", { name, state: viewer.state, points }),
   measureLength: (p1, p2) => viewer.client.call("measureLength", { state: viewer.state, p1, p2 }),
   measureAngle: (p1, vertex, p3) => viewer.client.call("measureAngle", { state: viewer.state, p1, p2: vertex, p3 }),
   measureRegion: (shape, p1, p2) => viewer.client.call("measureRegion", { state: viewer.state, shape, p1, p2 }),

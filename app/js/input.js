@@ -3,7 +3,7 @@
 // Wheel: slices (Ctrl/⌘+wheel: zoom). Two fingers: pinch zoom and pan. Keys: arrows/PageUp/PageDown/Home/End
 // for slices, I invert, R reset, F fit, ] and [ rotate, H flip, T tags, 1–9 window presets, Delete removes the measurements on this slice.
 
-import { MEASURE_TOOLS } from "./annotations.js";
+import { isMeasurement } from "./tools/index.js";
 
 export function attachInput(viewer, element, { getTool, onProbe, onPreset, onTags, annotations } = {}) {
   const pointers = new Map();
@@ -22,8 +22,9 @@ export function attachInput(viewer, element, { getTool, onProbe, onPreset, onTag
       return;
     }
     if (annotations && annotations.awaitingPoint() && (e.pointerType !== "mouse" || e.button === 0)) {
-      annotations.place(imagePoint(e)); // the third point of an angle
-      drag = null;
+      // the next gesture of the measurement being drawn (an angle's end, a bidirectional's short axis)
+      drag = { tool: annotations.draft.kind, x: e.clientX, y: e.clientY, acc: 0 };
+      annotations.press(imagePoint(e));
       e.preventDefault();
       return;
     }
@@ -34,7 +35,7 @@ export function attachInput(viewer, element, { getTool, onProbe, onPreset, onTag
       else if (e.button !== 0) return;
     }
     drag = { tool, x: e.clientX, y: e.clientY, acc: 0 };
-    if (MEASURE_TOOLS.has(tool) && annotations) annotations.begin(imagePoint(e), tool);
+    if (isMeasurement(tool) && annotations) annotations.press(imagePoint(e), tool);
     e.preventDefault();
   });
 
@@ -51,8 +52,8 @@ export function attachInput(viewer, element, { getTool, onProbe, onPreset, onTag
     const dx = e.clientX - drag.x, dy = e.clientY - drag.y;
     drag.x = e.clientX; drag.y = e.clientY;
     if (!dx && !dy) return;
+    if (isMeasurement(drag.tool)) { if (annotations) annotations.move(imagePoint(e)); return; }
     switch (drag.tool) {
-      case "length": case "rectangle": case "ellipse": case "angle": if (annotations) annotations.move(imagePoint(e)); break;
       case "window_level": viewer.applyTool("window_level", { dx, dy }); break;
       case "pan": panBy(dx, dy); break;
       case "zoom": zoomAt(Math.exp(-dy / 150), rect.width / 2, rect.height / 2); break;
@@ -71,7 +72,7 @@ export function attachInput(viewer, element, { getTool, onProbe, onPreset, onTag
   }
 
   const end = (e) => {
-    if (drag && MEASURE_TOOLS.has(drag.tool) && annotations && e.type === "pointerup") annotations.end(imagePoint(e));
+    if (drag && isMeasurement(drag.tool) && annotations && e.type === "pointerup") annotations.release(imagePoint(e));
     pointers.delete(e.pointerId);
     if (pointers.size < 2) pinch = null;
     if (!pointers.size) drag = null;

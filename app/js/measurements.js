@@ -2,13 +2,14 @@
 // goes to the slice, "Download CSV" saves them for a spreadsheet. Strings are set with textContent only.
 
 import { el, makeDialog } from "./cloud/dom.js";
+import { TOOLS } from "./tools/index.js";
 
-const KIND = { length: "Length", angle: "Angle", ellipse: "Ellipse", rectangle: "Rectangle" };
+const kindLabel = (kind) => { const t = TOOLS.get(kind); return t ? t.listLabel || t.label : kind; };
 
 /** Install the dialog; `button` opens it. Returns {open, dialog}. */
 export function installMeasurements(viewer, annotations, button) {
   const dlg = makeDialog("measurements-dialog", "Measurements");
-  const empty = el("p", { class: "muted", id: "measurements-empty", text: "No measurements yet: use Length, Angle, Ellipse or Rect on the image." });
+  const empty = el("p", { class: "muted", id: "measurements-empty", text: `No measurements yet: use ${[...TOOLS.values()].filter((t) => t.kind === "measure").map((t) => t.label).join(", ")} on the image.` });
   const tbody = el("tbody");
   const table = el("table", { class: "tags-table", id: "measurements-table" },
     el("thead", {}, el("tr", {}, ...["#", "What", "Result", "Slice", "File"].map((h) => el("th", { scope: "col", text: h })))),
@@ -23,7 +24,7 @@ export function installMeasurements(viewer, annotations, button) {
     table.hidden = download.disabled = clear.disabled = list.length === 0;
     tbody.replaceChildren(...list.map((m) => {
       const tr = el("tr", { class: "clickable", title: `${m.spacing ? `Spacing: ${m.spacing}` : ""}${m.note ? `\n${m.note}` : ""}` },
-        el("td", { text: String(m.n) }), el("td", { text: KIND[m.kind] || m.kind }), el("td", { class: "value", text: m.text }),
+        el("td", { text: String(m.n) }), el("td", { text: kindLabel(m.kind) }), el("td", { class: "value", text: m.text }),
         el("td", { text: String(m.slice + 1) }), el("td", { class: "value", text: m.frame > 1 ? `${m.source} (frame ${m.frame})` : m.source }));
       tr.addEventListener("click", () => { dlg.dialog.close(); viewer.setViewState({ series: m.series, slice: m.slice }); });
       return tr;

@@ -450,6 +450,7 @@ const handlers = {
   skipped: () => toJs(api.skipped()),
   tool: ({ name, state, event }) => toJs(api.tool(name, py.toPy(state), py.toPy(event))),
   valueAt: ({ state, x, y }) => toJs(api.value_at(py.toPy(state), x, y)),
+  measure: ({ name, state, points }) => toJs(api.measure(name, py.toPy(state), py.toPy(points))),
   measureLength: ({ state, p1, p2 }) => toJs(api.measure_length(py.toPy(state), p1[0], p1[1], p2[0], p2[1])),
   measureAngle: ({ state, p1, p2, p3 }) =>
     toJs(api.measure_angle(py.toPy(state), p1[0], p1[1], p2[0], p2[1], p3[0], p3[1])),

@@ -193,3 +193,55 @@ def test_ultrasound_region_with_negative_delta_measures_its_size():
     assert reg.PhysicalDeltaX < 0  # a direction, not a negative size
     r = length(info, (10, 50), (110, 50))
     assert r["value"] == pytest.approx(100 * abs(reg.PhysicalDeltaX) * 10) and "region 2" in r["spacing"]
+
+
+# ------------------------------------------------------------------------------------------------ bidirectional
+from venos.tools import Measured  # noqa: E402
+from venos.tools.bidirectional import bidirectional  # noqa: E402
+
+
+def bidir(info, *points):
+    return bidirectional(Measured(info, None, None, tuple(points)))
+
+
+def test_bidirectional_makes_the_second_line_perpendicular_and_centred_on_the_long_axis(ct_info):
+    info = dataclasses.replace(ct_info, pixel_spacing=(0.5, 0.5), spacing_source="PixelSpacing")
+    r = bidir(info, (0, 0), (100, 0), (50, -20), (55, 30))  # a slanted second line
+    assert r["units"] == "mm" and "PixelSpacing" in r["spacing"]
+    assert r["long"] == pytest.approx(50.0) and r["value"] == r["long"]
+    assert r["short"] == pytest.approx(25.0)  # its extent across the long axis: 50 px × 0.5 mm
+    assert r["points"][2] == pytest.approx([52.5, -25.0]) and r["points"][3] == pytest.approx([52.5, 25.0])
+    # a second line off the end of the long axis is moved onto it
+    r = bidir(info, (0, 0), (100, 0), (150, -10), (150, 10))
+    assert r["points"][2][0] == pytest.approx(100.0) and r["short"] == pytest.approx(10.0)
+
+
+def test_bidirectional_is_perpendicular_in_the_patient_plane_on_non_square_pixels(ct_info):
+    info = dataclasses.replace(ct_info, pixel_spacing=(0.5, 1.0), spacing_source="PixelSpacing")  # rows 0.5 mm apart
+    r = bidir(info, (0, 0), (10, 20), (2, 14), (9, 6))
+    (x1, y1), (x2, y2), (x3, y3), (x4, y4) = r["points"]
+    long_mm = ((x2 - x1) * 1.0, (y2 - y1) * 0.5)
+    short_mm = ((x4 - x3) * 1.0, (y4 - y3) * 0.5)
+    assert long_mm[0] * short_mm[0] + long_mm[1] * short_mm[1] == pytest.approx(0.0, abs=1e-9)
+    assert r["long"] == pytest.approx(math.hypot(10, 10))
+    assert r["short"] == pytest.approx(math.hypot(*short_mm))
+    # not perpendicular in pixels: a right angle on the grid would be the wrong one here
+    assert (x2 - x1) * (x4 - x3) + (y2 - y1) * (y4 - y3) != pytest.approx(0.0, abs=1e-6)
+
+
+def test_bidirectional_without_spacing_is_in_pixels_and_swaps_a_longer_second_line(ct_info):
+    info = dataclasses.replace(ct_info, pixel_spacing=None, spacing_source="")
+    r = bidir(info, (0, 0), (10, 0), (5, -20), (5, 20))
+    assert r["units"] == "px" and "pixels" in r["spacing"]
+    assert (r["long"], r["short"]) == (pytest.approx(40.0), pytest.approx(10.0)) and "swapped" in r["note"]
+    r = bidir(info, (3, 3), (3, 3), (0, 0), (1, 1))
+    assert r["short"] is None and "no length" in r["note"]
+
+
+def test_bidirectional_through_the_registry(ct_loaded):
+    sid, ds = ct_loaded
+    r = api.measure("bidirectional", {"series": sid, "slice": 0}, [[100, 100], [200, 100], [150, 80], [150, 130]])
+    col_mm = float(ds.PixelSpacing[1])
+    assert r["long"] == pytest.approx(100 * col_mm) and r["anchor"]
+    with pytest.raises(VenosError, match="takes 4 points"):
+        api.measure("bidirectional", {"series": sid, "slice": 0}, [[0, 0], [1, 1]])

@@ -17,6 +17,7 @@ from typing import Any, Callable
 
 from ..view.state import ViewState
 from . import measure
+from .bidirectional import bidirectional
 from .basic import scroll, window_level
 
 ToolFn = Callable[..., ViewState]
@@ -69,3 +70,4 @@ register_measurement("length", measure.measure_length, points=2)
 register_measurement("angle", measure.measure_angle, points=3)
 register_measurement("ellipse", measure.measure_ellipse, points=2, pixels=True)
 register_measurement("rectangle", measure.measure_rectangle, points=2, pixels=True)
+register_measurement("bidirectional", bidirectional, points=4)
