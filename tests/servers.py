@@ -2,7 +2,7 @@
 
 * :class:`FileHost` — a static file server on its own port (another origin than the page), with or without CORS
   headers, answering preflights, counting requests per path, and able to misbehave on chosen paths (5xx a few
-  times, stall, never exist) so retries and error reports are tested against real HTTP.
+  times, stall, never exist, or any answer a test writes) so retries and error reports are tested against real HTTP.
 * :class:`Pacs` — Orthanc with its DICOMweb plugin (Debian's ``orthanc`` and ``orthanc-dicomweb``), loaded with
   real files, behind nginx that adds CORS headers and answers preflights for ``Authorization``, optionally
   requiring a bearer token. Configs are written into a temporary folder; both run as the current user.
@@ -75,6 +75,9 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
                 self.wfile.flush()
                 time.sleep(arg)
                 return
+            if kind == "custom":  # the test writes the whole answer (hostile servers: bombs, trickles, redirects)
+                arg(self)
+                return
             if kind == "html":
                 body = b"<!doctype html><title>Sign in</title><p>Please sign in"
                 self.send_response(200)
@@ -127,6 +130,11 @@ class FileHost:
 
     def html(self, path: str) -> None:
         self.rules[path] = ("html", None)
+
+    def custom(self, path: str, answer) -> None:
+        """Answer GET ``path`` with ``answer(handler)``, which sends status, headers (``handler.end_headers()`` adds
+        this host's CORS headers) and body itself."""
+        self.rules[path] = ("custom", answer)
 
     def close(self) -> None:
         self.httpd.shutdown()

@@ -9,7 +9,7 @@
 export class ByteCache {
   constructor(budget = 768 * 1024 * 1024) {
     this.budget = budget;
-    this.map = new Map(); // key → {buf, contentType}; Map keeps insertion order = recency order
+    this.map = new Map(); // key → {buf, contentType, url}; Map keeps insertion order = recency order
     this.bytes = 0;
     this.hits = 0;
     this.misses = 0;
@@ -38,8 +38,10 @@ export class ByteCache {
     }
   }
 
+  /** A finite budget only: the budget is this cache's one bound (each body is also bounded by the queue's
+   * maxBytes, and one over the budget is not kept), so "Infinity" or NaN would make it unbounded: ignored. */
   setBudget(budget) {
-    this.budget = Math.max(0, budget);
+    if (Number.isFinite(budget)) this.budget = Math.max(0, budget);
     this.put("", { buf: new ArrayBuffer(0) });
     this.map.delete("");
   }
