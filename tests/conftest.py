@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import json
 import os
 import socket
 import subprocess
@@ -43,6 +44,22 @@ def data_path(rel: str) -> Path:
         pytest.fail(f"test data {rel} not found under {DATA}: the shared DICOM set is expected at "
                     f"../shared/data/dicom (or set VENOS_DATA)")
     return p
+
+
+def shared_manifest() -> dict:
+    """The shared set's manifest.json. Missing, unreadable or listing no file, it fails loudly (where tests are
+    parametrized over it, at collection): an empty parametrization would be one skip, and the run would pass."""
+    path = DATA / "manifest.json"
+    try:
+        manifest, problem = json.loads(path.read_text()), None
+    except (OSError, ValueError) as e:
+        manifest, problem = None, e
+    if problem is not None:
+        pytest.fail(f"the shared DICOM set's manifest cannot be read ({problem}): expected at "
+                    f"../shared/data/dicom/manifest.json (or set VENOS_DATA)", pytrace=False)
+    if not isinstance(manifest, dict) or not manifest.get("files"):
+        pytest.fail(f"{path} lists no files", pytrace=False)
+    return manifest
 
 
 def free_port() -> int:

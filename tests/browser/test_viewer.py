@@ -32,6 +32,58 @@ def reference_grey(path: Path, center: float, width: float, *, invert: bool = Fa
     return 255 - g if invert else g
 
 
+# Installed before the page's scripts run (start.js makes the worker from a classic script, so the patched Worker is
+# the one it gets): counts the calls the page makes to the Python worker by method, and keeps what is still due —
+# calls not yet answered, timers, animation frames — so a test can wait until the page has nothing left to do.
+WATCH = """(() => {
+  const calls = {}, unanswered = new Set(), timers = new Set(), frames = new Set();
+  window.__watch = { calls, due: () => ({ calls: unanswered.size, timers: timers.size, frames: frames.size }),
+                     idle: () => !unanswered.size && !timers.size && !frames.size };
+  const Base = window.Worker, post = Base.prototype.postMessage;
+  Base.prototype.postMessage = function (msg, ...rest) {
+    if (msg && msg.method) { calls[msg.method] = (calls[msg.method] || 0) + 1; unanswered.add(msg.id); }
+    return post.call(this, msg, ...rest);
+  };
+  window.Worker = class extends Base {
+    constructor(...a) {
+      super(...a);
+      this.addEventListener("message", (e) => { if (e.data && e.data.id != null && !e.data.event) unanswered.delete(e.data.id); });
+    }
+  };
+  const wrap = (set, name, cancel) => {
+    const make = window[name], stop = window[cancel];
+    window[name] = function (fn, ...a) {
+      const id = make.call(window, (...b) => { set.delete(id); return fn(...b); }, ...a);
+      set.add(id);
+      return id;
+    };
+    window[cancel] = function (id) { set.delete(id); return stop.call(window, id); };
+  };
+  wrap(timers, "setTimeout", "clearTimeout");
+  wrap(frames, "requestAnimationFrame", "cancelAnimationFrame");
+})()"""
+
+
+def watch(viewer):
+    """Instrument the page (call before viewer.open())."""
+    viewer.page.add_init_script(WATCH)
+
+
+def calls(viewer) -> dict:
+    """Calls made to the Python worker so far, by method."""
+    return viewer.eval("({ ...window.__watch.calls })")
+
+
+def settle(viewer, timeout: float = 15_000):
+    """Wait until the page has nothing left to do: every worker call answered, no timer or frame due."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        viewer.page.wait_for_function("window.__watch.idle()", polling=20, timeout=timeout)
+    except PlaywrightTimeout:
+        pytest.fail(f"the page never went idle; still due: {viewer.eval('window.__watch.due()')}")
+
+
 def test_ready_from_vendored_runtime_without_leaving_the_origin(viewer):
     viewer.open()
     rt = viewer.eval("venos.runtime")
@@ -209,14 +261,30 @@ def test_folder_is_walked(viewer, tmp_path):
 
 
 def test_zoom_pan_fit_are_camera_only(viewer):
+    watch(viewer)
     viewer.open()
     viewer.load_via_input(ct_files()[:3])
+    settle(viewer)
+    before = calls(viewer)
+    assert before.get("render", 0) >= 1  # the counter sees the page's renders
+    # each camera change is drawn (a cameraOnly "rendered" event) without a call to Python
+    viewer.eval("() => { window.__drawn = []; venos.on('rendered', (d) => __drawn.push(d.cameraOnly === true)); }")
     s = viewer.set_view({"zoom": 2.5, "pan": [10, -20]})
     assert s["zoom"] == 2.5 and s["pan"] == [10, -20]
     assert "Zoom 250%" in viewer.page.text_content("#ov-br")
+    viewer.set_view({"rotate": 90, "flip": True})
     viewer.page.click("#fit")
     viewer.page.wait_for_function("venos.viewState().zoom === 0")
     assert viewer.eval("venos.viewState().pan") == [0, 0]
+    viewer.page.click("#rotate")
+    viewer.page.wait_for_function("venos.viewState().rotate === 180")
+    settle(viewer)
+    assert viewer.eval("window.__drawn") == [True] * 4
+    after = calls(viewer)
+    assert after.get("render") == before.get("render") and after.get("tool") == before.get("tool"), (before, after)
+    # a window change does go to Python: the count above would have seen it
+    viewer.set_view({"center": 40, "width": 400})
+    assert calls(viewer)["render"] == before["render"] + 1
 
 
 def test_export_png_is_the_rendered_frame(viewer):
@@ -255,15 +323,19 @@ def test_length_tool_draws_a_labelled_measurement_in_mm(viewer):
 
 
 def test_cine_plays_a_multiframe_loop_and_series_have_thumbnails(viewer):
+    watch(viewer)
     viewer.open()
     viewer.drop({"mr.dcm": data_path("pydicom-data/emri_small.dcm").read_bytes()})
     viewer.page.wait_for_function("venos.frame() !== null")
     assert viewer.eval("venos.series()")[0]["slices"] == 10
     viewer.page.click("#play")
     viewer.page.wait_for_function("venos.viewState().slice >= 3")
-    viewer.page.click("#play")  # stop
-    s = viewer.eval("venos.viewState().slice")
-    viewer.page.wait_for_timeout(400)
+    # stop, and read the slice in the same task: once stopped, the loop may finish the step it is in, but that
+    # step set its slice already (setViewState changes the state before it draws), so no later change is allowed
+    s = viewer.eval("() => { document.getElementById('play').click(); return venos.viewState().slice; }")
+    # a loop still playing always has a frame, a render or its next step's timer due: the page goes idle only
+    # once it has stopped
+    settle(viewer)
     assert viewer.eval("venos.viewState().slice") == s
     # the series list shows a thumbnail drawn from the pixels
     viewer.page.wait_for_function("document.querySelector('#series-list .thumb').width > 1")
@@ -522,6 +594,7 @@ def test_rotate_and_flip_turn_the_picture_its_letters_and_the_measurements(viewe
 
 
 def test_a_scroll_while_a_frame_is_being_made_is_not_undone_by_it(viewer):
+    watch(viewer)
     viewer.open()
     viewer.load_via_input(ct_files()[:8])
     viewer.set_view({"slice": 5})
@@ -531,6 +604,6 @@ def test_a_scroll_while_a_frame_is_being_made_is_not_undone_by_it(viewer):
         document.getElementById('viewport').dispatchEvent(new KeyboardEvent('keydown', { key: 'Home', bubbles: true }));
     })()""")
     viewer.page.wait_for_function("venos.viewState().slice === 0")
-    viewer.eval("new Promise((r) => setTimeout(r, 300))")  # every request in flight has been answered
+    settle(viewer)  # every request in flight has been answered and drawn
     assert viewer.eval("venos.viewState().slice") == 0
     assert viewer.eval("venos.viewState().center") == 100

@@ -1,4 +1,8 @@
 """Bad input gets a clear, typed message naming the file; nothing crashes."""
+import io
+
+import numpy as np
+import pydicom
 import pytest
 
 from conftest import data_path
@@ -43,9 +47,30 @@ def test_structured_report_is_not_an_image():
 
 
 def test_xss_strings_are_kept_verbatim_as_data():
-    r = api.add_file("xss.dcm", data_path("orthanc-tests/2017-06-27-XSSInjection.dcm").read_bytes())
-    # header only: skipped as not an image, and the message is plain text
-    assert not r["ok"]
+    raw = data_path("orthanc-tests/2017-06-27-XSSInjection.dcm").read_bytes()
+    name = '<img src=x onerror=alert("n")>&amp;.dcm'  # the name is data too
+    # header only: skipped, under the name exactly as given, with a plain reason that echoes none of the markup
+    r = api.add_file(name, raw)
+    assert not r["ok"] and r["error"]["source"] == name and r["error"]["code"] == "invalid"
+    assert "no Pixel Data" in r["error"]["message"]
+    assert "<" not in r["error"]["message"] and "&" not in r["error"]["message"]
+    assert api.skipped() == [r["error"]]
+    # with pixels the same header loads, and its hostile strings come back exactly as pydicom reads them:
+    # neither escaped nor stripped here (the page puts them in the DOM as text)
+    ds = pydicom.dcmread(io.BytesIO(raw), force=True)
+    assert "<script>" in str(ds.PatientName)  # the file is still the hostile one
+    ds.file_meta.TransferSyntaxUID = pydicom.uid.ExplicitVRLittleEndian
+    ds.Rows = ds.Columns = 4
+    ds.PixelData = np.arange(16, dtype=np.int16).tobytes()
+    ds["PixelData"].VR = "OW"
+    buf = io.BytesIO()
+    ds.save_as(buf, enforce_file_format=True)
+    api.clear()
+    assert api.add_file(name, buf.getvalue())["ok"]
+    (s,) = api.series()
+    assert s["patientName"] == str(ds.PatientName)
+    assert s["description"] == ds.SeriesDescription and s["studyDescription"] == ds.StudyDescription
+    assert api.tags(s["id"], 0)["source"] == name
 
 
 def test_unsupported_transfer_syntax_names_file_and_syntax():
