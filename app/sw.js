@@ -88,5 +88,8 @@ async function precache() {
 }
 
 async function retire() {
+  // A newer build may already be installing or waiting beside this one (deployed while this one was activating):
+  // its cache is not this one's to delete; it retires this one when it takes over.
+  if (self.registration.installing || self.registration.waiting) return;
   for (const name of await caches.keys()) if (name.startsWith("venos-") && name !== CACHE) await caches.delete(name);
 }

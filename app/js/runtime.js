@@ -139,10 +139,17 @@ async function keep(url, response, progress, cache, arrived, nearly = 0) {
   if (arrived) arrived();
 }
 
-/** The build's Cache Storage bucket (null where Cache Storage is unavailable, e.g. an insecure origin). */
+/** The build's Cache Storage bucket (null where Cache Storage is unavailable, e.g. an insecure origin). A page of
+ * an older build that is still open must not bring its bucket back once a newer build's service worker retired it
+ * (the next visit would find two builds' caches): the bucket is made only when no other build has one. */
 export async function buildCache(build) {
   if (!build || typeof caches === "undefined") return null;
-  try { return await caches.open(CACHE_PREFIX + build); } catch { return null; }
+  try {
+    const name = CACHE_PREFIX + build;
+    const names = await caches.keys();
+    if (!names.includes(name) && names.some((k) => k.startsWith(CACHE_PREFIX))) return null;
+    return await caches.open(name);
+  } catch { return null; }
 }
 
 export async function checkSha256(buf, expected, url) {
