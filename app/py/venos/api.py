@@ -110,7 +110,10 @@ def render(state_in: Any) -> tuple[dict, np.ndarray | None]:
             "overlay": captions(r.series, r.slice, r.state), "anchor": r.anchor}
     if r.frame is None:  # a remote slice still on its way: say which, so the loader can fetch it first
         return {**meta, "pending": True, "source": info.source, "computeMs": (time.perf_counter() - t0) * 1e3}, None
-    rgba = draw(info, r.slice.instance, r.slice.frame, r.frame, r.display, r.state, lambda: _palette(r))
+    try:
+        rgba = draw(info, r.slice.instance, r.slice.frame, r.frame, r.display, r.state, lambda: _palette(r))
+    except VenosError as exc:  # this slice cannot be drawn: it says why, the others stay viewable
+        return {**meta, "error": exc.to_dict()}, None
     return {**meta, "computeMs": (time.perf_counter() - t0) * 1000.0}, rgba
 
 

@@ -32,6 +32,9 @@ def add(name: str, blob: Blob, group: str = "") -> dict:
             raise InvalidDataset("sequences are nested too deeply to read", source=name) from None
         check_bounds(info, parsed.pixels)
         series, inst = session.series.add(info, parsed, group=group)
+        if info.photometric == "PALETTE COLOR":  # its lookup table is read now: one that cannot be used is a skip
+            from .view.palette import palette_table
+            session.palettes[inst.key] = palette_table(parsed.dataset, info)
         pending = None
         if is_encapsulated(info.transfer_syntax):
             try:
