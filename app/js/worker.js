@@ -306,7 +306,8 @@ async function load(given, { group = "" } = {}) {
             emit("skipped", { source: got.name, code: info.code, message: info.message });
           } finally {
             pythonMs += performance.now() - t;
-            complete(ok);
+            if (ok && typeof ok.then === "function") ok.then(complete, () => complete(false)); // a plain image
+            else complete(ok);
           }
         };
       }, (err) => {
@@ -380,9 +381,10 @@ function addToPython(got, group) {
   const head = got.head || (got.buf ? new Uint8Array(got.buf, 0, Math.min(HEAD_BYTES, got.buf.byteLength)) : null);
   const res = toJs(api.add_blob(got.name, key, size, head, group));
   if (res.plain) {  // a JPEG or PNG: the browser decodes it (asynchronously); it joins Python when ready
-    plainImages.push(decodePlain(got.name, got.file || got.buf, `image/${res.plain}`, group));
+    const joined = decodePlain(got.name, got.file || got.buf, `image/${res.plain}`, group);
+    plainImages.push(joined);
     blobs.release(key);
-    return true;
+    return joined; // the load counts it once the browser has decoded it, or not
   }
   if (res.pending && codecHooks) codecHooks.ensure(res.pending).then(() => { idleDecode = true; schedule(); });
   if (res.ok) {
@@ -394,7 +396,10 @@ function addToPython(got, group) {
   return res.ok;
 }
 
+/** Decode a plain image in the browser, then add it in Python's turn: resolves true when it was added. */
 async function decodePlain(name, data, mime, group) {
+  let added;
+  const done = new Promise((r) => (added = r));
   try {
     const bmp = await createImageBitmap(new Blob([data], { type: mime }), { colorSpaceConversion: "none", premultiplyAlpha: "none" });
     const c = new OffscreenCanvas(bmp.width, bmp.height);
@@ -402,18 +407,24 @@ async function decodePlain(name, data, mime, group) {
     ctx.drawImage(bmp, 0, 0);
     const pixels = ctx.getImageData(0, 0, bmp.width, bmp.height).data;
     queues.call.push(() => {
-      const res = toJs(api.add_image(name, bmp.width, bmp.height, new Uint8Array(pixels.buffer), group));
-      if (res.ok) emit("added", { series: res.series, new: res.new, source: name });
-      else emit("skipped", res.error);
+      let res = { ok: false };
+      try {
+        res = toJs(api.add_image(name, bmp.width, bmp.height, new Uint8Array(pixels.buffer), group));
+        if (res.ok) emit("added", { series: res.series, new: res.new, source: name });
+        else emit("skipped", res.error);
+      } finally { added(!!res.ok); }
     });
     schedule();
   } catch (e) {
     queues.call.push(() => {
-      const entry = toJs(api.skip(name, "decode", `the browser cannot decode this ${mime} image`));
-      emit("skipped", entry.error);
+      try {
+        const entry = toJs(api.skip(name, "decode", `the browser cannot decode this ${mime} image`));
+        emit("skipped", entry.error);
+      } finally { added(false); }
     });
     schedule();
   }
+  return done;
 }
 
 // ------------------------------------------------------------------------------------------------ rendering
