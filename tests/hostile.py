@@ -222,3 +222,56 @@ def good_slices(n: int = 10) -> dict[str, bytes]:
     folder = data_path("dcm_qa_ct/GE")
     return {f"good-{p.name}": p.read_bytes() for p in sorted(folder.glob("*.dcm"))[:n]}
 
+
+
+def _zip(members: dict[str, bytes], *, compress: bool = True) -> bytearray:
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return bytearray(buf.getvalue())
+
+
+def _central(b: bytearray, k: int = 0) -> int:
+    """Offset of the k-th central directory record."""
+    at = -1
+    for _ in range(k + 1):
+        at = b.index(b"PK\x01\x02", at + 1)
+    return at
+
+
+def archives() -> list[tuple[Case, str]]:
+    """Zip archives that lie, are damaged or use what the viewer does not read, each with the member expected to
+    be named in its skip ("" when the whole archive is refused). Each also carries a good slice that must load
+    when the archive is readable."""
+    good = base_bytes("native")
+    out = []
+    z = _zip({"ok.dcm": good})
+    c = _central(z)
+    z[c + 24: c + 28] = struct.pack("<I", 0xFFFFFFFF - 1)  # declares 4 GB for one member
+    out.append((Case("declares-4gb.zip", bytes(z), "archive"), ""))
+    z = _zip({"ok.dcm": good, "bomb.dcm": b"\0" * (64 * 2**20)})
+    c = _central(z, 1)
+    z[c + 24: c + 28] = struct.pack("<I", 1000)  # inflates past what it declares
+    out.append((Case("lies-about-size.zip", bytes(z), "archive"), "bomb.dcm"))
+    z = _zip({"ok.dcm": good, "secret.dcm": good})
+    c = _central(z, 1)
+    z[c + 8] |= 1  # encrypted flag
+    out.append((Case("encrypted-member.zip", bytes(z), "archive"), "secret.dcm"))
+    z = _zip({"ok.dcm": good, "bz.dcm": good})
+    c = _central(z, 1)
+    z[c + 10: c + 12] = struct.pack("<H", 12)  # bzip2
+    out.append((Case("bzip2-member.zip", bytes(z), "archive"), "bz.dcm"))
+    z = _zip({"ok.dcm": good})
+    out.append((Case("truncated.zip", bytes(z[: len(z) // 2]), "archive"), ""))
+    z = _zip({"ok.dcm": good})
+    eocd = z.rindex(b"PK\x05\x06")
+    z[eocd + 16: eocd + 20] = struct.pack("<I", 0xFFFFFFFF)  # zip64 marker with no zip64 records
+    out.append((Case("zip64-damaged.zip", bytes(z), "archive"), ""))
+    z = _zip({f"e{i}.txt": b"" for i in range(20001)}, compress=False)
+    out.append((Case("too-many-entries.zip", bytes(z), "archive"), ""))
+    z = _zip({"../../../etc/passwd.dcm": good, "<img src=x onerror=window.__venosXss=1>.dcm": b"not dicom"})
+    out.append((Case("traversal-and-markup.zip", bytes(z), "archive"), "<img src=x onerror=window.__venosXss=1>.dcm"))
+    return out

@@ -108,3 +108,35 @@ def test_a_mixed_batch_loads_every_good_file(viewer, cases, tmp_path):
     assert any(s["source"] in text for s in skipped)
     assert viewer.eval("document.querySelectorAll('#skipped-list img, #skipped-list script, #skipped-list svg').length") == 0
     no_harm(viewer)
+
+
+def test_bad_archives_are_skipped_by_name_and_the_files_beside_them_load(viewer, tmp_path):
+    viewer.open()
+    good = hostile.good_slices(10)
+    paths = []
+    for name, data in good.items():
+        (tmp_path / name).write_bytes(data)
+        paths.append(tmp_path / name)
+    expected = {}
+    for case, member in hostile.archives():
+        (tmp_path / case.name).write_bytes(case.data)
+        paths.insert(len(paths) // 2, tmp_path / case.name)
+        expected[case.name] = f"{case.name}/{member}" if member else case.name
+    summary = viewer.load_via_input(paths)
+    skipped = {s["source"]: s for s in viewer.eval("venos.skipped()")}
+    for archive, source in expected.items():
+        assert source in skipped, f"{archive}: expected a skip naming {source!r}, got {sorted(skipped)}"
+        code = "not-dicom" if archive.startswith("traversal") else "zip"  # that member reads, and is not DICOM
+        assert skipped[source]["code"] == code and skipped[source]["message"], skipped[source]
+    assert len(skipped) == len(expected) == summary["failed"]
+    # the good slices beside them, and every readable archive's good member (ok.dcm, the traversal name: a
+    # member's name is only a name) load; the one series of ten is there whole
+    series = viewer.eval("venos.series()")
+    assert any(s["slices"] == 10 for s in series)
+    readable = [a for a, m in expected.items() if m != a]
+    loaded = {viewer.eval(f"venos.tags({s['id']!r}, {i})")["source"] for s in series for i in range(s["slices"])}
+    for a in readable:
+        assert any(x.startswith(a + "/") for x in loaded), f"the good member of {a} did not load"
+    # a limit is named in its message
+    assert "20000" in skipped["too-many-entries.zip"]["message"]
+    no_harm(viewer)

@@ -173,6 +173,34 @@ def test_addresses_that_are_not_http_are_refused_at_once(remote, cors_host):  # 
     assert remote.dialogs == []
 
 
+def test_hostile_manifests_are_refused_and_the_runtime_survives(remote, cors_host, case_dir):  # noqa: F811
+    """A manifest nested 100,000 deep (it used to overflow the wasm stack and kill the runtime) and a URL list of
+    100,001 lines (over the 50,000-instance cap: refused before a single request or warning)."""
+    folder = case_dir.parent / "hostile-manifests"
+    folder.mkdir(exist_ok=True)
+    (folder / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
+    (folder / "deep-object.json").write_text('{"a":' * 50_000 + "1" + "}" * 50_000)
+    (folder / "long.txt").write_text("\n".join(f"{cors_host.url}case/{i % 28 + 1:02d}.dcm" for i in range(100_001)))
+    remote.open()
+    warnings = remote.page.evaluate_handle(
+        "() => { const w = []; venos.on('warning', (d) => w.push(d.message)); return w; }")
+    before = sum(n for path, n in cors_host.hits.items() if "/case/" in path)
+    for name, words in (("deep.json", "nests deeper than"), ("deep-object.json", "nests deeper than"),
+                        ("long.txt", "50000")):
+        t0 = time.monotonic()
+        err = remote.eval("""async (u) => { try { await venos.open({ manifest: u }); return null; }
+                             catch (e) { return { code: e.code, message: e.message }; } }""",
+                          cors_host.url + "hostile-manifests/" + name)
+        assert time.monotonic() - t0 < 5, name
+        assert err and words in err["message"].replace(",", "").replace("\u202f", ""), (name, err)
+    assert sum(n for path, n in cors_host.hits.items() if "/case/" in path) == before, "a refused list was fetched"
+    assert len(remote.page.evaluate("(w) => w", warnings)) < 10
+    # the runtime is alive: a good case opens and draws
+    res = open_case(remote, {"urls": [cors_host.url + "case/04.dcm", cors_host.url + "case/05.dcm"]}, LIMITS)
+    assert res["summary"]["loaded"] == 2 and remote.eval("venos.frame() !== null")
+    assert remote.dialogs == []
+
+
 # ------------------------------------------------------------------------------------------------ CSV export
 
 # Text a spreadsheet would run as a formula, as file names and Series Descriptions.

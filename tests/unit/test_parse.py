@@ -81,3 +81,22 @@ def test_unsupported_transfer_syntax_names_file_and_syntax():
     r = api.add_file("jls.dcm", data_path("pydicom-data/emri_small_jpeg_ls_lossless.dcm").read_bytes())
     assert not r["ok"] and r["error"]["code"] == "unsupported-transfer-syntax"
     assert "JPEG-LS Lossless" in r["error"]["message"] and r["error"]["source"] == "jls.dcm"
+
+
+def test_a_deflated_bomb_is_refused_before_pydicom_inflates_it():
+    import zlib
+
+    from venos.dicom import parse
+
+    raw = data_path("cornerstone3D/CTImage.dcm_DeflatedExplicitVRLittleEndianTransferSyntax_1.2.840.10008.1.2.1.99"
+                    ".dcm").read_bytes()
+    assert api.add_file("dfl.dcm", raw)["ok"]  # a real deflated file reads as before
+    # its file meta, then a deflate stream of zeros (under 1 MB) that inflates past the limit
+    meta_end = 144 + int.from_bytes(raw[140:144], "little")
+    c = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    bomb = c.compress(b"\0" * (parse.MAX_INFLATED + 2**20)) + c.flush()
+    assert len(bomb) < 2**20
+    api.clear()
+    r = api.add_file("bomb.dcm", raw[:meta_end] + bomb)
+    assert not r["ok"] and r["error"]["code"] == "invalid" and "inflates past 512 MB" in r["error"]["message"]
+    assert r["error"]["source"] == "bomb.dcm"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import struct
 import warnings
+import zlib
 from dataclasses import dataclass
 
 from pydicom import dcmread
@@ -96,6 +97,7 @@ def read_dataset(data: Blob | bytes, *, source: str) -> Parsed:
 def _parse(data: bytes, blob: Blob, *, force: bool, source: str, whole: bool) -> Parsed | None:
     """Parse ``data`` (the file's first bytes, or all of them when ``whole``); None when a part of the file was not
     enough: the header must end exactly at a pixel data element whose header lies within ``data``."""
+    _refuse_deflate_bomb(data, source)
     fp = io.BytesIO(data)
     try:
         ds = _dcmread(fp, force=force, stop_before_pixels=True, source=source)
@@ -117,6 +119,29 @@ def _parse(data: bytes, blob: Blob, *, force: bool, source: str, whole: bool) ->
     if force and not ts:
         _set_detected_transfer_syntax(ds)
     return Parsed(ds, blob, data, loc)
+
+
+MAX_INFLATED = 512 * 1024 * 1024  # a deflated data set (PS3.5 A.5) may inflate to this much (docs/api.md "Limits")
+
+
+def _refuse_deflate_bomb(data: bytes, source: str) -> None:
+    """A Deflated Explicit VR data set is inflated whole by pydicom, before anything can be checked: inflate it
+    here first, bounded, so a small file that inflates to gigabytes is refused instead of exhausting the memory."""
+    if len(data) < 144 or bytes(data[128:132]) != b"DICM" or bytes(data[132:136]) != b"\x02\x00\x00\x00":
+        return
+    end = 144 + int.from_bytes(bytes(data[140:144]), "little")
+    if DEFLATED.encode() not in bytes(data[144:min(end, 144 + 4096)]):
+        return
+    inflater, pending, total = zlib.decompressobj(-zlib.MAX_WBITS), bytes(data[end:]), 0
+    try:
+        while pending and total <= MAX_INFLATED:  # in 16 MB steps, kept only as a count
+            total += len(inflater.decompress(pending, 16 * 2**20))
+            pending = inflater.unconsumed_tail
+    except zlib.error:
+        return  # damaged: pydicom reports it
+    if total > MAX_INFLATED:
+        raise InvalidDataset(f"the deflated data set inflates past {MAX_INFLATED // 2**20} MB (the limit for one "
+                             "deflated file): damaged or hostile", source=source)
 
 
 def _dcmread(fp, *, force: bool, stop_before_pixels: bool, source: str) -> Dataset:
