@@ -82,6 +82,24 @@ def truncations() -> list[Case]:
     return out
 
 
+def cut_streams() -> list[Case]:
+    """Well-formed files whose compressed frame is cut short (the item lengths say so): the codec meets the end of
+    its stream, not the parser."""
+    from pydicom.encaps import encapsulate, generate_frames
+
+    out = []
+    for key in ("jpeg-baseline", "jpeg-lossless", "jpeg-ls", "j2k", "rle"):
+        ds = pydicom.dcmread(data_path(BASES[key]))
+        frame = next(generate_frames(ds.PixelData, number_of_frames=1))
+        for frac in (0.02, 0.1, 0.3, 0.6, 0.9):
+            cut = frame[: max(2, int(len(frame) * frac))]
+            ds.PixelData = encapsulate([cut + b"\0" * (len(cut) % 2)])
+            buf = io.BytesIO()
+            ds.save_as(buf, enforce_file_format=True)
+            out.append(Case(f"{key}-stream-cut{int(frac * 100)}.dcm", buf.getvalue(), "stream-cut"))
+    return out
+
+
 def mutants(rng: random.Random, per_base: int = 10) -> list[Case]:
     """Random byte flips: anywhere, and only inside the pixel data (where the codecs meet them)."""
     out = []
@@ -214,7 +232,7 @@ def all_cases(seed: int = SEED) -> list[Case]:
     rng = random.Random(seed)
     with warnings.catch_warnings():  # pydicom warns about every value it is asked to write wrongly: that is the point
         warnings.simplefilter("ignore")
-        return (truncations() + mutants(rng) + bad_vrs(rng) + declared_sizes() + markup(rng) + garbage(rng))
+        return (truncations() + cut_streams() + mutants(rng) + bad_vrs(rng) + declared_sizes() + markup(rng) + garbage(rng))
 
 
 def good_slices(n: int = 10) -> dict[str, bytes]:

@@ -112,3 +112,17 @@ def test_a_codec_that_is_not_built_in_registers_and_decodes():
         codecs.reset("test-rle")
         codecs._codecs.pop("test-rle", None)
         codecs.PREFER.pop(codecs.RLE, None)
+
+
+def test_a_jpeg_ls_stream_without_its_end_marker_is_refused_before_any_codec():
+    from venos.pixels import codecs
+
+    ls = codecs.JPEG_LS_LOSSLESS
+    stream = b"\xff\xd8\xff\xf7" + b"\x12\x7f" * 100 + b"\xff\xd9"
+    codecs.check_stream(ls, stream)  # whole
+    codecs.check_stream(ls, stream + b"\0")  # padded to an even length
+    codecs.check_stream(ls, stream + b"\xff")  # padded with FF, as a real file in the shared set is
+    codecs.check_stream(codecs.JPEG_BASELINE, stream[:50])  # only JPEG-LS is checked
+    for bad in (stream[:50], stream[:-1], b"\0\0" + stream[2:], b""):
+        with pytest.raises(ValueError, match=codecs.CUT_SHORT):
+            codecs.check_stream(ls, bad)

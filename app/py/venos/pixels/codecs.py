@@ -268,11 +268,31 @@ def _plugin(name: str):
     return decode
 
 
+# Said by check_stream; decode.py stops at it instead of trying the next codec on the same bytes.
+CUT_SHORT = "stream is cut short"
+
+
+def check_stream(ts: str, src: bytes) -> None:
+    """Refuse a JPEG-LS frame whose end-of-image marker is missing before a codec sees it. CharLS (in both browser
+    codecs) takes 5–30 s to give up on a stream cut short, blocking the viewer meanwhile; a truncated stream cannot
+    be shown correctly anyway. FFD9 cannot occur inside JPEG-LS scan data (a byte after FF there is below 80), so it
+    must be in the last bytes: encoders pad after it (zeros, or FF as in some real files)."""
+    if ts not in JPEG_LS:
+        return
+    if src[:2] != b"\xff\xd8":
+        raise ValueError(f"the JPEG-LS {CUT_SHORT} or damaged: it does not start with the start-of-image marker "
+                         "(FFD8); the file is truncated or damaged")
+    if src.rfind(b"\xff\xd9", max(0, len(src) - 64)) < 0:
+        raise ValueError(f"the JPEG-LS {CUT_SHORT}: it does not end with the end-of-image marker (FFD9); the "
+                         "file is truncated or damaged")
+
+
 def run(codec: Codec, src: bytes, runner: Any) -> bytes | bytearray:
     """Decode one encoded frame with a loaded codec and tell pydicom's runner what the output holds."""
     from .._js import js_to_bytes, to_js
 
     ts = str(runner.transfer_syntax)
+    check_stream(ts, src)
     params = {
         "syntax": ts, "rows": runner.rows, "columns": runner.columns, "samples": runner.samples_per_pixel,
         "bitsAllocated": runner.bits_allocated, "bitsStored": runner.bits_stored,

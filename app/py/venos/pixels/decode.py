@@ -70,7 +70,11 @@ def decode_frame(ds: Dataset, info: ImageInfo, index: int) -> np.ndarray:
         except codecs.CodecNotLoaded as exc:
             raise codecs.CodecNotLoaded(exc.codec, source=info.source, frame=index) from None
         except Exception as exc:  # this plugin failed on this frame: the next one may not
-            reasons.append(f"{label}: {_reason(exc)}")
+            reason = _reason(exc)
+            if codecs.CUT_SHORT in reason:  # the bytes themselves are wrong: no codec can do better
+                raise DecodeError(f"frame {index + 1} of {info.frames} cannot be decoded: "
+                                  f"{reason.split(': ', 1)[-1]}", source=info.source, frame=index) from None
+            reasons.append(f"{label}: {reason}")
     browser = codecs.for_syntax(ts)
     waiting = [c.name for c in browser if c.state == "loadable"]
     if waiting:  # the loaded decoders failed; one not yet loaded may succeed
