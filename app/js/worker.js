@@ -269,8 +269,8 @@ const PARSE_SLICE_MS = 6;
 /** Queue sources for parsing. Resolves with a summary when every one has been parsed or skipped. */
 async function load(given, { group = "" } = {}) {
   const gen = loadGeneration;
-  const items = await expandArchives(given);
-  const total = items.length;
+  const items = [...given]; // a zip among them is replaced by its members when its first bytes are read
+  let total = items.length;
   let done = 0, failed = 0, bytes = 0, next = 0, inFlight = 0, pythonMs = 0;
   const busyAtStart = busyMs;
   let resolveAll;
@@ -279,15 +279,18 @@ async function load(given, { group = "" } = {}) {
   if (!total) resolveAll({ total: 0, loaded: 0, failed: 0, bytes: 0, ms: 0 });
 
   const progress = () => emit("progress", { done, total, failed, bytes, ms: performance.now() - started });
+  const settleIfDone = () => {
+    if (done === total) resolveAll({ total, loaded: done - failed, failed, bytes, ms: performance.now() - started, pythonMs, workerBusyMs: busyMs - busyAtStart });
+  };
   const complete = (ok) => {
     done++; if (!ok) failed++;
     if (done % 4 === 0 || done === total) progress();
-    if (done === total) resolveAll({ total, loaded: done - failed, failed, bytes, ms: performance.now() - started, pythonMs, workerBusyMs: busyMs - busyAtStart });
+    settleIfDone();
     pump();
   };
 
   function pump() {
-    while (inFlight < READ_AHEAD && next < total) {
+    while (inFlight < READ_AHEAD && next < items.length) {
       const item = items[next++];
       const entry = { ready: false, run: null };
       queues.parse.push(entry);
@@ -295,6 +298,12 @@ async function load(given, { group = "" } = {}) {
       readItem(item).then((got) => {
         entry.run = () => {
           inFlight--;
+          if (got.members && gen === loadGeneration) { // an archive: its members take its place, next in line
+            items.splice(next, 0, ...got.members);
+            total += got.members.length - 1;
+            settleIfDone();
+            return pump();
+          }
           if (gen !== loadGeneration) return complete(false);
           bytes += got.size || 0;
           const t = performance.now();
@@ -314,8 +323,8 @@ async function load(given, { group = "" } = {}) {
         entry.run = () => {
           inFlight--;
           const info = errorInfo(err);
-          api.skip(item.name || item.url || "?", info.code || "source", info.message);
-          emit("skipped", { source: item.name || item.url, code: info.code || "source", message: info.message });
+          api.skip(item.name || item.path || item.url || "?", info.code || "source", info.message);
+          emit("skipped", { source: item.name || item.path || item.url, code: info.code || "source", message: info.message });
           complete(false);
         };
       }).finally(() => { entry.ready = true; schedule(); });
@@ -326,26 +335,16 @@ async function load(given, { group = "" } = {}) {
   return finished;
 }
 
-/** Zip files among the items (by their first bytes) become one item per member, read (inflated) only when its
- * turn comes; an archive that cannot be read becomes one failed item naming it, and the rest still load. */
-async function expandArchives(items) {
-  const out = [];
-  let zip = null;
-  for (const it of items) {
-    if (!it.file || it.file.size < 22) { out.push(it); continue; }
-    const magic = new Uint8Array(await it.file.slice(0, 4).arrayBuffer());
-    zip = zip || await import("./net/zip.js");
-    if (!zip.isZip(magic)) { out.push(it); continue; }
-    const path = it.path || it.file.name;
-    try {
-      for (const e of zip.zipDirectory(new Uint8Array(await it.file.arrayBuffer()))) {
-        out.push({ member: e, name: `${path}/${e.name}`, archive: path });
-      }
-    } catch (err) {
-      out.push({ failed: { code: "zip", message: `the archive cannot be read: ${err.message || err}` }, name: path });
-    }
+/** The members of a zip archive (File), each an item read (inflated) only when its turn comes. An archive that
+ * cannot be read is one failure naming it; the files beside it still load. */
+async function archiveMembers(file, path) {
+  const zip = await import("./net/zip.js");
+  try {
+    return zip.zipDirectory(new Uint8Array(await file.arrayBuffer()))
+      .map((e) => ({ member: e, name: `${path}/${e.name}`, archive: path }));
+  } catch (err) {
+    throw { code: "zip", message: `the archive cannot be read: ${err.message || err}` };
   }
-  return out;
 }
 
 async function readItem(item) {
@@ -360,16 +359,15 @@ async function readItem(item) {
   }
   if (item.file) {  // only the first bytes are read now, ahead of Python; a frame when it is shown (blobs.js)
     const head = new Uint8Array(await item.file.slice(0, HEAD_BYTES).arrayBuffer());
+    if (head[0] === 0x50 && head[1] === 0x4b && item.file.size >= 22 && (await import("./net/zip.js")).isZip(head)) {
+      return { members: await archiveMembers(item.file, item.path || item.file.name) };
+    }
     return { name: item.path || item.file.name, file: item.file, head, size: item.file.size, type: item.file.type };
   }
-  if (item.url) {
-    let r;
-    try { r = await fetch(item.url, { mode: "cors" }); } catch (e) {
-      throw { code: "source", message: `cannot fetch (network error or the host does not allow cross-origin requests from ${self.location.origin}: it must send Access-Control-Allow-Origin)` };
-    }
-    if (!r.ok) throw { code: "source", message: `HTTP ${r.status} ${r.statusText}` };
-    const buf = await r.arrayBuffer();
-    return { name: item.name || item.url, buf, size: buf.byteLength, type: r.headers.get("content-type") || "" };
+  if (item.url) {  // through the fetch queue (net/queue.js): its bounds, retries and CORS/redirect diagnosis
+    await remoteReady;
+    const res = await remote.handlers.fetchBytes(item.url);
+    return { name: item.name || item.url, buf: res.buf, size: res.buf.byteLength, type: res.contentType || "" };
   }
   throw { code: "source", message: "neither a file nor a URL" };
 }

@@ -201,6 +201,22 @@ def test_hostile_manifests_are_refused_and_the_runtime_survives(remote, cors_hos
     assert remote.dialogs == []
 
 
+def test_load_by_url_uses_the_queue_its_limits_and_its_diagnosis(remote, cors_host, plain_host, hostile):  # noqa: F811
+    """venos.load([url, …]) adds files by address to what is loaded: through the same fetch queue as a case, so a
+    host without CORS is named as such, a non-http address is refused, a bomb is stopped at maxBytes."""
+    remote.open()
+    remote.eval("(o) => venos.net.configure(o)", LIMITS)
+    urls = [cors_host.url + "case/04.dcm", plain_host.url + "case/05.dcm", "javascript:alert(1)",
+            cors_host.url + "hostile/bomb.dcm"]
+    t0 = time.monotonic()
+    summary = remote.eval("(u) => venos.load(u)", urls)
+    assert time.monotonic() - t0 < SETTLE_S
+    assert summary["loaded"] == 1 and summary["failed"] == 3
+    codes = {s["source"]: s["code"] for s in remote.eval("venos.skipped()")}
+    assert codes == {urls[1]: "cors", urls[2]: "address", urls[3]: "too-large"}
+    assert remote.dialogs == []
+
+
 # ------------------------------------------------------------------------------------------------ CSV export
 
 # Text a spreadsheet would run as a formula, as file names and Series Descriptions.

@@ -395,6 +395,8 @@ export function createRemote(ctx) {
       setToken: ({ token: t }) => { token = typeof t === "string" ? t.trim() : ""; return { hasToken: !!token }; },
       dicomwebSearch: (args) => search(args || {}),
       dicomwebThumbnail: (args) => thumbnail(args || {}),
+      // One file of venos.load([url, …]): the same queue, limits, retries and explanations as a case's slices.
+      fetchBytes: (url) => fetchOne(null, String(url)),
       fetchText: async ({ url }) => text(await fetchOne(null, String(url), { accept: "application/json, */*;q=0.5", useCache: false })),
     },
   };
