@@ -93,10 +93,11 @@ export class Annotations {
     return result;
   }
 
-  /** Where a measurement is: slice (0-based), file and frame (1-based, as the overlay shows it) when it was made. */
+  /** Where a measurement is: slice and frame of its file, both 0-based like everything in the JS API (the
+   * overlay counts from 1 for people, and so does the CSV). */
   _where(state) {
     const o = (this.viewer.meta && this.viewer.meta.overlay) || {};
-    return { series: state.series, slice: state.slice, source: o.source || "", frame: o.frame || 1,
+    return { series: state.series, slice: state.slice, source: o.source || "", frame: Math.max(0, (o.frame || 1) - 1),
       seriesDescription: o.seriesDescription || "", at: Date.now() };
   }
 
@@ -129,7 +130,7 @@ export class Annotations {
       if (typeof v !== "number") s = neutraliseFormula(s);
       return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
     };
-    const rows = this.list().map((m) => cols.map((c) => cell(c === "slice" ? m.slice + 1 : m[c])).join(","));
+    const rows = this.list().map((m) => cols.map((c) => cell(c === "slice" || c === "frame" ? m[c] + 1 : m[c])).join(","));
     return [cols.join(","), ...rows].join("\r\n") + "\r\n";
   }
 

@@ -63,9 +63,12 @@ def test_bidirectional_is_drawn_with_two_drags_and_the_short_axis_is_made_perpen
     assert api["long"] == pytest.approx(m["long"]) and api["short"] == pytest.approx(m["short"])
     listed = viewer.eval("venos.measurements()")
     assert listed[-1]["kind"] == "bidirectional" and listed[-1]["text"] == label
+    state = viewer.eval("venos.viewState()")
+    assert listed[-1]["slice"] == state["slice"] and listed[-1]["frame"] == 0  # 0-based, like the whole JS API
     rows = list(csv.DictReader(io.StringIO(viewer.eval("venos.measurementsCsv()"), newline="")))
     assert float(rows[-1]["long"]) == pytest.approx(m["long"]) and float(rows[-1]["short"]) == pytest.approx(m["short"])
     assert math.isclose(float(rows[-1]["value"]), m["long"])
+    assert rows[-1]["slice"] == str(state["slice"] + 1) and rows[-1]["frame"] == "1"  # for people: from 1
     viewer.page.click("#measurements")
     assert "Bidirectional" in viewer.page.text_content("#measurements-table")
 
