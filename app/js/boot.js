@@ -320,7 +320,13 @@ attachInput(viewer, vp, {
 viewer.ready.then(async (info) => {
   if (!info.build || !("serviceWorker" in navigator)) return;
   if (client.startedCase) await client.startedCase.catch(() => {});
-  try { await navigator.serviceWorker.register("sw.js"); } catch (e) { console.warn("offline copy unavailable:", e.message || e); }
+  try {
+    const reg = await navigator.serviceWorker.register("sw.js");
+    // On a repeat visit register() is a no-op and the browser's own check after a navigation may be skipped or
+    // cut short (measured: a deployed build went unnoticed for a minute of visits). Ask once per visit: a new
+    // build then installs beside this one and serves the next visit.
+    reg.update().catch(() => {});
+  } catch (e) { console.warn("offline copy unavailable:", e.message || e); }
 }).catch(() => {});
 
 // ------------------------------------------------------------------------------------------------ JS API
