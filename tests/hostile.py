@@ -5,7 +5,7 @@ Each case is a `Case(name, data, kind)`: `name` is the file name the viewer is g
 `kind` the family it belongs to. The families are what a viewer that opens files from strangers meets:
 truncations and byte-flipped mutants of real JPEG, JPEG-LS, JPEG 2000, RLE and native files, corrupted VR bytes,
 absurd declared sizes (rows, columns, frames, bits, samples, element lengths), markup in every text attribute and
-in file names, and plain garbage. Used by tests/unit/test_hostile_files.py (every case, on CPython, through the
+in file names, and plain garbage. Used by tests/unit/test_hostile_parse.py (every case, on CPython, through the
 same `venos.api` the browser calls) and tests/browser/test_hostile_files.py (a mixed batch in Chromium).
 """
 from __future__ import annotations
