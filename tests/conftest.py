@@ -170,6 +170,19 @@ class ViewerPage:
         self.page.set_input_files("#open-folder" if folder else "#open-files", [str(p) for p in paths])
         return self.page.evaluate("h => h.promise", done)
 
+    def measure_by_drag(self, tool: str, a, b) -> dict:
+        """Pick `tool`, drag from `a` to `b` (offsets in CSS pixels from the canvas centre) with the mouse, and
+        return the `measurement` event it fires."""
+        self.page.click(f"[data-tool={tool}]")
+        box = self.page.locator("#canvas").bounding_box()
+        cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        done = self.when("measurement")
+        self.page.mouse.move(cx + a[0], cy + a[1])
+        self.page.mouse.down()
+        self.page.mouse.move(cx + b[0], cy + b[1], steps=4)
+        self.page.mouse.up()
+        return self.page.evaluate("h => h.promise", done)
+
     def when(self, event: str):
         """A handle on the next `event` from venos (wrapped, so Playwright does not await it yet)."""
         return self.page.evaluate_handle(

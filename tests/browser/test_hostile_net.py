@@ -237,18 +237,6 @@ def _dicom_variant(src, description: str) -> bytes:
     return buf.getvalue()
 
 
-def _rectangle(viewer, a, b):
-    viewer.page.click("[data-tool=rectangle]")
-    box = viewer.page.locator("#canvas").bounding_box()
-    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    done = viewer.when("measurement")
-    viewer.page.mouse.move(cx + a[0], cy + a[1])
-    viewer.page.mouse.down()
-    viewer.page.mouse.move(cx + b[0], cy + b[1], steps=4)
-    viewer.page.mouse.up()
-    return viewer.page.evaluate("h => h.promise", done)
-
-
 def _expected_cell(text: str) -> str:
     """The rule of annotations.js, written independently: a quote mark before text a spreadsheet could run."""
     if re.fullmatch(r"-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", text):
@@ -270,7 +258,7 @@ def test_csv_export_neutralises_formulas_and_keeps_numbers(viewer):
     assert s["loaded"] == len(texts), s
     for se in viewer.eval("venos.series()"):
         viewer.set_view({"series": se["id"], "slice": 0, "zoom": 1, "pan": [0, 0]})
-        _rectangle(viewer, (-200, -200), (200, 200))  # head and the air around it: min is about -1000 HU
+        viewer.measure_by_drag("rectangle", (-200, -200), (200, 200))  # head and the air around it: min is about -1000 HU
     listed = viewer.eval("venos.measurements()")
     rows = list(csv.DictReader(io.StringIO(viewer.eval("venos.measurementsCsv()"), newline="")))
     assert len(rows) == len(listed) == len(texts)

@@ -310,7 +310,7 @@ def test_length_tool_draws_a_labelled_measurement_in_mm(viewer):
     spacing = float(pydicom.dcmread(files[0], stop_before_pixels=True).PixelSpacing[1])
     assert api["units"] == "mm" and api["value"] == pytest.approx(100 * spacing)
     assert "PixelSpacing" in api["spacing"]
-    m = _drag(viewer, "length", (-50, 0), (50, 0))
+    m = viewer.measure_by_drag("length", (-50, 0), (50, 0))
     assert m["units"] == "mm" and m["value"] == pytest.approx(100 * spacing, rel=0.02)
     label = viewer.page.evaluate("document.querySelector('#annotations text').firstChild.textContent")
     assert label.endswith(" mm") and abs(float(label.split()[0]) - 100 * spacing) < 1.5
@@ -372,7 +372,7 @@ def test_region_tools_draw_hu_statistics_equal_to_numpy(viewer, shape):
     for k in ("mean", "sd", "min", "max"):
         assert api[k] == pytest.approx(ref[k], abs=1e-9)
     # drawn with the mouse: the event carries the corners in image pixels and the same statistics
-    m = _drag(viewer, shape, (-60, -40), (60, 40))
+    m = viewer.measure_by_drag(shape, (-60, -40), (60, 40))
     assert m["kind"] == shape and m["areaUnits"] == "mm²" and "PixelSpacing" in m["spacing"]
     ref = _region_reference(path, shape, m["p1"], m["p2"])
     assert m["pixels"] == ref["pixels"] and m["mean"] == pytest.approx(ref["mean"], abs=1e-9)
@@ -490,18 +490,6 @@ def test_non_square_pixels_are_drawn_in_their_true_proportions(viewer):
     assert r["value"] == pytest.approx(100.0)
 
 
-def _drag(viewer, tool, a, b):
-    viewer.page.click(f"[data-tool={tool}]")
-    box = viewer.page.locator("#canvas").bounding_box()
-    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    done = viewer.when("measurement")
-    viewer.page.mouse.move(cx + a[0], cy + a[1])
-    viewer.page.mouse.down()
-    viewer.page.mouse.move(cx + b[0], cy + b[1], steps=4)
-    viewer.page.mouse.up()
-    return viewer.page.evaluate("h => h.promise", done)
-
-
 def test_measurement_list_goes_to_slices_and_exports_csv(viewer):
     import csv
 
@@ -511,10 +499,10 @@ def test_measurement_list_goes_to_slices_and_exports_csv(viewer):
     viewer.drop({evil: files[0].read_bytes(), "b.dcm": files[1].read_bytes()})
     viewer.set_view({"slice": 0, "zoom": 1, "pan": [0, 0]})
     first = viewer.eval("venos.tags()")["source"]
-    m1 = _drag(viewer, "length", (-50, 0), (50, 0))
-    m2 = _drag(viewer, "ellipse", (-40, -30), (40, 30))
+    m1 = viewer.measure_by_drag("length", (-50, 0), (50, 0))
+    m2 = viewer.measure_by_drag("ellipse", (-40, -30), (40, 30))
     viewer.set_view({"slice": 1})
-    m3 = _drag(viewer, "rectangle", (-20, -20), (20, 20))
+    m3 = viewer.measure_by_drag("rectangle", (-20, -20), (20, 20))
     listed = viewer.eval("venos.measurements()")
     assert [m["kind"] for m in listed] == ["length", "ellipse", "rectangle"]
     assert [m["slice"] for m in listed] == [0, 0, 1] and listed[0]["source"] == first
@@ -577,7 +565,7 @@ def test_rotate_and_flip_turn_the_picture_its_letters_and_the_measurements(viewe
     assert edges() == {"left": "PF", "right": "AH", "top": "L", "bottom": "R"}
     assert np.array_equal(viewer.frame(), frame_before)  # the camera turns; the rendered pixels do not change
     # a drag across the screen is a measurement down the image now: p1 → p2 runs along the rows
-    m = _drag(viewer, "length", (-50, 0), (50, 0))
+    m = viewer.measure_by_drag("length", (-50, 0), (50, 0))
     dx, dy = m["p2"][0] - m["p1"][0], m["p2"][1] - m["p1"][1]
     assert abs(dx) < 0.5 and dy == pytest.approx(-50, abs=0.5)  # 100 px at zoom 2 towards the right = the top
     # the camera is part of share links
