@@ -45,13 +45,16 @@ def test_manifest_shows_series_before_pixels_then_every_slice_matches_cpython(re
     assert remote.offsite == [] and remote.dialogs == []
 
 
-def test_url_list_with_png_and_a_zip_by_url(remote, cors_host):
+def test_url_list_with_png_and_a_zip_by_url(remote, cors_host, case_dir):
     remote.open()
     base = cors_host.url + "case/"
-    res = open_case(remote, {"urls": ["01.dcm", "02.dcm", "03.dcm", "photo.png", "study.zip"], "base": base})
+    (case_dir / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 20)  # a PNG the browser cannot decode
+    res = open_case(remote, {"urls": ["01.dcm", "02.dcm", "03.dcm", "photo.png", "broken.png", "study.zip"],
+                             "base": base})
     s = res["summary"]
-    # 3 DICOM + 1 PNG + 5 DICOM from the zip load; the zip's README is reported, not fatal
-    assert s["loaded"] == 9 and s["failed"] == 1, s
+    # 3 DICOM + 1 PNG + 5 DICOM from the zip load; the broken PNG and the zip's README are reported, not fatal
+    assert s["loaded"] == 9 and s["failed"] == 2, s
+    assert any(x["source"].endswith("broken.png") and x["code"] == "decode" for x in remote.eval("venos.skipped()"))
     series = remote.eval("venos.series()")
     assert sorted(x["slices"] for x in series) == [1, 8]
     skipped = remote.eval("venos.skipped()")

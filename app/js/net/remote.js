@@ -14,7 +14,7 @@ const JSON_ACCEPT = "application/dicom+json, application/json;q=0.9, */*;q=0.5";
 /**
  * @param {object} ctx what the worker lends: api() (venos.api proxy, null until Python is up), ready() (a promise of
  *   it), py() (Pyodide), emit(event, data), toJs(proxy), enqueue(fn) (run fn as a parse task),
- *   addToPython({name, buf, size, type}) → bool, clearPython()
+ *   addToPython({name, buf, size, type}) → bool (a promise of one for a plain image), clearPython()
  */
 export function createRemote(ctx) {
   const cache = new ByteCache();
@@ -290,9 +290,16 @@ export function createRemote(ctx) {
     } else {
       ok = ctx.addToPython({ name: job.url, buf: res.buf, size: res.bytes, type: res.contentType });
     }
-    if (ok) r.loaded++; else r.failed++;
     if (r.timing.firstParsed === undefined) r.timing.firstParsed = performance.now() - r.t0;
-    jobDone(r);
+    count(r, ok, () => jobDone(r));
+  }
+
+  /** Count a file as loaded or failed, then `then()`. addToPython answers a plain image (JPEG/PNG) with a promise:
+   * the browser decodes it first, and only its answer says whether it loaded. */
+  function count(r, ok, then) {
+    const settle = (loaded) => { if (loaded) r.loaded++; else r.failed++; then(); };
+    if (ok && typeof ok.then === "function") ok.then(settle, () => settle(false));
+    else settle(ok);
   }
 
   async function unzip(r, job, u8) {
@@ -314,11 +321,9 @@ export function createRemote(ctx) {
       }
       if (r.gen !== gen) return;
       await new Promise((done) => ctx.enqueue(() => {
-        if (r.gen === gen) {
-          r.files++;
-          if (ctx.addToPython({ name, buf: data.buffer, size: data.byteLength, type: "" })) r.loaded++; else r.failed++;
-        }
-        done();
+        if (r.gen !== gen) return done();
+        r.files++;
+        count(r, ctx.addToPython({ name, buf: data.buffer, size: data.byteLength, type: "" }), done);
       }));
     }
     if (r.gen === gen) jobDone(r);
