@@ -48,31 +48,17 @@ DIST = ROOT / "dist"
 PYODIDE_PACKAGES = ["numpy"]
 SHIPPED_CORE = ["pyodide.mjs", "pyodide.asm.js", "pyodide.asm.wasm"]
 
-# npm packages holding WebAssembly/JS decoders, each loaded in the browser only when a file needs it.
-# codec name (venos.pixels.codecs.SPECS), npm package, version, tarball sha256, files to ship (path in package →
-# path under dist/codecs/). A target ending in ".mjs" made from a ".js" is an Emscripten UMD glue file turned
-# into an ES module (one `export default <its factory>` line appended) so the module worker can import() it.
+# npm packages holding WebAssembly/JS decoders, each loaded in the browser only when a file needs it: the one codec
+# table, app/py/venos/pixels/codecs.json (also read by venos.pixels.codecs and, through runtime.json, by
+# app/js/codecs.js). Here: codec name, npm package, version, tarball sha256, files to ship (path in package → path
+# under dist/codecs/). A target ending in ".mjs" made from a ".js" is an Emscripten UMD glue file turned into an ES
+# module (one `export default <its factory>` line appended) so the module worker can import() it.
+CODEC_TABLE = ROOT / "app" / "py" / "venos" / "pixels" / "codecs.json"
+CODEC_ENTRIES: list[dict] = json.loads(CODEC_TABLE.read_text())["codecs"]
 CODECS: list[tuple[str, str, str, str, dict[str, str]]] = [
-    ("libjpeg-turbo", "@cornerstonejs/codec-libjpeg-turbo-8bit", "1.2.8",
-     "fd9ff70c1199c88cd196fdf975353d0146aa7b25d27b2ed63bfce831b6a1592a",
-     {"dist/libjpegturbowasm_decode.js": "libjpeg-turbo/libjpegturbowasm_decode.mjs",
-      "dist/libjpegturbowasm_decode.wasm": "libjpeg-turbo/libjpegturbowasm_decode.wasm"}),
-    ("charls", "@cornerstonejs/codec-charls", "1.2.7",
-     "0383755533c104b171b3c0e2bcc45c3c5e9c317e7e6f35ffef38a74371bfa93f",
-     {"dist/charlswasm_decode.js": "charls/charlswasm_decode.mjs",
-      "dist/charlswasm_decode.wasm": "charls/charlswasm_decode.wasm", "LICENSE": "charls/LICENSE"}),
-    ("openjpeg", "@cornerstonejs/codec-openjpeg", "1.3.6",
-     "e81b0597fbd58d4b3b55b2f06dbca58b83d82b644ac799871324de7da46ce04b",
-     {"dist/openjpegwasm_decode.js": "openjpeg/openjpegwasm_decode.mjs",
-      "dist/openjpegwasm_decode.wasm": "openjpeg/openjpegwasm_decode.wasm"}),
-    ("openjph", "@cornerstonejs/codec-openjph", "2.4.11",
-     "b47e4f675a778765b3a45ec3524588269b630b7a5e3106d6c9796ddad105e15e",
-     {"dist/openjphjs.js": "openjph/openjphjs.mjs", "dist/openjphjs.wasm": "openjph/openjphjs.wasm",
-      "LICENSE": "openjph/LICENSE"}),
-    ("dcmjs", "dcmjs-codecs", "0.0.8",
-     "43792647321fa65885a1fe7b2e94421dacce2b0d0c0e743839e8ab77538d35c1",
-     {"build/dcmjs-native-codecs.wasm": "dcmjs/dcmjs-native-codecs.wasm", "LICENSE.txt": "dcmjs/LICENSE.txt"}),
-]
+    (c["name"], c["npm"]["package"], c["npm"]["version"], c["npm"]["sha256"], c["npm"]["files"]) for c in CODEC_ENTRIES]
+# What the browser needs of each table entry to load the codec (runtime.json "codecs"), besides its files.
+BROWSER_KEYS = ("adapter", "class", "colour", "entry")
 # ---- end codecs ----------------------------------------------------------------------------------------------
 
 APP_FILES = ["index.html", "app/js", "app/css", "app/img"]
@@ -94,7 +80,7 @@ def copy_app(dist: Path) -> None:
 def vendor_codecs(dist: Path) -> list[dict]:
     """Copy the codec files into dist/codecs/; runtime.json lists them so the worker can load each on demand."""
     out = []
-    for codec, name, version, sha, files in CODECS:
+    for (codec, name, version, sha, files), entry in zip(CODECS, CODEC_ENTRIES):
         tgz = npm_pack(name, version, sha)
         size = 0
         with tarfile.open(tgz) as tf:
@@ -114,7 +100,8 @@ def vendor_codecs(dist: Path) -> list[dict]:
                 if not target.split("/")[-1].startswith("LICENSE"):
                     size += len(data)
         out.append({"name": codec, "package": name, "version": version, "bytes": size,
-                    "files": sorted(t for t in files.values() if not t.split("/")[-1].startswith("LICENSE"))})
+                    "files": sorted(t for t in files.values() if not t.split("/")[-1].startswith("LICENSE")),
+                    **{k: entry[k] for k in BROWSER_KEYS if k in entry}})
     return out
 
 

@@ -3,14 +3,13 @@
 // `ensure(names)` and calls Python again. A load is attempted once per page; a codec that fails to load is
 // reported once (a "warning" event) and Python then answers with a plain error naming the reason.
 //
-// Adapters live in ./codecs/<adapter>.js and export `create(files)` → { decode(src, params) → {data, bits,
-// planar, rgb} }, where `files` maps the vendored file names (runtime.json "codecs") to URLs.
+// Which codecs exist, what each decodes and how it is loaded is the build's one codec table
+// (app/py/venos/pixels/codecs.json), which build.py copies into runtime.json "codecs": each entry names its adapter
+// and the adapter's settings. Adapters live in ./codecs/<adapter>.js and export `create(name, files, entry)` →
+// { decode(src, params) → {data, bits, planar, rgb} }, where `files` maps the vendored file names to URLs.
 
-const ADAPTERS = {
-  "libjpeg-turbo": "./codecs/embind.js",
-  charls: "./codecs/embind.js",
-  openjpeg: "./codecs/embind.js",
-  openjph: "./codecs/embind.js",
+const ADAPTERS = { // the adapter modules there are (a table entry names one of them)
+  embind: "./codecs/embind.js",
   dcmjs: "./codecs/dcmjs.js",
 };
 
@@ -24,7 +23,9 @@ const emit = (event, data) => self.postMessage({ event, data });
 /** Called once by the worker after `venos.api` is imported: tell Python which codecs this build ships. */
 export async function registerCodecs(py, apiProxy, rt) {
   api = apiProxy;
-  entries = new Map(rt.codecs.filter((c) => c.name && ADAPTERS[c.name]).map((c) => [c.name, { ...c, base: rt.codecBase }]));
+  const usable = rt.codecs.filter((c) => c.name && ADAPTERS[c.adapter]);
+  for (const c of rt.codecs) if (!usable.includes(c)) console.warn(`runtime.json: codec ${c.name} names no known adapter (${c.adapter})`);
+  entries = new Map(usable.map((c) => [c.name, { ...c, base: rt.codecBase }]));
   const unknown = api.codecs_offer(py.toPy([...entries.keys()]));
   const bad = unknown.toJs();
   unknown.destroy();
@@ -65,8 +66,8 @@ async function load(name) {
   try {
     if (!entry) throw new Error("not part of this build");
     const files = Object.fromEntries(entry.files.map((f) => [f.split("/").pop(), new URL(f, entry.base).href]));
-    const adapter = await import(ADAPTERS[name]);
-    const impl = await adapter.create(name, files);
+    const adapter = await import(ADAPTERS[entry.adapter]);
+    const impl = await adapter.create(name, files, entry);
     const ms = performance.now() - t0;
     api.codec_ready(name, impl);
     stats.set(name, { state: "ready", ms: Math.round(ms * 10) / 10, bytes: entry.bytes || 0 });

@@ -126,3 +126,32 @@ def test_a_jpeg_ls_stream_without_its_end_marker_is_refused_before_any_codec():
     for bad in (stream[:50], stream[:-1], b"\0\0" + stream[2:], b""):
         with pytest.raises(ValueError, match=codecs.CUT_SHORT):
             codecs.check_stream(ls, bad)
+
+
+def test_one_codec_table_feeds_the_build_python_and_the_browser():
+    """codecs.json is the only place a codec is described: the build ships what it names, Python registers its
+    syntaxes in its order, and every entry carries what the browser adapter it names needs to load it."""
+    import importlib.util
+    import json
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    entries = json.loads(Path(codecs.TABLE).read_text())["codecs"]
+    assert [c.name for c in codecs.codecs()][:len(entries)] == [e["name"] for e in entries]
+    for e in entries:
+        assert codecs.get(e["name"]).syntaxes == tuple(e["syntaxes"])
+    spec = importlib.util.spec_from_file_location("venos_build", root / "build.py")
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    assert [c[0] for c in build.CODECS] == [e["name"] for e in entries]
+    assert all(re.fullmatch(r"[0-9a-f]{64}", c[3]) for c in build.CODECS)
+    adapters = set(re.findall(r'^\s+(\w+): "\./codecs/\w+\.js"', (root / "app/js/codecs.js").read_text(), re.M))
+    colours = set(re.findall(r'^\s+"?([\w-]+)"?: \(', (root / "app/js/codecs/embind.js").read_text(), re.M))
+    assert adapters == {"embind", "dcmjs"} and colours == {"rgb", "j2k-mct", "interleave-mode"}
+    for e in entries:
+        assert e["adapter"] in adapters, e["name"]
+        if e["adapter"] == "embind":
+            assert e["class"] and e["colour"] in colours, e["name"]
+        else:  # dcmjs: a C entry point for every syntax the table says it decodes
+            assert set(e["entry"]) == set(e["syntaxes"]), e["name"]

@@ -12,15 +12,8 @@
 const PHOTOMETRIC = ["MONOCHROME1", "MONOCHROME2", "PALETTE COLOR", "RGB", "YBR_FULL", "YBR_FULL_422", "YBR_PARTIAL_422",
   "YBR_PARTIAL_420", "YBR_ICT", "YBR_RCT", "CMYK", "ARGB", "HSV", "XYB"];
 
-const ENTRY = [
-  [/^1\.2\.840\.10008\.1\.2\.4\.(50|51|53|55|57|70)$/, "DecodeJpeg"],
-  [/^1\.2\.840\.10008\.1\.2\.4\.8[01]$/, "DecodeJpegLs"],
-  [/^1\.2\.840\.10008\.1\.2\.4\.9[01]$/, "DecodeJpeg2000"],
-  [/^1\.2\.840\.10008\.1\.2\.4\.20[123]$/, "DecodeHtJpeg2000"],
-  [/^1\.2\.840\.10008\.1\.2\.5$/, "DecodeRle"],
-];
-
-export async function create(name, files) {
+export async function create(name, files, entry = {}) {
+  const functions = entry.entry || {}; // transfer syntax → the C function that decodes it (the codec table)
   const wasmName = Object.keys(files).find((f) => f.endsWith(".wasm"));
   if (!wasmName) throw new Error(`${name}: the build ships no .wasm file`);
   let x = null; // the instance's exports
@@ -63,8 +56,8 @@ export async function create(name, files) {
   let previous = null; // context of the last decode, released when the next one starts
   return {
     decode(src, params) {
-      const fn = ENTRY.find(([re]) => re.test(params.syntax));
-      if (!fn) throw new Error(`${name} does not decode ${params.syntax}`);
+      const fn = functions[params.syntax];
+      if (!fn || typeof x[fn] !== "function") throw new Error(`${name} does not decode ${params.syntax}`);
       if (previous) { x.ReleaseCodecsContext(previous); previous = null; }
       const ctx = x.CreateCodecsContext();
       previous = ctx;
@@ -81,7 +74,7 @@ export async function create(name, files) {
       const par = x.CreateDecoderParameters();
       x.SetConvertColorspaceToRgb(par, 0);
       try {
-        x[fn[1]](ctx, par);
+        x[fn](ctx, par);
       } finally {
         x.ReleaseDecoderParameters(par);
       }
@@ -91,7 +84,7 @@ export async function create(name, files) {
       const bits = (size / pixels) * 8;
       const pi = PHOTOMETRIC[x.GetPhotometricInterpretation(ctx)] || params.photometric;
       // OpenJPEG/OpenJPH undo the J2K multi-component transform: YBR_ICT/YBR_RCT come out as RGB
-      const mct = /^YBR_(ICT|RCT)$/.test(params.photometric) && /DecodeH?t?Jpeg2000/.test(fn[1]);
+      const mct = /^YBR_(ICT|RCT)$/.test(params.photometric) && /Jpeg2000$/.test(fn);
       return { data, bits, planar: params.samples > 1 ? x.GetPlanarConfiguration(ctx) : 0, rgb: mct || (pi === "RGB" && params.photometric !== "RGB") };
     },
   };

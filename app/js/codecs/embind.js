@@ -1,25 +1,27 @@
-// Adapter for the Emscripten/embind decoders published by Cornerstone: libjpeg-turbo (JPEGDecoder), CharLS
-// (JpegLSDecoder), OpenJPEG (J2KDecoder) and OpenJPH (HTJ2KDecoder). They share one shape: copy the encoded
-// frame into getEncodedBuffer(n), decode(), read getFrameInfo() and getDecodedBuffer().
+// Adapter for the Emscripten/embind decoders published by Cornerstone (libjpeg-turbo, CharLS, OpenJPEG, OpenJPH).
+// They share one shape: copy the encoded frame into getEncodedBuffer(n), decode(), read getFrameInfo() and
+// getDecodedBuffer(). The codec table entry says which class the module exports ("class") and what its output
+// holds for colour images ("colour": rgb, j2k-mct or interleave-mode; see app/py/venos/pixels/codecs.json).
 //
 // The decoded buffer is a view on the module's heap; Python copies it before the next decode, so the decoder of
 // the previous call is deleted only when the next one starts (no extra copy here).
 
-const CLASSES = {
-  "libjpeg-turbo": "JPEGDecoder",
-  charls: "JpegLSDecoder",
-  openjpeg: "J2KDecoder",
-  openjph: "HTJ2KDecoder",
+const COLOUR = {
+  rgb: () => ({ planar: 0, rgb: true }), // converts YCbCr to RGB itself
+  "j2k-mct": (d, params) => ({ planar: 0, rgb: /^YBR_(ICT|RCT)$/.test(params.photometric) }), // undoes the J2K transform
+  "interleave-mode": (d) => ({ planar: d.getInterleaveMode() === 0 ? 1 : 0, rgb: false }), // ILV none: one plane each
 };
 
-export async function create(name, files) {
+export async function create(name, files, entry = {}) {
+  const colour = COLOUR[entry.colour];
+  if (!colour) throw new Error(`${name}: the codec table gives no known colour rule (${entry.colour})`);
   const glue = Object.keys(files).find((f) => f.endsWith(".mjs"));
   const wasm = Object.keys(files).find((f) => f.endsWith(".wasm"));
   if (!glue || !wasm) throw new Error(`${name}: the build ships no .mjs/.wasm pair (${Object.keys(files).join(", ")})`);
   const factory = (await import(files[glue])).default;
   const module = await factory({ locateFile: () => files[wasm], print: () => {}, printErr: (s) => console.warn(`${name}: ${s}`) });
-  const Cls = module[CLASSES[name]];
-  if (!Cls) throw new Error(`${name}: the module has no ${CLASSES[name]}`);
+  const Cls = module[entry.class];
+  if (!Cls) throw new Error(`${name}: the module has no ${entry.class}`);
   let previous = null;
   return {
     decode(src, params) {
@@ -40,14 +42,7 @@ export async function create(name, files) {
       if (info.width !== params.columns || info.height !== params.rows) {
         throw new Error(`${name}: the frame is ${info.width}×${info.height}, the dataset says ${params.columns}×${params.rows}`);
       }
-      let planar = 0;
-      let rgb = false;
-      if (samples > 1) {
-        if (name === "charls") planar = d.getInterleaveMode() === 0 ? 1 : 0; // ILV none: one plane per component
-        // libjpeg-turbo converts YCbCr to RGB; OpenJPEG/OpenJPH undo the J2K colour transform (YBR_ICT/RCT → RGB)
-        if (name === "libjpeg-turbo") rgb = true;
-        if ((name === "openjpeg" || name === "openjph") && /^YBR_(ICT|RCT)$/.test(params.photometric)) rgb = true;
-      }
+      const { planar, rgb } = samples > 1 ? colour(d, params) : { planar: 0, rgb: false };
       return { data, bits: bytes * 8, planar, rgb };
     },
   };

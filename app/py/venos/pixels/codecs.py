@@ -14,10 +14,13 @@ pydicom plugins are synchronous; loading a WebAssembly module is not. So a codec
 ``failed``    loading failed: using it raises :class:`UnsupportedTransferSyntax` with the reason (reported once by
               the worker when the load failed, then per file as a plain error, never as a retry loop).
 
-Which codec serves which syntax, in which order, is declared in :data:`SPECS` — the one place to change it.
+Which codec serves which syntax, in which order, is declared in ``codecs.json`` beside this module: the build's one
+codec table, read by build.py and (through runtime.json) by the worker's JavaScript too.
 """
 from __future__ import annotations
 
+import json
+import os
 import sys
 from dataclasses import dataclass, field
 from typing import Any
@@ -74,27 +77,19 @@ class Codec:
         return f"venos-{self.name}"
 
 
-# The codecs and the syntaxes each decodes, in order of preference per syntax (first listed = tried first).
-# Order chosen by measured speed in the browser (bench/codecs.py) among decoders that are exact on the test data.
-SPECS: tuple[tuple[str, tuple[str, ...], str], ...] = (
-    # IJG libjpeg 8/12/16-bit, CharLS, OpenJPEG, OpenJPH and RLE in one module: the only browser decoder here for
-    # 12-bit, progressive and lossless JPEG; it leaves YCbCr unconverted, so pydicom's conversion gives the same
-    # pixels as pydicom + GDCM/Pillow on CPython. Also the fallback for every other syntax.
-    ("dcmjs", JPEG_PROCESSES + JPEG_LS + JPEG_2000 + HTJ2K_ALL + (RLE,),
-     "dcmjs-codecs native codecs: IJG libjpeg 6b 8/12/16-bit, CharLS, OpenJPEG, OpenJPH, RLE (WebAssembly)"),
-    ("libjpeg-turbo", (JPEG_BASELINE,), "libjpeg-turbo 8-bit (WebAssembly)"),
-    ("charls", JPEG_LS, "CharLS JPEG-LS (WebAssembly)"),
-    ("openjpeg", JPEG_2000, "OpenJPEG JPEG 2000 (WebAssembly)"),
-    ("openjph", HTJ2K_ALL, "OpenJPH HTJ2K (WebAssembly)"),
-)
-# Preference per syntax: the first codec listed above that serves it, unless PREFER names another.
-PREFER: dict[str, tuple[str, ...]] = {
-    **{uid: ("charls", "dcmjs") for uid in JPEG_LS},
-    **{uid: ("openjpeg", "dcmjs") for uid in JPEG_2000},
-    **{uid: ("openjph", "dcmjs") for uid in HTJ2K_ALL},
-}
+# The codecs and the syntaxes each decodes, in order of preference per syntax: the build's one codec table
+# (codecs.json beside this module; build.py ships what it names, app/js/codecs.js loads it by its adapter).
+TABLE = os.path.join(os.path.dirname(__file__), "codecs.json")
+# Preference per syntax, when it is not the table's order: filled by register_codec(prefer=True).
+PREFER: dict[str, tuple[str, ...]] = {}
 
-_codecs: dict[str, Codec] = {}  # filled by register_codec, SPECS first (at the end of this module)
+
+def table() -> list[dict]:
+    with open(TABLE, encoding="utf-8") as f:
+        return json.load(f)["codecs"]
+
+
+_codecs: dict[str, Codec] = {}  # filled by register_codec, the table first (at the end of this module)
 _installed: set[tuple[str, str]] = set()  # (transfer syntax, codec) plugins added to pydicom
 _wanted: list[str] = []  # codecs CodecNotLoaded was raised for, until the worker takes them
 
@@ -184,7 +179,7 @@ def status() -> list[dict]:
 
 
 def missing_for(uid: str) -> str | None:
-    """Name of the codec to load before decoding ``uid``: the preferred one (first in ``SPECS`` order that has not
+    """Name of the codec to load before decoding ``uid``: the preferred one (first in the table's order that has not
     failed) when it is not loaded yet; None when it is ready or no browser codec can help."""
     for c in for_syntax(uid):
         if c.state == "loadable":
@@ -318,5 +313,5 @@ def conform(runner: Any, *, bits: int, planar: int, rgb: bool) -> None:
 
 
 _codecs.clear()
-for _name, _syntaxes, _title in SPECS:
-    register_codec(_name, _syntaxes, _title)
+for _entry in table():
+    register_codec(_entry["name"], tuple(_entry["syntaxes"]), _entry["title"], prefer=bool(_entry.get("preferred")))
