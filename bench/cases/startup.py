@@ -14,15 +14,17 @@ WARM_NAVIGATIONS = 2  # the table's "warm" is the first one after cold; both are
 def _stages(r: dict) -> dict:
     """Split the ready time: page (navigation → worker start) and the worker's own stages."""
     t = r["info"]["timings"]
+    numpy = t.get("numpy", t["import"])
     return {"ready": r["readyAt"], "page": r["readyAt"] - t["ready"], "pyodide": t["pyodide"],
-            "packages": t["packages"] - t["pyodide"], "import": t["import"] - t["packages"],
-            "after_import": t["ready"] - t["import"]}
+            "site": t["site"] - t["pyodide"], "import": t["import"] - t["site"],
+            "numpy": numpy - t["import"], "after_numpy": t["ready"] - numpy,
+            "snapshot": t.get("snapshot", "none"), "timings": t}
 
 
 def startup(env) -> list[Row]:
     runs = []
     for i in range(env.runs):
-        with tempfile.TemporaryDirectory(prefix="venos-profile-") as prof:
+        with tempfile.TemporaryDirectory(prefix="venos-profile-", ignore_cleanup_errors=True) as prof:
             ctx = browser.persistent(env.pw, Path(prof))
             page = ctx.pages[0] if ctx.pages else ctx.new_page()
             navs = []
@@ -43,7 +45,7 @@ def startup(env) -> list[Row]:
         navs = [r[k] for r in runs]
         rows.append(Row("startup", f"ready, {label}", "ms", [n["ready"] for n in navs], target,
                         peers="", note="navigation start → venos.ready resolved"))
-        for stage in ("page", "pyodide", "packages", "import"):
+        for stage in ("page", "pyodide", "site", "import", "numpy", "after_numpy"):
             rows.append(Row("startup", f"  {label}: {stage}", "ms", [n[stage] for n in navs]))
         rows.append(Row("startup", f"  {label}: bytes transferred", "MB", [n["net"]["bytes"] / 1e6 for n in navs],
                         note=f"{med([n['net']['status304'] for n in navs]):.0f} of "
