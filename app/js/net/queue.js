@@ -111,8 +111,6 @@ export class FetchQueue {
     this._pump();
   }
 
-  get idle() { return !this.waiting.length && !this.active.size; }
-
   cancel() {
     this.closed = true;
     this.waiting.length = 0;

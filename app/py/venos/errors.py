@@ -24,50 +24,21 @@ class VenosError(Exception):
         return f"{where}: {self.message}" if where else self.message
 
 
-class SourceError(VenosError):
-    """The bytes could not be obtained (network, permission, CORS, missing file)."""
-
-    code = "source"
+def _kind(name: str, code: str, doc: str) -> type[VenosError]:
+    return type(name, (VenosError,), {"code": code, "__doc__": doc, "__module__": __name__})
 
 
-class NotDicom(VenosError):
-    """The bytes are neither DICOM nor an image format we open."""
-
-    code = "not-dicom"
-
-
-class InvalidDataset(VenosError):
-    """DICOM, but malformed, truncated or inconsistent."""
-
-    code = "invalid"
-
-
-class NotAnImage(VenosError):
-    """A valid DICOM object that holds no pixels to show (SR, RT plan, KO …)."""
-
-    code = "not-image"
-
-
-class UnsupportedTransferSyntax(VenosError):
-    """The pixels use an encoding this build has no decoder for."""
-
-    code = "unsupported-transfer-syntax"
-
-
-class DecodeError(VenosError):
-    """A decoder was found but failed on this frame."""
-
-    code = "decode"
-
-
-class UnknownSeries(VenosError):
-    code = "unknown-series"
-
-
-class PendingPixels(VenosError):
-    """The slice is known from metadata but its bytes have not arrived yet (remote loading)."""
-
-    code = "pending"
+# The kinds of error, each with its stable code (docs/api.md "Error codes").
+SourceError = _kind("SourceError", "source", "The bytes could not be obtained (network, permission, CORS, missing file).")
+NotDicom = _kind("NotDicom", "not-dicom", "The bytes are neither DICOM nor an image format we open.")
+InvalidDataset = _kind("InvalidDataset", "invalid", "DICOM, but malformed, truncated or inconsistent.")
+NotAnImage = _kind("NotAnImage", "not-image", "A valid DICOM object that holds no pixels to show (SR, RT plan, KO …).")
+UnsupportedTransferSyntax = _kind("UnsupportedTransferSyntax", "unsupported-transfer-syntax",
+                                  "The pixels use an encoding this build has no decoder for.")
+DecodeError = _kind("DecodeError", "decode", "A decoder was found but failed on this frame.")
+UnknownSeries = _kind("UnknownSeries", "unknown-series", "No loaded series has this id.")
+PendingPixels = _kind("PendingPixels", "pending",
+                      "The slice is known from metadata but its bytes have not arrived yet (remote loading).")
 
 
 def error_codes() -> dict[str, str]:
