@@ -13,7 +13,7 @@ import { Annotations } from "./annotations.js";
 import { TOOLS } from "./tools/index.js";
 import { installTags } from "./tags.js";
 import { installMeasurements } from "./measurements.js";
-import { installCloud } from "./cloud/ui.js"; // links, URLs, manifests, case library, DICOMweb (issue 4)
+import { installCloud } from "./cloud/ui.js"; // links, URLs, manifests, case library, DICOMweb
 
 const $ = (id) => document.getElementById(id);
 const vp = $("viewport");
@@ -357,10 +357,12 @@ window.venos = Object.freeze({
   measureRegion: (shape, p1, p2) => viewer.client.call("measureRegion", { state: viewer.state, shape, p1, p2 }),
   pixelData: (series, slice) => viewer.client.call("pixelData", { series: String(series), slice }),
   stats: () => viewer.client.call("stats"),
+  // the one memory budget for everything held (bytes; at least 256 MB) → how it is spent, as stats().memory
+  setMemoryBudget: (bytes) => viewer.client.call("memory", { budget: bytes }),
   measurements: () => annotations.list(), // sync: every measurement made, oldest first
   measurementsCsv: () => annotations.csv(), // sync: the same as CSV text
   tags: (series, slice) => viewer.tags(series ?? viewer.state.series, slice ?? viewer.state.slice),
-  // issue 3: decode a file's frames in the worker without adding it ({dtype, shape, sha256, errors[, data]})
+  // decode a file's frames in the worker without adding it (codec checks, benchmarks) ({dtype, shape, sha256, errors[, data]})
   decode: async (source, { pixels = false, frames = null, name = "" } = {}) => {
     await viewer.ready;
     const buf = source instanceof ArrayBuffer ? source.slice(0) : ArrayBuffer.isView(source)

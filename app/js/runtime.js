@@ -157,3 +157,157 @@ export async function checkSha256(buf, expected, url) {
   const hex = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
   if (hex !== expected) throw { code: "integrity", message: `${url}: sha256 ${hex} does not match ${expected}` };
 }
+
+// ------------------------------------------------------------------------------------------------ start in the worker
+/**
+ * Start Python in the worker: runtime.json (inlined by the page, `boot.runtime`), Pyodide (from its memory snapshot
+ * on a repeat visit), the site, venos.api, numpy and the codec hooks. `early`: Pyodide's module, already requested;
+ * `pageFetched(url)`: a promise of the bytes the page fetches for the worker; `blobs`: the ./blobs.js module promise.
+ * Resolves with {py, api, rt, codecHooks, pythonCodes, keepDecompressed, info}.
+ */
+export async function startPython({ boot, early, base: BASE, emit, timings, mark, pageFetched, blobs: blobsModule }) {
+  let py = null;
+  let codecHooks = null;
+  const progress = new Progress(emit);
+  // runtime.json, inlined into the built index.html; fetched when the page had none (an older page, the repo)
+  const rt = chooseRuntime(boot.runtime || await fetchRuntimeJson(BASE), BASE);
+  mark("runtimeJson");
+  emit("stage", { stage: "runtime", source: rt.source, indexURL: rt.indexURL });
+  const pyodideModule = early || import(rt.indexURL + "pyodide.mjs");
+  const cache = await buildCache(rt.build);
+  const wasmDone = tapRuntimeFetches(rt, progress, cache);
+  progress.expect(rt.expect || 0);
+  // The Python site is needed only once the interpreter is up, which needs the wasm: fetched as the wasm's last
+  // quarter arrives, its download overlaps the interpreter's start instead of slowing the wasm down.
+  // pydicom + venos first, numpy after: pydicom and venos import while numpy's bytes are still on the way (numpy is
+  // a stand-in until then, venos/_lazy.py), and numpy's own import follows its arrival.
+  // The page fetches them, one after the other: once the wasm is in, the interpreter's start blocks this thread for
+  // ~0.5 s, and a request issued here would wait for it, while the page's thread is free (app/js/rpc.js, "fetch").
+  const archive = (part) => pageFetched(part.url).then(async (buf) => {
+    if (part.sha256) await checkSha256(buf, part.sha256, part.url);
+    progress.add(buf.byteLength);
+    if (cache) cache.put(part.url, new Response(buf, { headers: { "Content-Type": "application/zip" } })).catch(() => {});
+    return buf;
+  });
+  const parts = [rt.site, rt.numpy].filter(Boolean);
+  if (parts.length) wasmDone.then(() => emit("fetch", { urls: parts.map((p) => p.url) }));
+  const siteBytes = rt.site ? archive(rt.site) : null;
+  const numpyBytes = rt.numpy ? archive(rt.numpy) : null;
+  if (numpyBytes) numpyBytes.catch(() => {}); // reported where it is awaited
+  let mod;
+  try {
+    mod = await pyodideModule;
+  } catch (e) {
+    throw { code: "runtime", message: `cannot load the Python runtime (Pyodide) from ${rt.indexURL}: ${e.message || e}` };
+  }
+  const options = { indexURL: rt.indexURL, fullStdLib: false, packages: rt.packages || [],
+    stdout: () => {}, stderr: (s) => console.warn(s) };
+  // A repeat visit restores the interpreter from the memory snapshot build.py made, when the service worker has
+  // kept it (never fetched on the way to a first visit's image); any failure falls back to a normal start.
+  const { snapshot, keep: keepDecompressed } = await cachedSnapshot(rt, cache, timings);
+  if (snapshot) {
+    try {
+      py = await mod.loadPyodide({ ...options, _loadSnapshot: snapshot });
+      timings.snapshot = "restored";
+    } catch (e) {
+      timings.snapshot = `not restored: ${e.message || e}`;
+      console.warn(`VeNOS: starting without the memory snapshot (${timings.snapshot})`);
+      py = null;
+    }
+  }
+  if (!py) py = await mod.loadPyodide(options);
+  mark("pyodide");
+  emit("stage", { stage: "python" });
+  const where = py._api.sitePackages || "/lib/python3.12/site-packages";
+  // venos is in a restored snapshot, so its own (lighter) unzip is there to use
+  const unpack = (buf) => (timings.snapshot === "restored" ? py.pyimport("venos._lazy").unpack(buf, where)
+    : py.unpackArchive(buf, "zip", { extractDir: where }));
+  if (siteBytes) unpack(await siteBytes);
+  mark("site");
+  if (rt.source === "cdn") await installFromSources(py, rt);
+  py.registerJsModule("venos_blobs", await blobsModule); // venos.blob.JsBlob reads files through it
+  // Modules the start-up does not import arrive on first import (runtime diet, venos/_lazy.py).
+  const lazy = py.pyimport("venos._lazy");
+  lazy.install(rt.base);
+  if (numpyBytes) lazy.defer(py.toPy(["numpy"])); // (already a stand-in after a snapshot restore)
+  const api = py.pyimport("venos.api");
+  mark("import");
+  if (numpyBytes) {
+    unpack(await numpyBytes);
+    mark("numpyArrived");
+    lazy.load("numpy");
+    mark("numpy");
+  }
+  const codes = api.error_codes();
+  const pythonCodes = codes.toJs({ dict_converter: Object.fromEntries });
+  codes.destroy();
+  codecHooks = await setupCodecs(py, api, rt, emit);
+  const v = api.version().toJs({ dict_converter: Object.fromEntries });
+  mark("ready");
+  return { py, api, rt, codecHooks, pythonCodes, keepDecompressed,
+    info: { versions: v, source: rt.source, build: rt.build, timings } };
+}
+
+/** The build's memory snapshot from the service worker's cache; null when it is not there yet. The first restore
+ * decompresses the shipped .gz and keeps the result beside it, so later visits read it as it is (~0.1 s less). */
+async function cachedSnapshot(rt, cache, timings) {
+  const none = { snapshot: null, keep: null };
+  if (!rt.snapshot || !cache || typeof DecompressionStream === "undefined") return none;
+  const url = new URL(rt.snapshot.url, rt.base).href;
+  const raw = url.replace(/\.gz$/, "");
+  try {
+    const t = performance.now();
+    // A restore of the wrong bytes can take the runtime down with it: the size must be the one the build made (and
+    // the .gz is checked by its CRC as it is decompressed).
+    const sized = (bytes, where) => {
+      if (rt.snapshot.rawBytes && bytes.length !== rt.snapshot.rawBytes) {
+        throw new Error(`${where} holds ${bytes.length} bytes, the build made ${rt.snapshot.rawBytes}`);
+      }
+      timings.snapshotReadMs = Math.round(performance.now() - t);
+      return bytes;
+    };
+    const plain = await cache.match(raw);
+    if (plain) return { snapshot: sized(new Uint8Array(await plain.arrayBuffer()), "the kept snapshot"), keep: null };
+    const hit = await cache.match(url);
+    if (!hit) return none;
+    const bytes = sized(new Uint8Array(await new Response(hit.body.pipeThrough(new DecompressionStream("gzip"))).arrayBuffer()),
+      "the snapshot");
+    // stores the decompressed snapshot (the worker calls it once the viewer is idle)
+    const keep = () => cache.put(raw, new Response(bytes, { headers: { "Content-Type": "application/octet-stream" } }));
+    return { snapshot: bytes, keep };
+  } catch (e) {
+    timings.snapshot = `unreadable: ${e.message || e}`;
+    return none;
+  }
+}
+
+async function installFromSources(py, rt) {
+  const micropip = py.pyimport("micropip");
+  await micropip.install(rt.pip);
+  micropip.destroy();
+  const listing = await (await fetch(rt.sources.manifest)).text();
+  const files = listing.split(/\s+/).filter((f) => f && !f.startsWith("#"));
+  const site = "/lib/python3.12/site-packages/venos/";
+  await Promise.all(files.map(async (rel) => {
+    const r = await fetch(rt.sources.base + rel);
+    if (!r.ok) throw { code: "runtime", message: `cannot load venos/${rel}: HTTP ${r.status}` };
+    const text = await r.text();
+    const dir = (site + rel).split("/").slice(0, -1).join("/");
+    py.FS.mkdirTree(dir);
+    py.FS.writeFile(site + rel, text);
+  }));
+}
+
+/** The hooks of app/js/codecs.js once registered with Python; null without codecs (their transfer syntaxes then
+ * stay undecodable, saying so). */
+async function setupCodecs(py, api, rt, emit) {
+  if (!rt.codecs || !rt.codecs.length) return null;
+  try {
+    const mod = await import("./codecs.js");
+    await mod.registerCodecs(py, api, rt);
+    return mod;
+  } catch (e) {
+    emit("warning", { code: "codec", message: `codecs unavailable: ${e.message || e}` });
+    return null;
+  }
+}

@@ -56,151 +56,20 @@ function onFetched({ url, buf, error }) {
 }
 
 // ------------------------------------------------------------------------------------------------ start-up
-// Every request the first image needs goes out at once: runtime.json, then together Pyodide's files (fetched by
-// loadPyodide), the Python site and, for a shared case, its manifest and first slice (net/remote.js, started by
-// the page's first message). The UI modules of this worker load meanwhile (remoteReady).
+// Every request the first image needs goes out at once (runtime.js, startPython): runtime.json, Pyodide's files, the
+// Python site and, for a shared case, its manifest and first slice (net/remote.js, started by the page's first
+// message). The UI modules of this worker load meanwhile (remoteReady).
+let keepDecompressed = null; // stores the decompressed memory snapshot once the viewer is idle
 async function start() {
   const boot = await bootMessage;
   // A built page inlines its runtime description: Pyodide's module is requested at once, beside runtime.js.
   const early = boot.runtime && boot.runtime.source === "local" ? import(new URL(boot.runtime.pyodide.indexURL, BASE).href + "pyodide.mjs") : null;
-  const { buildCache, checkSha256, chooseRuntime, fetchRuntimeJson, Progress, tapRuntimeFetches } = await runtimeModule;
-  const progress = new Progress(emit);
-  // runtime.json, inlined into the built index.html; fetched when the page had none (an older page, the repo)
-  const rt = runtime = chooseRuntime(boot.runtime || await fetchRuntimeJson(BASE), BASE);
-  mark("runtimeJson");
-  emit("stage", { stage: "runtime", source: rt.source, indexURL: rt.indexURL });
-  const pyodideModule = early || import(rt.indexURL + "pyodide.mjs");
-  if (early) early.catch(() => {}); // reported below, where it is awaited
-  const cache = await buildCache(rt.build);
-  const wasmDone = tapRuntimeFetches(rt, progress, cache);
-  progress.expect(rt.expect || 0);
-  // The Python site is needed only once the interpreter is up, which needs the wasm: fetched as the wasm's last
-  // quarter arrives, its download overlaps the interpreter's start instead of slowing the wasm down.
-  // pydicom + venos first, numpy after: pydicom and venos import while numpy's bytes are still on the way (numpy is
-  // a stand-in until then, venos/_lazy.py), and numpy's own import follows its arrival.
-  // The page fetches them, one after the other: once the wasm is in, the interpreter's start blocks this thread for
-  // ~0.5 s, and a request issued here would wait for it, while the page's thread is free (app/js/rpc.js, "fetch").
-  const archive = (part) => pageFetched(part.url).then(async (buf) => {
-    if (part.sha256) await checkSha256(buf, part.sha256, part.url);
-    progress.add(buf.byteLength);
-    if (cache) cache.put(part.url, new Response(buf, { headers: { "Content-Type": "application/zip" } })).catch(() => {});
-    return buf;
-  });
-  const parts = [rt.site, rt.numpy].filter(Boolean);
-  if (parts.length) wasmDone.then(() => emit("fetch", { urls: parts.map((p) => p.url) }));
-  const siteBytes = rt.site ? archive(rt.site) : null;
-  const numpyBytes = rt.numpy ? archive(rt.numpy) : null;
-  if (numpyBytes) numpyBytes.catch(() => {}); // reported where it is awaited
-  let mod;
-  try {
-    mod = await pyodideModule;
-  } catch (e) {
-    throw { code: "runtime", message: `cannot load the Python runtime (Pyodide) from ${rt.indexURL}: ${e.message || e}` };
-  }
-  const options = { indexURL: rt.indexURL, fullStdLib: false, packages: rt.packages || [],
-    stdout: () => {}, stderr: (s) => console.warn(s) };
-  // A repeat visit restores the interpreter from the memory snapshot build.py made, when the service worker has
-  // kept it (never fetched on the way to a first visit's image); any failure falls back to a normal start.
-  const snapshot = await cachedSnapshot(rt, cache);
-  if (snapshot) {
-    try {
-      py = await mod.loadPyodide({ ...options, _loadSnapshot: snapshot });
-      timings.snapshot = "restored";
-    } catch (e) {
-      timings.snapshot = `not restored: ${e.message || e}`;
-      console.warn(`VeNOS: starting without the memory snapshot (${timings.snapshot})`);
-      py = null;
-    }
-  }
-  if (!py) py = await mod.loadPyodide(options);
-  mark("pyodide");
-  emit("stage", { stage: "python" });
-  const where = py._api.sitePackages || "/lib/python3.12/site-packages";
-  // venos is in a restored snapshot, so its own (lighter) unzip is there to use
-  const unpack = (buf) => (timings.snapshot === "restored" ? py.pyimport("venos._lazy").unpack(buf, where)
-    : py.unpackArchive(buf, "zip", { extractDir: where }));
-  if (siteBytes) unpack(await siteBytes);
-  mark("site");
-  if (rt.source === "cdn") await installFromSources(rt);
-  py.registerJsModule("venos_blobs", await blobsModule); // venos.blob.JsBlob reads files through it
-  // Modules the start-up does not import arrive on first import (runtime diet, venos/_lazy.py).
-  const lazy = py.pyimport("venos._lazy");
-  lazy.install(rt.base);
-  if (numpyBytes) lazy.defer(py.toPy(["numpy"])); // (already a stand-in after a snapshot restore)
-  api = py.pyimport("venos.api");
-  mark("import");
-  if (numpyBytes) {
-    unpack(await numpyBytes);
-    mark("numpyArrived");
-    lazy.load("numpy");
-    mark("numpy");
-  }
-  pythonCodes = toJs(api.error_codes());
-  await setupCodecs(rt);
-  const v = api.version().toJs({ dict_converter: Object.fromEntries });
-  mark("ready");
-  return { versions: v, source: rt.source, build: rt.build, timings };
-}
-
-/** The build's memory snapshot from the service worker's cache; null when it is not there yet. The first restore
- * decompresses the shipped .gz and keeps the result beside it, so later visits read it as it is (~0.1 s less). */
-async function cachedSnapshot(rt, cache) {
-  if (!rt.snapshot || !cache || typeof DecompressionStream === "undefined") return null;
-  const url = new URL(rt.snapshot.url, rt.base).href;
-  const raw = url.replace(/\.gz$/, "");
-  try {
-    const t = performance.now();
-    // A restore of the wrong bytes can take the runtime down with it: the size must be the one the build made (and
-    // the .gz is checked by its CRC as it is decompressed).
-    const sized = (bytes, where) => {
-      if (rt.snapshot.rawBytes && bytes.length !== rt.snapshot.rawBytes) {
-        throw new Error(`${where} holds ${bytes.length} bytes, the build made ${rt.snapshot.rawBytes}`);
-      }
-      timings.snapshotReadMs = Math.round(performance.now() - t);
-      return bytes;
-    };
-    const plain = await cache.match(raw);
-    if (plain) return sized(new Uint8Array(await plain.arrayBuffer()), "the kept snapshot");
-    const hit = await cache.match(url);
-    if (!hit) return null;
-    const bytes = sized(new Uint8Array(await new Response(hit.body.pipeThrough(new DecompressionStream("gzip"))).arrayBuffer()),
-      "the snapshot");
-    keepDecompressed = () => cache.put(raw, new Response(bytes, { headers: { "Content-Type": "application/octet-stream" } }));
-    return bytes;
-  } catch (e) {
-    timings.snapshot = `unreadable: ${e.message || e}`;
-    return null;
-  }
-}
-let keepDecompressed = null; // stores the decompressed snapshot once the viewer is idle
-
-async function installFromSources(rt) {
-  const micropip = py.pyimport("micropip");
-  await micropip.install(rt.pip);
-  micropip.destroy();
-  const listing = await (await fetch(rt.sources.manifest)).text();
-  const files = listing.split(/\s+/).filter((f) => f && !f.startsWith("#"));
-  const site = "/lib/python3.12/site-packages/venos/";
-  await Promise.all(files.map(async (rel) => {
-    const r = await fetch(rt.sources.base + rel);
-    if (!r.ok) throw { code: "runtime", message: `cannot load venos/${rel}: HTTP ${r.status}` };
-    const text = await r.text();
-    const dir = (site + rel).split("/").slice(0, -1).join("/");
-    py.FS.mkdirTree(dir);
-    py.FS.writeFile(site + rel, text);
-  }));
-}
-
-async function setupCodecs(rt) {
-  // Hook for browser codecs (see app/js/codecs.js); absent codecs simply leave transfer syntaxes undecodable.
-  if (!rt.codecs || !rt.codecs.length) return;
-  try {
-    const mod = await import("./codecs.js");
-    await mod.registerCodecs(py, api, rt);
-    codecHooks = mod;
-  } catch (e) {
-    emit("warning", { code: "codec", message: `codecs unavailable: ${e.message || e}` });
-  }
+  if (early) early.catch(() => {}); // reported where it is awaited
+  const { startPython } = await runtimeModule;
+  const up = await startPython({ boot, early, base: BASE, emit, timings, mark, pageFetched, blobs: blobsModule });
+  ({ py, api, codecHooks, pythonCodes, keepDecompressed } = up);
+  runtime = up.rt;
+  return up.info;
 }
 
 // ------------------------------------------------------------------------------------------------ scheduler
@@ -261,169 +130,18 @@ function toJs(proxy) {
 }
 
 // ------------------------------------------------------------------------------------------------ loading
-let loadGeneration = 0;
-const READ_AHEAD = 8;
-const HEAD_BYTES = 16 * 1024; // read ahead of Python: what venos.dicom.parse parses first (HEAD)
+// Files into Python (./loader.js): parsing tasks go to queues.parse, drained above a few ms at a time.
 const PARSE_SLICE_MS = 6;
-
-/** Queue sources for parsing. Resolves with a summary when every one has been parsed or skipped. */
-async function load(given, { group = "" } = {}) {
-  const gen = loadGeneration;
-  const items = [...given]; // a zip among them is replaced by its members when its first bytes are read
-  let total = items.length;
-  let done = 0, failed = 0, bytes = 0, next = 0, inFlight = 0, pythonMs = 0;
-  const busyAtStart = busyMs;
-  let resolveAll;
-  const finished = new Promise((r) => (resolveAll = r));
-  const started = performance.now();
-  if (!total) resolveAll({ total: 0, loaded: 0, failed: 0, bytes: 0, ms: 0 });
-
-  const progress = () => emit("progress", { done, total, failed, bytes, ms: performance.now() - started });
-  const settleIfDone = () => {
-    if (done === total) resolveAll({ total, loaded: done - failed, failed, bytes, ms: performance.now() - started, pythonMs, workerBusyMs: busyMs - busyAtStart });
-  };
-  const complete = (ok) => {
-    done++; if (!ok) failed++;
-    if (done % 4 === 0 || done === total) progress();
-    settleIfDone();
-    pump();
-  };
-
-  function pump() {
-    while (inFlight < READ_AHEAD && next < items.length) {
-      const item = items[next++];
-      const entry = { ready: false, run: null };
-      queues.parse.push(entry);
-      inFlight++;
-      readItem(item).then((got) => {
-        entry.run = () => {
-          inFlight--;
-          if (got.members && gen === loadGeneration) { // an archive: its members take its place, next in line
-            items.splice(next, 0, ...got.members);
-            total += got.members.length - 1;
-            settleIfDone();
-            return pump();
-          }
-          if (gen !== loadGeneration) return complete(false);
-          bytes += got.size || 0;
-          const t = performance.now();
-          let ok = false;
-          try {
-            ok = addToPython(got, group);
-          } catch (e) { // Python answers every file; this is a bug, but the load still settles and says which file
-            const info = errorInfo(e);
-            emit("skipped", { source: got.name, code: info.code, message: info.message });
-          } finally {
-            pythonMs += performance.now() - t;
-            if (ok && typeof ok.then === "function") ok.then(complete, () => complete(false)); // a plain image
-            else complete(ok);
-          }
-        };
-      }, (err) => {
-        entry.run = () => {
-          inFlight--;
-          const info = errorInfo(err);
-          api.skip(item.name || item.path || item.url || "?", info.code || "source", info.message);
-          emit("skipped", { source: item.name || item.path || item.url, code: info.code || "source", message: info.message });
-          complete(false);
-        };
-      }).finally(() => { entry.ready = true; schedule(); });
-    }
-  }
-  pump();
-  progress();
-  return finished;
-}
-
-/** The members of a zip archive (File), each an item read (inflated) only when its turn comes. An archive that
- * cannot be read is one failure naming it; the files beside it still load. */
-async function archiveMembers(file, path) {
-  const zip = await import("./net/zip.js");
-  try {
-    return zip.zipDirectory(new Uint8Array(await file.arrayBuffer()))
-      .map((e) => ({ member: e, name: `${path}/${e.name}`, archive: path }));
-  } catch (err) {
-    throw { code: "zip", message: `the archive cannot be read: ${err.message || err}` };
-  }
-}
-
-async function readItem(item) {
-  if (item.failed) throw item.failed;
-  if (item.member) {  // a zip member: inflated now, held like a download (blobs.js)
-    try {
-      const data = await item.member.read();
-      return { name: item.name, buf: data.buffer.byteLength === data.byteLength ? data.buffer : data.slice().buffer, size: data.byteLength };
-    } catch (err) {
-      throw { code: "zip", message: String(err.message || err) };
-    }
-  }
-  if (item.file) {  // only the first bytes are read now, ahead of Python; a frame when it is shown (blobs.js)
-    const head = new Uint8Array(await item.file.slice(0, HEAD_BYTES).arrayBuffer());
-    if (head[0] === 0x50 && head[1] === 0x4b && item.file.size >= 22 && (await import("./net/zip.js")).isZip(head)) {
-      return { members: await archiveMembers(item.file, item.path || item.file.name) };
-    }
-    return { name: item.path || item.file.name, file: item.file, head, size: item.file.size, type: item.file.type };
-  }
-  if (item.url) {  // through the fetch queue (net/queue.js): its bounds, retries and CORS/redirect diagnosis
-    await remoteReady;
-    const res = await remote.handlers.fetchBytes(item.url);
-    return { name: item.name || item.url, buf: res.buf, size: res.buf.byteLength, type: res.contentType || "" };
-  }
-  throw { code: "source", message: "neither a file nor a URL" };
-}
-
-const plainImages = [];
-/** Hand one file to Python: its bytes stay here (blobs.js), Python reads what it needs of them. */
-function addToPython(got, group) {
-  const { key, size } = blobs.hold(got.file || got.buf);
-  const head = got.head || (got.buf ? new Uint8Array(got.buf, 0, Math.min(HEAD_BYTES, got.buf.byteLength)) : null);
-  const res = toJs(api.add_blob(got.name, key, size, head, group));
-  if (res.plain) {  // a JPEG or PNG: the browser decodes it (asynchronously); it joins Python when ready
-    const joined = decodePlain(got.name, got.file || got.buf, `image/${res.plain}`, group);
-    plainImages.push(joined);
-    blobs.release(key);
-    return joined; // the load counts it once the browser has decoded it, or not
-  }
-  if (res.pending && codecHooks) codecHooks.ensure(res.pending).then(() => { idleDecode = true; schedule(); });
-  if (res.ok) {
-    emit("added", { series: res.series, new: res.new, source: got.name });
-  } else {
-    blobs.release(key);
-    emit("skipped", res.error);
-  }
-  return res.ok;
-}
-
-/** Decode a plain image in the browser, then add it in Python's turn: resolves true when it was added. */
-async function decodePlain(name, data, mime, group) {
-  let added;
-  const done = new Promise((r) => (added = r));
-  try {
-    const bmp = await createImageBitmap(new Blob([data], { type: mime }), { colorSpaceConversion: "none", premultiplyAlpha: "none" });
-    const c = new OffscreenCanvas(bmp.width, bmp.height);
-    const ctx = c.getContext("2d");
-    ctx.drawImage(bmp, 0, 0);
-    const pixels = ctx.getImageData(0, 0, bmp.width, bmp.height).data;
-    queues.call.push(() => {
-      let res = { ok: false };
-      try {
-        res = toJs(api.add_image(name, bmp.width, bmp.height, new Uint8Array(pixels.buffer), group));
-        if (res.ok) emit("added", { series: res.series, new: res.new, source: name });
-        else emit("skipped", res.error);
-      } finally { added(!!res.ok); }
-    });
-    schedule();
-  } catch (e) {
-    queues.call.push(() => {
-      try {
-        const entry = toJs(api.skip(name, "decode", `the browser cannot decode this ${mime} image`));
-        emit("skipped", entry.error);
-      } finally { added(false); }
-    });
-    schedule();
-  }
-  return done;
-}
+let loader = null;
+let memory = null; // ./memory.js: the one memory budget (files, Python, frames, network cache)
+const loaderReady = Promise.all([import("./loader.js"), import("./memory.js")]).then(([{ createLoader }, { createMemory }]) => {
+  memory = createMemory({ api: () => api, blobs: () => blobs, netCache: () => remote && remote.cache, toJs });
+  loader = createLoader({
+    api: () => api, blobs: () => blobs, codecs: () => codecHooks, remote: () => remoteReady.then(() => remote),
+    emit, errorInfo, toJs, parseQueue: queues.parse, callQueue: queues.call, schedule,
+    busyMs: () => busyMs, decodeDue: () => { idleDecode = true; schedule(); }, memoryChanged: () => memory.sync(),
+  });
+});
 
 // ------------------------------------------------------------------------------------------------ rendering
 function render(state, fn = (st) => api.render(py.toPy(st))) {
@@ -445,16 +163,21 @@ function render(state, fn = (st) => api.render(py.toPy(st))) {
 // URLs, manifests, DICOMweb, DICOMDIR and zips by URL: fetching and planning live in net/remote.js, loaded while the
 // runtime boots. A shared case starts fetching before Python is up; its bytes wait for it (ready()).
 let remote = null;
+let remoteAdded = 0;
 const remoteReady = import("./net/remote.js").then(({ createRemote }) => (remote = createRemote({
   api: () => api, py: () => py, emit, toJs, ready: () => pythonReady,
   enqueue: (run) => { queues.parse.push({ ready: true, run }); schedule(); },
-  addToPython: (got) => addToPython(got, ""),
-  clearPython: () => { loadGeneration++; queues.parse.length = 0; if (api) api.clear(); if (blobs) blobs.clear(); },
+  addToPython: (got) => {
+    const ok = loader.addToPython(got, "");
+    if (++remoteAdded % 64 === 0) memory.sync(); // the budget's shares follow a long remote load
+    return ok;
+  },
+  clearPython: () => { if (loader) loader.cancel(); if (api) api.clear(); if (blobs) blobs.clear(); if (memory) memory.sync(); },
 })));
 
 // ------------------------------------------------------------------------------------------------ RPC
 const handlers = {
-  load: (args) => load(args.items, args.options || {}),
+  load: (args) => loader.load(args.items, args.options || {}),
   series: () => toJs(api.series()),
   skipped: () => toJs(api.skipped()),
   tool: ({ name, state, event }) => toJs(api.tool(name, py.toPy(state), py.toPy(event))),
@@ -466,7 +189,7 @@ const handlers = {
   measureRegion: ({ state, shape, p1, p2 }) =>
     toJs(api.measure_region(py.toPy(state), shape, p1[0], p1[1], p2[0], p2[1])),
   pixelData: ({ series, slice }) => toJs(api.pixel_data(series, slice)),
-  stats: () => ({ ...toJs(api.stats()), files: blobs.stats(), runtime: { build: runtime.build, timings, lazy: toJs(py.pyimport("venos._lazy").status()) } }),
+  stats: () => ({ ...toJs(api.stats()), files: blobs.stats(), memory: memory.report(), runtime: { build: runtime.build, timings, lazy: toJs(py.pyimport("venos._lazy").status()) } }),
   tags: ({ series, slice }) => toJs(api.tags(series, slice)),
   thumbnail: async ({ series, size }) => {
     // A compressed series asked for before its codec is loaded: load it and draw, rather than leave a blank.
@@ -477,8 +200,9 @@ const handlers = {
       await codecHooks.ensure(codecHooks.wanted().concat(err.codec || []));
     }
   },
-  clear: () => { remote.cancel(); loadGeneration++; queues.parse.length = 0; api.clear(); blobs.clear(); return true; },
-  settle: async () => { await Promise.all(plainImages); if (codecHooks) await codecHooks.pending(); return true; },
+  clear: () => { remote.cancel(); loader.cancel(); api.clear(); blobs.clear(); memory.sync(); return true; },
+  memory: ({ budget }) => (budget === undefined ? memory.report() : memory.setBudget(budget)),
+  settle: async () => { await loader.settled(); if (codecHooks) await codecHooks.pending(); return true; },
   // decode one file's frames without adding it (tests, benchmarks); which codecs are loaded
   decodeFile: ({ name, data, pixels, frames }) =>
     toJs(api.decode_file.callKwargs(name, new Uint8Array(data), { want_pixels: !!pixels, frames: frames ?? null })),
@@ -535,6 +259,7 @@ async function dispatch(msg) {
   if (!api && !EARLY.has(method)) { held.push(msg); return; }
   if (method === "render") return renderRequest(msg);
   await remoteReady;
+  await loaderReady;
   const h = method === "openLink" ? openLink : handlers[method] || remote.handlers[method];
   if (!h) return post({ id, error: { code: "unknown-method", message: `unknown method ${method}` } });
   queues.call.push(async () => {
@@ -557,6 +282,8 @@ self.onmessage = (ev) => {
 
 start().then(async (info) => {
   await remoteReady;
+  await loaderReady;
+  memory.sync();
   markReady(api);
   emit("ready", info);
   for (const msg of held.splice(0)) dispatch(msg);

@@ -394,3 +394,37 @@ def test_fit_shows_the_whole_image_centred(page):
                                           points=[[0, 0], [W, 0], [W, H], [0, H]])]])
     assert np.allclose(r["points"], [[250, 0], [250, 300], [150, 300], [150, 0]])
     assert r["edges"] == {"top": "left", "right": "top", "bottom": "right", "left": "bottom"}
+
+
+# --------------------------------------------------------------------------------------- net/cache.js and blobs.js
+MEMORY = """async () => {
+    const { ByteCache } = await import('./js/net/cache.js');
+    const blobs = await import('./js/blobs.js');
+    const MB = 2 ** 20;
+    const bufs = [1, 2, 3, 4].map((n) => new ArrayBuffer(n * MB));
+    const cache = new ByteCache(100 * MB);
+    bufs.forEach((b, i) => cache.put('k' + i, { buf: b }));
+    blobs.hold(bufs[1]);  // the 2 MB body is viewed by a loaded file: it costs nothing more in the cache
+    const out = { extra: cache.extraBytes(blobs.holds) };
+    cache.trim(5 * MB, blobs.holds);  // least recently used first, skipping the held one: 1 MB goes, then 3 MB
+    out.keys = [...cache.map.keys()];
+    out.extraAfter = cache.extraBytes(blobs.holds);
+    blobs.setLimit(8 * MB);
+    try { blobs.hold(new ArrayBuffer(7 * MB)); out.refused = null; } catch (e) { out.refused = e; }
+    out.stats = blobs.stats();
+    blobs.clear();
+    out.cleared = blobs.stats();
+    out.heldAfterClear = blobs.holds(bufs[1]);
+    return out;
+}"""
+
+
+def test_the_network_cache_gives_way_and_held_bytes_are_bounded(page):
+    got = page.eval(MEMORY)
+    mb = 2 ** 20
+    assert got["extra"] == (1 + 3 + 4) * mb
+    assert got["keys"] == ["k1", "k3"] and got["extraAfter"] == 4 * mb
+    assert got["refused"]["code"] == "memory" and "memory budget" in got["refused"]["message"]
+    assert "2.0 MB already held" in got["refused"]["message"] and "8.0 MB allowed" in got["refused"]["message"]
+    assert got["stats"]["bytes"] == 2 * mb and got["stats"]["inMemory"] == 1
+    assert got["cleared"]["bytes"] == 0 and got["heldAfterClear"] is False

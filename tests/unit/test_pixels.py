@@ -42,3 +42,29 @@ def test_native_decode_matches_manifest_hash(entry):
     assert arr.dtype.name == ref["dtype"]
     le = arr.astype(arr.dtype.newbyteorder("<"), copy=False)
     assert hashlib.sha256(np.ascontiguousarray(le).tobytes()).hexdigest() == ref["sha256"]
+
+
+def test_a_smaller_frame_budget_evicts_least_recent_frames_at_once():
+    from venos.pixels.cache import FrameCache
+
+    cache = FrameCache(budget=10 * 2**20)
+    for k in range(4):
+        cache.put(k, np.zeros(2**20, np.uint16))  # 2 MB each
+    cache.get(0, lambda: None)  # 0 is now the most recent
+    cache.set_budget(4 * 2**20)
+    assert list(cache._items) == [3, 0] and cache.nbytes == 4 * 2**20 and cache.evictions == 2
+    cache.set_budget(0)  # the frame in use stays, as in put()
+    assert list(cache._items) == [0]
+
+
+def test_memory_reports_what_python_holds_and_sets_the_frame_share():
+    api.clear()
+    files = sorted((DATA / "dcm_qa_ct/GE").glob("*.dcm"))[:3]
+    for p in files:
+        api.add_file(p.name, p.read_bytes())
+    meta, rgba = api.render({"series": api.series()[0]["id"], "slice": 0})
+    m = api.memory()
+    assert m["frames"] == 512 * 512 * 2 and m["heads"] == sum(min(p.stat().st_size, 16384) for p in files)
+    m = api.memory(frame_budget=0)  # the frame in use stays
+    assert m["frameBudget"] == 0 and m["frames"] == 512 * 512 * 2
+    api.clear()

@@ -46,6 +46,26 @@ export class ByteCache {
     this.map.delete("");
   }
 
+  /** Bytes of the bodies no loaded file views (`held(buf)`): what this cache costs beyond the loaded files. */
+  extraBytes(held = () => false) {
+    let n = 0;
+    for (const v of this.map.values()) if (!held(v.buf)) n += v.buf.byteLength;
+    return n;
+  }
+
+  /** Drop least recently used bodies that no loaded file views until those left cost at most `room` bytes
+   * (the viewer's one memory budget, app/js/memory.js, gives this cache what the rest leaves). */
+  trim(room, held = () => false) {
+    let extra = this.extraBytes(held);
+    for (const [k, v] of this.map) {
+      if (extra <= room) break;
+      if (held(v.buf)) continue;
+      this.map.delete(k);
+      this.bytes -= v.buf.byteLength;
+      extra -= v.buf.byteLength;
+    }
+  }
+
   clear() { this.map.clear(); this.bytes = 0; }
 
   stats() { return { entries: this.map.size, bytes: this.bytes, budget: this.budget, hits: this.hits, misses: this.misses }; }

@@ -391,6 +391,7 @@ export function createRemote(ctx) {
     focus,
     cancel,
     busy: () => run !== null, // a case is being fetched
+    cache, // kept downloads: the viewer's memory budget trims it first (app/js/memory.js)
     handlers: {
       openCase,
       cancelCase: () => { cancel(); return true; },

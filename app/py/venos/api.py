@@ -237,6 +237,20 @@ def tags(series_id: str, slice_index: int) -> dict:
     return out
 
 
+def memory(frame_budget: int | None = None) -> dict:
+    """What Python holds, in bytes, for the worker's one memory budget (app/js/memory.js): decoded ``frames`` in
+    the cache and its ``frameBudget``, ``pinned`` plain images, ``compressed`` pixel elements kept in datasets, and
+    the parsed ``heads`` of the files. ``frame_budget`` sets the frame cache's share (evicting at once)."""
+    px = session.pixels
+    if frame_budget is not None:
+        px.cache.set_budget(int(frame_budget))
+    s = px.stats()
+    heads = sum(len(getattr(inst.source, "head", b"") or b"") for series in session.series
+                for inst in series.instances)
+    return {"frames": s["cache"]["bytes"], "frameBudget": s["cache"]["budget"], "pinned": s["pinnedBytes"],
+            "compressed": s["compressedElementBytes"], "heads": heads}
+
+
 def stats() -> dict:
     return {"series": len(session.series), "loaded": session.loaded, "skipped": len(session.skipped),
             "pixels": session.pixels.stats()}

@@ -50,6 +50,15 @@ class FrameCache:
             self.nbytes -= dropped.nbytes
             self.evictions += 1
 
+    def set_budget(self, budget: int) -> None:
+        """A new share of the memory budget: least recently used frames go at once until the rest fits (the one
+        being shown stays, as in put)."""
+        self.budget = max(int(budget), 0)
+        while self.nbytes > self.budget and len(self._items) > 1:
+            _, dropped = self._items.popitem(last=False)
+            self.nbytes -= dropped.nbytes
+            self.evictions += 1
+
     def drop(self, predicate: Callable[[Hashable], bool]) -> None:
         for key in [k for k in self._items if predicate(k)]:
             self.nbytes -= self._items.pop(key).nbytes

@@ -1,0 +1,196 @@
+// Files into Python, for the worker (worker.js): local Files, zip members and URLs are read ahead of Python (a
+// File's first 16 kB only; a frame's bytes when it is shown), then handed to venos.api one parsing task at a time.
+// The bytes stay in JavaScript (blobs.js). A JPEG or PNG is decoded by the browser and joins Python afterwards. One
+// bad file is one skip naming it; the load goes on and settles with a summary.
+
+const READ_AHEAD = 8;
+export const HEAD_BYTES = 16 * 1024; // read ahead of Python: what venos.dicom.parse parses first (HEAD)
+
+/**
+ * @param {object} w the worker's side: api(), blobs(), codecs() (the codec hooks or null), remote() (a promise of
+ *   net/remote.js's instance), emit, errorInfo, toJs, parseQueue and callQueue (its task queues), schedule(),
+ *   busyMs() (its busy time so far), decodeDue() (compressed frames wait to be decoded when idle) and
+ *   memoryChanged() (files were added: share the memory budget out again, memory.js)
+ */
+export function createLoader(w) {
+  let generation = 0; // a clear() makes every read still in flight a no-op
+  const plainImages = []; // JPEG/PNG decodes in flight (settled() waits for them)
+
+  /** Queue sources for parsing. Resolves with a summary when every one has been parsed or skipped. */
+  async function load(given, { group = "" } = {}) {
+    const gen = generation;
+    const items = [...given]; // a zip among them is replaced by its members when its first bytes are read
+    let total = items.length;
+    let done = 0, failed = 0, bytes = 0, next = 0, inFlight = 0, pythonMs = 0;
+    const busyAtStart = w.busyMs();
+    let resolveAll;
+    const finished = new Promise((r) => (resolveAll = r));
+    const started = performance.now();
+    if (!total) resolveAll({ total: 0, loaded: 0, failed: 0, bytes: 0, ms: 0 });
+
+    const progress = () => w.emit("progress", { done, total, failed, bytes, ms: performance.now() - started });
+    const settleIfDone = () => {
+      if (done === total) w.memoryChanged();
+      if (done === total) resolveAll({ total, loaded: done - failed, failed, bytes, ms: performance.now() - started, pythonMs, workerBusyMs: w.busyMs() - busyAtStart });
+    };
+    const complete = (ok) => {
+      done++; if (!ok) failed++;
+      if (done % 4 === 0 || done === total) progress();
+      if (done % 64 === 0 && done < total) w.memoryChanged(); // the budget's shares follow a long load
+      settleIfDone();
+      pump();
+    };
+
+    function pump() {
+      while (inFlight < READ_AHEAD && next < items.length) {
+        const item = items[next++];
+        const entry = { ready: false, run: null };
+        w.parseQueue.push(entry);
+        inFlight++;
+        readItem(item).then((got) => {
+          entry.run = () => {
+            inFlight--;
+            if (got.members && gen === generation) { // an archive: its members take its place, next in line
+              items.splice(next, 0, ...got.members);
+              total += got.members.length - 1;
+              settleIfDone();
+              return pump();
+            }
+            if (gen !== generation) return complete(false);
+            bytes += got.size || 0;
+            const t = performance.now();
+            let ok = false;
+            try {
+              ok = addToPython(got, group);
+            } catch (e) { // Python answers every file; this is a bug, but the load still settles and says which file
+              const info = w.errorInfo(e);
+              w.emit("skipped", { source: got.name, code: info.code, message: info.message });
+            } finally {
+              pythonMs += performance.now() - t;
+              if (ok && typeof ok.then === "function") ok.then(complete, () => complete(false)); // a plain image
+              else complete(ok);
+            }
+          };
+        }, (err) => {
+          entry.run = () => {
+            inFlight--;
+            const info = w.errorInfo(err);
+            w.api().skip(item.name || item.path || item.url || "?", info.code || "source", info.message);
+            w.emit("skipped", { source: item.name || item.path || item.url, code: info.code || "source", message: info.message });
+            complete(false);
+          };
+        }).finally(() => { entry.ready = true; w.schedule(); });
+      }
+    }
+    pump();
+    progress();
+    return finished;
+  }
+
+  /** The members of a zip archive (File), each an item read (inflated) only when its turn comes. An archive that
+   * cannot be read is one failure naming it; the files beside it still load. */
+  async function archiveMembers(file, path) {
+    const zip = await import("./net/zip.js");
+    try {
+      return zip.zipDirectory(new Uint8Array(await file.arrayBuffer()))
+        .map((e) => ({ member: e, name: `${path}/${e.name}`, archive: path }));
+    } catch (err) {
+      throw { code: "zip", message: `the archive cannot be read: ${err.message || err}` };
+    }
+  }
+
+  async function readItem(item) {
+    if (item.failed) throw item.failed;
+    if (item.member) {  // a zip member: inflated now, held like a download (blobs.js)
+      w.blobs().checkRoom(item.member.size); // refused before inflating when it would pass the memory budget
+      try {
+        const data = await item.member.read();
+        return { name: item.name, buf: data.buffer.byteLength === data.byteLength ? data.buffer : data.slice().buffer, size: data.byteLength };
+      } catch (err) {
+        throw { code: "zip", message: String(err.message || err) };
+      }
+    }
+    if (item.file) {  // only the first bytes are read now, ahead of Python; a frame when it is shown (blobs.js)
+      const head = new Uint8Array(await item.file.slice(0, HEAD_BYTES).arrayBuffer());
+      if (head[0] === 0x50 && head[1] === 0x4b && item.file.size >= 22 && (await import("./net/zip.js")).isZip(head)) {
+        return { members: await archiveMembers(item.file, item.path || item.file.name) };
+      }
+      return { name: item.path || item.file.name, file: item.file, head, size: item.file.size, type: item.file.type };
+    }
+    if (item.url) {  // through the fetch queue (net/queue.js): its bounds, retries and CORS/redirect diagnosis
+      const remote = await w.remote();
+      const res = await remote.handlers.fetchBytes(item.url);
+      return { name: item.name || item.url, buf: res.buf, size: res.buf.byteLength, type: res.contentType || "" };
+    }
+    throw { code: "source", message: "neither a file nor a URL" };
+  }
+
+  /** Hand one file to Python: its bytes stay here (blobs.js), Python reads what it needs of them. */
+  function addToPython(got, group) {
+    let key, size;
+    try {
+      ({ key, size } = w.blobs().hold(got.file || got.buf));
+    } catch (e) { // past the memory budget: this file is a skip, the others go on
+      const info = w.errorInfo(e);
+      w.emit("skipped", w.toJs(w.api().skip(got.name, info.code || "memory", info.message)).error);
+      return false;
+    }
+    const head = got.head || (got.buf ? new Uint8Array(got.buf, 0, Math.min(HEAD_BYTES, got.buf.byteLength)) : null);
+    const res = w.toJs(w.api().add_blob(got.name, key, size, head, group));
+    if (res.plain) {  // a JPEG or PNG: the browser decodes it (asynchronously); it joins Python when ready
+      const joined = decodePlain(got.name, got.file || got.buf, `image/${res.plain}`, group);
+      plainImages.push(joined);
+      w.blobs().release(key);
+      return joined; // the load counts it once the browser has decoded it, or not
+    }
+    const codecs = w.codecs();
+    if (res.pending && codecs) codecs.ensure(res.pending).then(w.decodeDue);
+    if (res.ok) {
+      w.emit("added", { series: res.series, new: res.new, source: got.name });
+    } else {
+      w.blobs().release(key);
+      w.emit("skipped", res.error);
+    }
+    return res.ok;
+  }
+
+  /** Decode a plain image in the browser, then add it in Python's turn: resolves true when it was added. */
+  async function decodePlain(name, data, mime, group) {
+    let added;
+    const done = new Promise((r) => (added = r));
+    try {
+      const bmp = await createImageBitmap(new Blob([data], { type: mime }), { colorSpaceConversion: "none", premultiplyAlpha: "none" });
+      const c = new OffscreenCanvas(bmp.width, bmp.height);
+      const ctx = c.getContext("2d");
+      ctx.drawImage(bmp, 0, 0);
+      const pixels = ctx.getImageData(0, 0, bmp.width, bmp.height).data;
+      w.callQueue.push(() => {
+        let res = { ok: false };
+        try {
+          res = w.toJs(w.api().add_image(name, bmp.width, bmp.height, new Uint8Array(pixels.buffer), group));
+          if (res.ok) w.emit("added", { series: res.series, new: res.new, source: name });
+          else w.emit("skipped", res.error);
+        } finally { added(!!res.ok); }
+      });
+      w.schedule();
+    } catch (e) {
+      w.callQueue.push(() => {
+        try {
+          const entry = w.toJs(w.api().skip(name, "decode", `the browser cannot decode this ${mime} image`));
+          w.emit("skipped", entry.error);
+        } finally { added(false); }
+      });
+      w.schedule();
+    }
+    return done;
+  }
+
+  return {
+    load,
+    addToPython,
+    /** Drop what is queued and ignore what is still being read (the viewer was cleared). */
+    cancel() { generation++; w.parseQueue.length = 0; },
+    /** Resolves once the plain images handed over so far have joined Python (or failed). */
+    settled: () => Promise.all(plainImages.splice(0)),
+  };
+}
