@@ -372,6 +372,9 @@ window.venos = Object.freeze({
     return viewer.client.call("decodeFile", { name: label, data: buf, pixels, frames }, { transfer: [buf] });
   },
   codecs: () => viewer.client.call("codecs"),
+  // the time one compressed frame may take to decode: {baseMs, perMegapixelMs} (either may be left out) → both,
+  // with counts of frames decoded, failed and abandoned
+  setDecodeBudget: (o) => viewer.client.call("decodeBudget", o || {}),
   clear: () => viewer.clear(),
   on,
   get runtime() { return viewer.runtime; },

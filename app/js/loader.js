@@ -143,8 +143,10 @@ export function createLoader(w) {
       w.blobs().release(key);
       return joined; // the load counts it once the browser has decoded it, or not
     }
-    const codecs = w.codecs();
-    if (res.pending && codecs) codecs.ensure(res.pending).then(w.decodeDue);
+    if (res.pending) { // its first frame waits for its codec: listed now, counted (or removed) once decoded
+      w.emit("added", { series: res.series, new: false, source: got.name });
+      return verify(res, key);
+    }
     if (res.ok) {
       w.emit("added", { series: res.series, new: res.new, source: got.name });
     } else {
@@ -152,6 +154,41 @@ export function createLoader(w) {
       w.emit("skipped", res.error);
     }
     return res.ok;
+  }
+
+  /** A compressed file Python added before its first frame could be decoded ({pending: codec, key, series}; the
+   * caller has said it was added): load the codec or have the frame decoded in the codec worker, then ask Python to
+   * keep the file or remove it again, skipped with the reason. Resolves true when it was kept. `blobKey`: its bytes
+   * here, released when it is skipped. */
+  function verify(res, blobKey = 0) {
+    const codecs = w.codecs();
+    return new Promise((resolve) => {
+      let rounds = 0;
+      const settle = (v) => {
+        if (!v.ok) {
+          if (blobKey) w.blobs().release(blobKey);
+          if (v.error) w.emit("skipped", v.error);
+        }
+        resolve(!!v.ok);
+        w.decodeDue(); // the other frames are decoded while idle
+      };
+      const step = (names) => (codecs ? codecs.ensure(names) : Promise.resolve()).then(() => {
+        w.callQueue.push(() => {
+          let v;
+          // still waiting: the codec worker takes a few dozen frames at a time, so a long load needs a few rounds
+          const giveUp = !codecs || rounds++ >= 64;
+          try {
+            v = w.toJs(w.api().verify(res.key, giveUp));
+          } catch (e) {
+            v = { ok: false, error: w.errorInfo(e) };
+          }
+          if (v.pending) return step([v.pending]);
+          settle(v);
+        });
+        w.schedule();
+      });
+      step([res.pending]);
+    });
   }
 
   /** Decode a plain image in the browser, then add it in Python's turn: resolves true when it was added. */
@@ -188,6 +225,7 @@ export function createLoader(w) {
   return {
     load,
     addToPython,
+    verify,
     /** Drop what is queued and ignore what is still being read (the viewer was cleared). */
     cancel() { generation++; w.parseQueue.length = 0; },
     /** Resolves once the plain images handed over so far have joined Python (or failed). */

@@ -29,7 +29,13 @@ export class Viewer extends EventTarget {
     this.client.on("stage", (d) => this._fire("stage", d));
     this.client.on("caseinfo", (d) => this._fire("caseinfo", d));
     this.client.on("progress", (d) => this._fire("progress", d));
-    this.client.on("skipped", (d) => this._fire("error", d));
+    this.client.on("skipped", (d) => {
+      this._fire("error", d);
+      // a compressed file listed before its first frame was decoded may have been removed again
+      if (this.seriesList.length && !this._seriesTimer) {
+        this._seriesTimer = setTimeout(() => { this._seriesTimer = 0; this.refreshSeries(); }, 150);
+      }
+    });
     this.client.on("warning", (d) => this._fire("warning", d));
     this.client.on("added", (d) => this._onAdded(d));
     this._seriesTimer = 0;

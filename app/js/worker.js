@@ -102,6 +102,12 @@ function runOne() {
   } else if (idleDecode && api) {
     const remaining = api.decode_pending(8);
     idleDecode = remaining > 0;
+    const names = codecHooks ? codecHooks.wanted() : []; // compressed frames queued for the codec worker
+    if (names.length) {
+      idleDecode = false;
+      codecHooks.ensure(names).then(() => { idleDecode = true; schedule(); });
+      return;
+    }
     if (idleDecode) schedule();
     return;
   }
@@ -172,6 +178,7 @@ const remoteReady = import("./net/remote.js").then(({ createRemote }) => (remote
     if (++remoteAdded % 64 === 0) memory.sync(); // the budget's shares follow a long remote load
     return ok;
   },
+  verify: (res) => loader.verify(res),
   clearPython: () => { if (loader) loader.cancel(); if (api) api.clear(); if (blobs) blobs.clear(); if (memory) memory.sync(); },
 })));
 
@@ -207,6 +214,7 @@ const handlers = {
   decodeFile: ({ name, data, pixels, frames }) =>
     toJs(api.decode_file.callKwargs(name, new Uint8Array(data), { want_pixels: !!pixels, frames: frames ?? null })),
   codecs: () => ({ python: toJs(api.codecs_status()), loaded: codecHooks ? codecHooks.status() : {} }),
+  decodeBudget: (o) => { if (!codecHooks) throw { code: "bad-call", message: "this build has no browser codecs" }; return codecHooks.configure(o || {}); },
 };
 /** The case of the page's own address (start.js asks for it before the page's UI has loaded). */
 async function openLink({ href }) {

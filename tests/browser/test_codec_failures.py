@@ -117,3 +117,27 @@ def test_thumbnail_asked_for_before_its_codec_loads_is_drawn_when_it_has(viewer)
         let lo = 255, hi = 0; for (let i = 0; i < d.length; i += 4) { lo = Math.min(lo, d[i]); hi = Math.max(hi, d[i]); }
         return [lo, hi]; })()""")
     assert img[1] - img[0] > 50  # a picture, not a flat fill
+
+
+def test_a_decode_past_its_time_budget_is_abandoned_and_the_viewer_goes_on(viewer, site):
+    """Decoding runs in a codec worker under a time budget: past it the decode is abandoned (the worker replaced),
+    the frame says so, nothing else waits, and a fresh codec worker decodes the next frames."""
+    viewer.open()
+    assert viewer.eval("venos.setDecodeBudget({baseMs: 1, perMegapixelMs: 0})")["baseMs"] == 1
+    r = decode(viewer, site, J2K)  # 1760 × 1760 JPEG 2000 lossless: far more than 1 ms
+    assert not r["ok"]
+    (err,) = r["errors"]
+    assert err["code"] == "decode" and "abandoned after 1 ms" in err["message"] and "frame 1" in err["message"]
+    # the file loads as a skip naming the reason (a file that cannot be shown is not a series)
+    summary = viewer.drop({"slow.dcm": data_path(J2K).read_bytes()})
+    assert summary["failed"] == 1 and viewer.eval("venos.series()") == []
+    (skip,) = viewer.eval("venos.skipped()")
+    assert skip["source"] == "slow.dcm" and "abandoned" in skip["message"]
+    counts = viewer.eval("venos.setDecodeBudget({baseMs: 4000, perMegapixelMs: 1000})")
+    assert counts["abandoned"] >= 2 and counts["restarts"] >= 2
+    r = decode(viewer, site, J2K)
+    assert r["ok"]
+    summary = viewer.drop({"fine.dcm": data_path(J2K).read_bytes()})
+    assert summary["loaded"] == 1 and viewer.eval("venos.series()")[0]["slices"] == 1
+    bad = viewer.eval("venos.setDecodeBudget({baseMs: 0}).then(() => null, (e) => e.code)")
+    assert bad == "bad-call"

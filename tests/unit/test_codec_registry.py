@@ -146,7 +146,7 @@ def test_one_codec_table_feeds_the_build_python_and_the_browser():
     spec.loader.exec_module(build)
     assert [c[0] for c in build.CODECS] == [e["name"] for e in entries]
     assert all(re.fullmatch(r"[0-9a-f]{64}", c[3]) for c in build.CODECS)
-    adapters = set(re.findall(r'^\s+(\w+): "\./codecs/\w+\.js"', (root / "app/js/codecs.js").read_text(), re.M))
+    adapters = set(re.findall(r'^\s+(\w+): "\./codecs/\w+\.js"', (root / "app/js/codecworker.js").read_text(), re.M))
     colours = set(re.findall(r'^\s+"?([\w-]+)"?: \(', (root / "app/js/codecs/embind.js").read_text(), re.M))
     assert adapters == {"embind", "dcmjs"} and colours == {"rgb", "j2k-mct", "interleave-mode"}
     for e in entries:
@@ -155,3 +155,44 @@ def test_one_codec_table_feeds_the_build_python_and_the_browser():
             assert e["class"] and e["colour"] in colours, e["name"]
         else:  # dcmjs: a C entry point for every syntax the table says it decodes
             assert set(e["entry"]) == set(e["syntaxes"]), e["name"]
+
+
+def test_a_codec_worker_codec_queues_frames_and_takes_the_answers(monkeypatch):
+    """A codec loaded into the codec worker (impl IN_CODEC_WORKER): the first call queues every frame as a job and
+    raises CodecBusy; the answers delivered, the next call returns them; an abandoned decode is that frame's error
+    at once, not a try of the next codec on the same bytes."""
+    from pydicom.pixels.decoders.rle import _rle_decode_frame
+
+    from venos.codec_api import decode_file
+
+    raw = data_path(RLE_FILE).read_bytes()
+    codecs.offer(["dcmjs"])
+    codecs.ready("dcmjs", codecs.IN_CODEC_WORKER)
+    real = codecs.labels_for
+    monkeypatch.setattr(codecs, "labels_for", lambda uid, avail: [x for x in real(uid, avail) if x.startswith("venos-")])
+    try:
+        with pytest.raises(codecs.CodecBusy):
+            decode_file("rle.dcm", raw)
+        jobs = codecs.take_jobs()
+        frames = int(pydicom.dcmread(data_path(RLE_FILE)).NumberOfFrames)
+        assert [j["codec"] for j in jobs] == ["dcmjs"] * frames and codecs.take_wanted() == ["dcmjs"]
+        assert codecs.take_jobs() == []  # taken once
+        for j in jobs:
+            p = j["params"]
+            data = _rle_decode_frame(bytes(j["src"]), p["rows"], p["columns"], p["samples"], p["bitsAllocated"])
+            codecs.deliver(j["key"], bytes(data), p["bitsAllocated"], 1, False)
+        out = decode_file("rle.dcm", raw)
+        ds = pydicom.dcmread(data_path(RLE_FILE))
+        assert out["ok"] and out["shape"] == list(ds.pixel_array.shape)
+        import hashlib
+        assert out["sha256"] == hashlib.sha256(ds.pixel_array.astype("<u2").tobytes()).hexdigest()
+        # abandoned: named, and the frame is not handed to the next codec
+        with pytest.raises(codecs.CodecBusy):
+            decode_file("rle.dcm", raw)
+        for j in codecs.take_jobs():
+            codecs.deliver(j["key"], None, error="decoding was abandoned after 5 ms (its time budget)")
+        out = decode_file("rle.dcm", raw)
+        assert not out["ok"] and "abandoned after 5 ms" in out["errors"][0]["message"]
+    finally:
+        codecs.forget_jobs()
+        codecs.reset("dcmjs")

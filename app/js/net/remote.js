@@ -14,7 +14,8 @@ const JSON_ACCEPT = "application/dicom+json, application/json;q=0.9, */*;q=0.5";
 /**
  * @param {object} ctx what the worker lends: api() (venos.api proxy, null until Python is up), ready() (a promise of
  *   it), py() (Pyodide), emit(event, data), toJs(proxy), enqueue(fn) (run fn as a parse task),
- *   addToPython({name, buf, size, type}) → bool (a promise of one for a plain image), clearPython()
+ *   addToPython({name, buf, size, type}) → bool (a promise of one for a plain image or a compressed file whose
+ *   first frame waits for its codec), verify(result) → a promise of that bool for a multipart part, clearPython()
  */
 export function createRemote(ctx) {
   const cache = new ByteCache();
@@ -276,12 +277,14 @@ export function createRemote(ctx) {
     if (r.timing.firstArrived === undefined) r.timing.firstArrived = t - r.t0;
     if (job.multipart && /^multipart\//i.test(res.contentType)) {
       const out = ctx.toJs(ctx.api().add_multipart(job.url, u8, res.contentType, ""));
+      const waits = []; // compressed parts whose first frame waits for its codec (verified, then counted)
       for (const one of out.results) {
-        if (one.ok) emit("added", { series: one.series, new: one.new, source: job.url });
+        if (one.pending) waits.push(ctx.verify(one)); // its first frame waits for its codec
+        if (one.ok || one.pending) emit("added", { series: one.series, new: one.new, source: job.url });
         else emit("skipped", one.error);
       }
       if (!out.results.length && out.error) emit("skipped", out.error);
-      ok = out.ok;
+      ok = waits.length ? Promise.all(waits).then((kept) => out.ok || kept.some(Boolean)) : out.ok;
     } else if (looksLikePage(res.contentType, u8)) {
       const info = ctx.toJs(ctx.api().skip(job.url, "not-dicom",
         `the server sent a web page (${res.contentType.split(";")[0]}), not a DICOM file: is the address right, or does it need a login?`));

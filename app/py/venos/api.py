@@ -27,8 +27,8 @@ from .view.lut import modality_values
 from .view.render import Display, render_mono
 from .view.state import ViewState
 # browser codecs and whole-file decoding; DICOMweb helpers: JavaScript calls them through this module
-from .codec_api import (codec_failed, codec_ready, codecs_offer, codecs_status,  # noqa: F401
-                        codecs_wanted, decode_file)
+from .codec_api import (codec_deliver, codec_failed, codec_ready, codecs_offer, codecs_status,  # noqa: F401
+                        codecs_take_jobs, codecs_wanted, decode_file)
 from .remote_api import dicomweb_results, dicomweb_search_url, dicomweb_urls  # noqa: F401
 
 _session = session  # the tests' name for it
@@ -44,6 +44,9 @@ def version() -> dict:
 
 def clear() -> None:
     session.clear()
+    from .pixels.codecs import forget_jobs
+
+    forget_jobs()
 
 
 def warm_up() -> float:
@@ -70,6 +73,12 @@ def add_blob(name: str, key: int, size: int, head: Any = None, group: str = "") 
     JPEG answers ``{"ok": False, "plain": "png" | "jpeg"}`` (the browser decodes it, then :func:`add_image`);
     anything else that cannot be shown is skipped, saying why."""
     return load.add(str(name), JsBlob(key, size, load.as_bytes(head)), group)
+
+
+def verify(key: int, give_up: bool = False) -> dict:
+    """Decode the first frame of a compressed file added while its decoder was busy or loading: keep the file, or
+    skip it with the reason (``load.verify``)."""
+    return load.verify(int(key), bool(give_up))
 
 
 def add_image(name: str, width: int, height: int, rgba: Any, group: str = "") -> dict:

@@ -1,7 +1,8 @@
 """The part of the JavaScript-facing API that is about decoders (re-exported by :mod:`venos.api`).
 
 * ``codecs_offer / codec_ready / codec_failed / codecs_wanted / codecs_status``: how ``app/js/codecs.js`` tells
-  Python which browser codecs exist and are loaded, and learns which ones Python is waiting for.
+  Python which browser codecs exist and are loaded, and learns which ones Python is waiting for;
+  ``codecs_take_jobs / codec_deliver``: the frames its codec worker decodes off the Python thread, and its answers.
 * ``decode_file``: decode every frame of one file through the viewer's own path (``decode_frame``) without adding it
   to the session — what tests and benchmarks compare with reference decoders, one page for many files.
 """
@@ -13,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ._js import to_plain
+from ._js import to_js, to_plain
 from .dicom.attrs import image_info
 from .dicom.parse import read_dataset
 from .errors import VenosError
@@ -38,8 +39,23 @@ def codecs_wanted() -> list[str]:
     return _codecs.take_wanted()
 
 
+def codecs_take_jobs() -> list[dict]:
+    """Encoded frames for the codec worker: ``{key, codec, src, params}`` each (``src`` as a Uint8Array)."""
+    return [{**job, "src": to_js(job["src"])} for job in _codecs.take_jobs()]
+
+
+def codec_deliver(key: str, data: Any = None, bits: int = 0, planar: int = 0, rgb: bool = False,
+                  error: str = "") -> None:
+    """A codec worker's answer to one job: the decoded frame (a JS buffer or bytes), or ``error``."""
+    raw = None if data is None else (data.to_bytes() if hasattr(data, "to_bytes") else bytes(data))
+    _codecs.deliver(str(key), raw, int(bits), int(planar), bool(rgb), error=str(error or ""))
+
+
 def codecs_status() -> list[dict]:
     return _codecs.status()
+
+
+_retry: tuple[str, PixelStore] | None = None  # (sha256 of a file, the frames decoded so far) between rounds
 
 
 def decode_file(name: str, data: Any, *, want_pixels: bool = False, frames: int | None = None) -> dict:
@@ -57,15 +73,26 @@ def decode_file(name: str, data: Any, *, want_pixels: bool = False, frames: int 
         return {"ok": False, "error": exc.to_dict()}
     n = info.frames if frames is None else max(0, min(int(frames), info.frames))
     arrays, errors = [], []
-    store = PixelStore()  # the viewer's own path: in-place views for native data, the registry otherwise
+    # the viewer's own path: in-place views for native data, the registry otherwise. A file whose frames the codec
+    # worker decodes is called again until all are there: the frames of the earlier rounds are kept meanwhile.
+    global _retry
+    digest = hashlib.sha256(buf).hexdigest()
+    store = _retry[1] if _retry is not None and _retry[0] == digest else PixelStore()
+    _retry = None
     t0 = time.perf_counter()
+    busy = None  # a frame the codec worker has yet to decode: every frame's job is queued, then the call retried
     for i in range(n):
         try:
             arrays.append(store.get(0, info, parsed, i).pixels)
+        except _codecs.CodecBusy as exc:
+            busy = exc
         except _codecs.CodecNotLoaded:
             raise
         except VenosError as exc:
             errors.append({**exc.to_dict(), "syntax": info.transfer_syntax})
+    if busy is not None:
+        _retry = (digest, store)
+        raise busy
     ms = (time.perf_counter() - t0) * 1000.0
     out: dict = {"ok": not errors, "source": name, "syntax": info.transfer_syntax, "frames": n, "errors": errors,
                  "ms": ms, "photometric": info.photometric}

@@ -11,7 +11,7 @@ import numpy as np
 from .blob import Blob
 from .dicom.attrs import FrameInfo, ImageInfo, image_info, is_encapsulated
 from .dicom.parse import read_dataset, sniff
-from .errors import InvalidDataset, VenosError
+from .errors import DecodeError, InvalidDataset, VenosError
 from .pixels.codecs import CodecNotLoaded
 from .session import session
 
@@ -35,19 +35,46 @@ def add(name: str, blob: Blob, group: str = "") -> dict:
         if info.photometric == "PALETTE COLOR":  # its lookup table is read now: one that cannot be used is a skip
             from .view.palette import palette_table
             session.palettes[inst.key] = palette_table(parsed.dataset, info)
-        pending = None
         if is_encapsulated(info.transfer_syntax):
             try:
                 session.pixels.get(inst.key, info, parsed, 0)
-            except CodecNotLoaded as exc:  # the worker loads the codec; the frame is decoded when shown
-                pending = exc.codec
+            except CodecNotLoaded as exc:  # the codec loads, or decodes off this thread: verify() follows
+                session.unverified[inst.key] = (inst, series)
+                return {"ok": None, "pending": exc.codec, "key": inst.key, "series": series.id, "source": name}
     except Exception as exc:  # whatever pydicom, numpy or a codec raised: this file is skipped, never half-added
-        if inst is not None and not isinstance(exc, CodecNotLoaded):
+        if inst is not None:
             session.series.remove(inst)
         return skip_error(exc if isinstance(exc, VenosError) else unexpected(exc, name))
     session.loaded += 1
-    return {"ok": True, "series": series.id, "frames": info.frames, "new": len(series.instances) == 1,
-            "pending": pending}
+    return {"ok": True, "series": series.id, "frames": info.frames, "new": len(series.instances) == 1}
+
+
+def verify(key: int, give_up: bool = False) -> dict:
+    """Decode the first frame of a compressed file that :func:`add` could not decode yet (``ok: None`` with the
+    codec it waits for): the file stays (``ok: True``) or is removed again and skipped with the reason, so a file
+    that cannot be shown never stays a series. ``ok: None`` again while its frame still waits; ``gone`` when the
+    viewer was cleared meanwhile. ``give_up``: the worker waited long enough; a frame still waiting is a skip."""
+    entry = session.unverified.get(int(key))
+    if entry is None:
+        return {"ok": False, "gone": True}
+    inst, series = entry
+    try:
+        session.pixels.get(inst.key, inst.info, inst.source, 0)
+    except CodecNotLoaded as exc:
+        if not give_up:
+            return {"ok": None, "pending": exc.codec, "key": inst.key, "series": series.id, "source": inst.info.source}
+        del session.unverified[inst.key]
+        session.series.remove(inst)
+        return skip_error(DecodeError("its first frame was not decoded: the decoder did not answer in time",
+                                      source=inst.info.source, frame=0))
+    except Exception as exc:
+        del session.unverified[inst.key]
+        session.series.remove(inst)
+        return skip_error(exc if isinstance(exc, VenosError) else unexpected(exc, inst.info.source))
+    del session.unverified[inst.key]
+    session.loaded += 1
+    return {"ok": True, "series": series.id, "frames": inst.info.frames, "new": len(series.instances) == 1,
+            "source": inst.info.source}
 
 
 # Limits on what one file may declare before anything is allocated (docs/api.md "Limits").

@@ -29,6 +29,9 @@ class Session:
         self.skipped: list[dict] = []
         self.palettes: dict[int, np.ndarray] = {}
         self.loaded = 0
+        # compressed files added before their first frame could be decoded (codec loading, or decoding in the codec
+        # worker): instance key → (instance, series); load.verify() decodes it, then keeps or removes the file
+        self.unverified: dict[int, tuple[Any, Series]] = {}
 
     def clear(self) -> None:
         self.__init__()

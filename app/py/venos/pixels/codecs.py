@@ -14,6 +14,12 @@ pydicom plugins are synchronous; loading a WebAssembly module is not. So a codec
 ``failed``    loading failed: using it raises :class:`UnsupportedTransferSyntax` with the reason (reported once by
               the worker when the load failed, then per file as a plain error, never as a retry loop).
 
+A codec the worker loaded into its codec worker (``impl`` is :data:`IN_CODEC_WORKER`) decodes off the Python
+thread, under a time budget: the plugin queues the encoded frame as a job and raises :class:`CodecBusy` (a kind of
+:class:`CodecNotLoaded`, so every caller retries the same way); the worker takes the jobs, has them decoded (a
+decode past its budget is abandoned and its worker replaced), hands the results back with :func:`deliver`, and
+calls again: the plugin then returns the delivered frame.
+
 Which codec serves which syntax, in which order, is declared in ``codecs.json`` beside this module: the build's one
 codec table, read by build.py and (through runtime.json) by the worker's JavaScript too.
 """
@@ -49,6 +55,9 @@ JPEG_2000 = (J2K_LOSSLESS, J2K)
 HTJ2K_ALL = (HTJ2K_LOSSLESS, HTJ2K_LOSSLESS_RPCL, HTJ2K)
 
 
+IN_CODEC_WORKER = "codec-worker"  # ready()'s impl for a codec that decodes in the worker's codec worker
+
+
 class CodecNotLoaded(VenosError):
     """A codec this build ships is needed but not loaded yet. The worker loads it and retries the call."""
 
@@ -61,6 +70,15 @@ class CodecNotLoaded(VenosError):
 
     def to_dict(self) -> dict:
         return {**super().to_dict(), "codec": self.codec}
+
+
+class CodecBusy(CodecNotLoaded):
+    """The codec worker has this frame to decode: the worker runs the queued jobs and calls again."""
+
+    def __init__(self, codec: str, *, source: str = "", frame: int | None = None) -> None:
+        super().__init__(codec, source=source, frame=frame)
+        self.message = f"the {codec} decoder is decoding this frame"
+        self.args = (self.message,)
 
 
 @dataclass
@@ -98,6 +116,52 @@ def take_wanted() -> list[str]:
     names = list(dict.fromkeys(_wanted))
     _wanted.clear()
     return names
+
+
+# Frames decoded off the Python thread (IN_CODEC_WORKER): jobs waiting for the worker, results waiting for the retry.
+MAX_JOBS = 32  # encoded frames queued at once (each holds its bytes until the worker takes it)
+MAX_RESULTS = 256  # decoded frames delivered and not taken yet (a cleared viewer may never take them)
+_jobs: dict[str, tuple[str, bytes, dict]] = {}  # key → (codec, encoded frame, params)
+_results: dict[str, tuple | str] = {}  # key → (data, bits, planar, rgb), or why it failed
+# Said when a decode was abandoned; decode.py stops at it instead of trying the next codec on the same bytes.
+ABANDONED = "decoding was abandoned"
+
+
+def _job_key(name: str, src: bytes) -> str:
+    import hashlib
+
+    return f"{name}:{len(src)}:{hashlib.blake2b(src, digest_size=16).hexdigest()}"
+
+
+_busy: list[str] = []  # codecs that raised CodecBusy since the last take_busy()
+
+
+def take_busy() -> list[str]:
+    names = list(_busy)
+    _busy.clear()
+    return names
+
+
+def take_jobs() -> list[dict]:
+    """The encoded frames waiting for the codec worker, oldest first (then forgotten here)."""
+    out = [{"key": k, "codec": c, "src": src, "params": params} for k, (c, src, params) in _jobs.items()]
+    _jobs.clear()
+    return out
+
+
+def deliver(key: str, data: bytes | None, bits: int = 0, planar: int = 0, rgb: bool = False, *,
+            error: str = "") -> None:
+    """A job's outcome: the decoded frame, or ``error`` (why it failed, or that it was abandoned)."""
+    _results[str(key)] = str(error) if error else (data, int(bits), int(planar), bool(rgb))
+    while len(_results) > MAX_RESULTS:
+        _results.pop(next(iter(_results)))
+
+
+def forget_jobs() -> None:
+    """The viewer was cleared: queued frames and delivered results are of files no longer loaded."""
+    _jobs.clear()
+    _results.clear()
+    _busy.clear()
 
 
 def register_codec(name: str, syntaxes: tuple[str, ...], title: str, *, prefer: bool = False) -> Codec:
@@ -152,6 +216,8 @@ def offer(names: Any) -> list[str]:
 
 
 def ready(name: str, impl: Any) -> None:
+    """The codec is loaded: ``impl`` decodes synchronously (``impl.decode(src, params)``), or is
+    :data:`IN_CODEC_WORKER` when the worker decodes for it off the Python thread."""
     codec = get(name)
     codec.impl, codec.state, codec.reason = impl, "ready", ""
 
@@ -294,6 +360,19 @@ def run(codec: Codec, src: bytes, runner: Any) -> bytes | bytearray:
         "signed": int(runner.pixel_representation), "photometric": str(runner.photometric_interpretation),
         "planar": int(runner.get_option("planar_configuration", 0) or 0),
     }
+    if isinstance(codec.impl, str) and codec.impl == IN_CODEC_WORKER:
+        key = _job_key(codec.name, src)
+        done = _results.pop(key, None)
+        if done is None:
+            if len(_jobs) < MAX_JOBS:
+                _jobs[key] = (codec.name, bytes(src), params)
+            _busy.append(codec.name)  # pydicom wraps what a plugin raises: decode.py asks take_busy() instead
+            raise CodecBusy(codec.name)
+        if isinstance(done, str):
+            raise RuntimeError(done)
+        data, bits, planar, rgb = done
+        conform(runner, bits=bits, planar=planar, rgb=rgb)
+        return data
     out = codec.impl.decode(to_js(src), to_js(params))
     data = js_to_bytes(out.data)
     conform(runner, bits=int(out.bits), planar=int(out.planar), rgb=bool(out.rgb))

@@ -61,6 +61,7 @@ def decode_frame(ds: Dataset, info: ImageInfo, index: int) -> np.ndarray:
             raise DecodeError(f"frame {index + 1} of {info.frames} cannot be read as {ts_label(ts)}: "
                               f"{_reason(exc)}", source=info.source, frame=index) from None
     reasons = []
+    codecs.take_busy()
     for label in codecs.labels_for(ts, decoder.available_plugins):  # chosen by name: pydicom's public API
         try:
             with warnings.catch_warnings():
@@ -70,8 +71,11 @@ def decode_frame(ds: Dataset, info: ImageInfo, index: int) -> np.ndarray:
         except codecs.CodecNotLoaded as exc:
             raise codecs.CodecNotLoaded(exc.codec, source=info.source, frame=index) from None
         except Exception as exc:  # this plugin failed on this frame: the next one may not
+            busy = codecs.take_busy()
+            if busy:  # its codec worker has the frame queued: the caller decodes it there and calls again
+                raise codecs.CodecBusy(busy[0], source=info.source, frame=index) from None
             reason = _reason(exc)
-            if codecs.CUT_SHORT in reason:  # the bytes themselves are wrong: no codec can do better
+            if codecs.CUT_SHORT in reason or codecs.ABANDONED in reason:  # the next codec would fare no better
                 raise DecodeError(f"frame {index + 1} of {info.frames} cannot be decoded: "
                                   f"{reason.split(': ', 1)[-1]}", source=info.source, frame=index) from None
             reasons.append(f"{label}: {reason}")
