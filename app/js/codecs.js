@@ -19,7 +19,7 @@ let entries = new Map(); // codec name → runtime.json entry
 const loads = new Map(); // codec name → Promise (settled once)
 const stats = new Map(); // codec name → {state, ms, bytes, error}
 const budget = { baseMs: 4000, perMegapixelMs: 1000 }; // a 512² frame: 4.26 s; a 4096² mammogram: 20.8 s
-const counts = { decoded: 0, failed: 0, abandoned: 0, restarts: 0, lastError: "" };
+const counts = { decoded: 0, failed: 0, abandoned: 0, restarts: 0, decodeMs: 0, lastError: "" };
 
 const emit = (event, data) => self.postMessage({ event, data });
 
@@ -173,6 +173,7 @@ async function runJob({ key, codec, src, params }) {
     const bytes = src.slice(); // the worker's own copy travels (transferred)
     const out = await ask(cw, { op: "decode", name: codec, src: bytes, params }, [bytes.buffer], ms);
     counts.decoded++;
+    counts.decodeMs += out.ms || 0; // the codec's own time, in the codec worker
     api.codec_deliver(key, out.data, out.bits, out.planar, out.rgb, "");
   } catch (e) {
     counts.failed++;

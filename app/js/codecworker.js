@@ -29,9 +29,11 @@ self.onmessage = async ({ data: m }) => {
     try {
       const impl = impls.get(m.name);
       if (!impl) throw new Error(`the ${m.name} decoder is not loaded in the codec worker`);
+      const t0 = performance.now();
       const out = impl.decode(m.src, m.params);
+      const ms = performance.now() - t0;
       const data = out.data.slice(); // the adapter's view on its heap, copied out to travel
-      reply({ id: m.id, data, bits: out.bits, planar: out.planar, rgb: out.rgb }, [data.buffer]);
+      reply({ id: m.id, data, bits: out.bits, planar: out.planar, rgb: out.rgb, ms }, [data.buffer]);
     } catch (e) {
       reply({ id: m.id, error: reason(e) });
     }
