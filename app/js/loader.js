@@ -104,9 +104,14 @@ export function createLoader(w) {
     if (item.member) {  // a zip member: inflated now, held like a download (blobs.js)
       w.blobs().checkRoom(item.member.size); // refused before inflating when it would pass the memory budget
       try {
-        const data = await item.member.read();
+        // a member that is neither DICOM nor a PNG or JPEG is refused on its first bytes, not inflated whole
+        const data = await item.member.read((head) => {
+          const h = w.toJs(w.api().check_head(head));
+          if (!h.ok) throw { code: h.code, message: h.message };
+        });
         return { name: item.name, buf: data.buffer.byteLength === data.byteLength ? data.buffer : data.slice().buffer, size: data.byteLength };
       } catch (err) {
+        if (err && err.code) throw err;
         throw { code: "zip", message: String(err.message || err) };
       }
     }

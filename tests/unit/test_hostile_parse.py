@@ -106,3 +106,19 @@ def test_good_files_load_whatever_lies_beside_them():
         assert hashlib.sha256(bytes(got["data"])).digest() == hashlib.sha256(ds.pixel_array.tobytes()).digest()
     assert not ({n for n in names} & {x["source"] for x in api.skipped()})
     assert elapsed < 60, f"{len(batch)} files took {elapsed:.1f} s"
+
+
+@pytest.mark.parametrize("body,why", [
+    (b"\0" * 50_000_000, "group 0000"),  # zeros after 'DICM': read as a command set, 8 bytes at a time
+    (b"\x09\x00\x10\x00LO\x00\x00" * 2_000_000, "more than 100,000 elements"),  # 16 MB of empty elements
+])
+def test_a_header_that_never_ends_is_refused_in_well_under_a_second(body, why):
+    import time
+
+    from venos.dicom.parse import read_dataset
+    from venos.errors import InvalidDataset
+
+    t = time.perf_counter()
+    with pytest.raises(InvalidDataset, match=why):
+        read_dataset(b"\0" * 128 + b"DICM" + body, source="endless.dcm")
+    assert time.perf_counter() - t < 1.0

@@ -315,10 +315,16 @@ export function createRemote(ctx) {
     for (const e of entries) {
       const name = `${job.url}#${e.name}`;
       let data;
-      try { data = await e.read(); } catch (err) {
+      try {
+        // a member that is neither DICOM nor a PNG or JPEG is refused on its first bytes, not inflated whole
+        data = await e.read((head) => {
+          const h = ctx.toJs(ctx.api().check_head(head));
+          if (!h.ok) throw { code: h.code, message: h.message };
+        });
+      } catch (err) {
         if (r.gen !== gen) return;
         r.files++; r.failed++;
-        const info = ctx.toJs(ctx.api().skip(name, "zip", String(err.message || err)));
+        const info = ctx.toJs(ctx.api().skip(name, err.code || "zip", String(err.message || err)));
         emit("skipped", info.error);
         continue;
       }

@@ -14,7 +14,9 @@ export function isZip(u8) {
   return u8.length >= 4 && u8[0] === 0x50 && u8[1] === 0x4b && (u8[2] === 0x03 || u8[2] === 0x05) && (u8[3] === 0x04 || u8[3] === 0x06);
 }
 
-/** The entries of a zip held in memory: [{name, size, method, read: () => Promise<Uint8Array>}] (files only). */
+/** The entries of a zip held in memory: [{name, size, method, read: (onHead?) => Promise<Uint8Array>}] (files
+ * only). `onHead(first)`, when given, sees the member's first HEAD_BYTES (or all of a smaller one) as soon as they
+ * are inflated, and may throw to stop there: a member that is plainly not wanted is never inflated whole. */
 export function zipDirectory(buffer) {
   try {
     return readDirectory(buffer);
@@ -72,7 +74,7 @@ function readDirectory(buffer) {
     if (usize > MAX_MEMBER) throw new Error(`${name} would unpack to ${(usize / 1024 ** 2).toFixed(0)} MB (at most ${MAX_MEMBER / 1024 ** 2} MB per file)`);
     total += usize;
     if (total > MAX_TOTAL) throw new Error(`the archive would unpack to more than ${MAX_TOTAL / 1024 ** 3} GB`);
-    entries.push({ name, size: usize, method, encrypted: !!(flags & 1), read: () => readEntry(u8, dv, local, csize, usize, method, flags, name) });
+    entries.push({ name, size: usize, method, encrypted: !!(flags & 1), read: (onHead) => readEntry(u8, dv, local, csize, usize, method, flags, name, onHead) });
   }
   return entries;
 }
@@ -85,31 +87,66 @@ function findEocd(u8, dv) {
   throw new Error("not a zip archive, or truncated (no end of central directory)");
 }
 
-async function readEntry(u8, dv, local, csize, usize, method, flags, name) {
+const HEAD_BYTES = 16 * 1024;
+
+async function readEntry(u8, dv, local, csize, usize, method, flags, name, onHead) {
   if (flags & 1) throw new Error(`${name}: encrypted entries are not supported`);
   if (dv.getUint32(local, true) !== 0x04034b50) throw new Error(`${name}: damaged local header`);
   const start = local + 30 + dv.getUint16(local + 26, true) + dv.getUint16(local + 28, true);
   const data = u8.subarray(start, start + csize);
   if (data.length < csize) throw new Error(`${name}: truncated`);
-  if (method === 0) return data.slice();
+  if (method === 0) {
+    if (onHead) onHead(data.subarray(0, HEAD_BYTES));
+    return data.slice();
+  }
   if (method !== 8) throw new Error(`${name}: compression method ${method} is not supported (only stored and deflate)`);
-  return await inflateRaw(data, usize, name);
+  return await inflateRaw(data, usize, name, onHead);
 }
 
-async function inflateRaw(data, expected, name) {
-  const stream = new Blob([data]).stream().pipeThrough(new DecompressionStream("deflate-raw"));
-  const reader = stream.getReader();
-  const out = new Uint8Array(expected);
+async function inflateRaw(data, expected, name, onHead) {
+  // The compressed bytes go in 16 kB at a time, each only once the inflated bytes before it were taken: a deflate
+  // stream of zeros inflates ~1000:1 (16 MB per step), and a transform handed the whole member at once would inflate it all
+  // before anyone could stop it.
+  const ds = new DecompressionStream("deflate-raw");
+  const writer = ds.writable.getWriter();
+  const reader = ds.readable.getReader();
+  let stopped = false;
+  (async () => {
+    try {
+      for (let i = 0; i < data.length && !stopped; i += 16384) {
+        await writer.ready;
+        await writer.write(data.subarray(i, i + 16384));
+      }
+      if (!stopped) await writer.close();
+    } catch { /* a damaged stream: the reader below reports it */ }
+  })();
+  const stop = () => { stopped = true; reader.cancel().catch(() => {}); };
+  // The first bytes go to a small buffer, shown to onHead; the member's full size is allocated only once they pass.
+  const headLen = Math.min(expected, HEAD_BYTES);
+  const head = new Uint8Array(headLen);
+  let out = headLen === expected ? head : null;
   let n = 0;
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
     if (n + value.length > expected) {
-      reader.cancel();
+      stop();
       throw new Error(`${name}: inflates past its declared size (${expected} bytes): damaged or hostile archive`);
     }
-    out.set(value, n);
-    n += value.length;
+    let v = value;
+    if (n < headLen) {
+      const k = Math.min(headLen - n, v.length);
+      head.set(v.subarray(0, k), n);
+      n += k;
+      v = v.subarray(k);
+      if (n === headLen) {
+        if (onHead) {
+          try { onHead(head); } catch (e) { stop(); throw e; }
+        }
+        if (!out) { out = new Uint8Array(expected); out.set(head); }
+      }
+    }
+    if (v.length) { out.set(v, n); n += v.length; }
   }
   if (n !== expected) throw new Error(`${name}: inflated to ${n} bytes, ${expected} declared (damaged archive)`);
   return out;

@@ -86,6 +86,17 @@ def add_image(name: str, width: int, height: int, rgba: Any, group: str = "") ->
     return load.add_image(str(name), int(width), int(height), load.as_bytes(rgba), group)
 
 
+def check_head(head: Any) -> dict:
+    """Whether a file's first bytes are worth the rest (the one sniffer, asked by the worker before it unpacks a zip
+    member whole): ``{"ok": True, "kind": "dicom" | "png" | "jpeg"}``, or ``ok`` false with the code and reason."""
+    from .dicom.parse import NOT_DICOM, sniff
+
+    kind = sniff(load.as_bytes(head))
+    if kind:
+        return {"ok": True, "kind": kind}
+    return {"ok": False, "code": "not-dicom", "message": f"{NOT_DICOM}: only its first bytes were unpacked"}
+
+
 def skip(name: str, code: str, message: str) -> dict:
     """Record a file the JavaScript side could not read or decode (e.g. a broken PNG)."""
     return load.skip(str(name), str(code), str(message))

@@ -13,7 +13,7 @@ import warnings
 import zlib
 from dataclasses import dataclass
 
-from pydicom import dcmread
+from pydicom.filereader import _at_pixel_data, read_partial
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.errors import InvalidDicomError
 
@@ -28,6 +28,10 @@ DEFLATED = "1.2.840.10008.1.2.1.99"
 PIXEL_TAGS = {0x7FE00010: "PixelData", 0x7FE00008: "FloatPixelData", 0x7FE00009: "DoubleFloatPixelData"}
 UNDEFINED = 0xFFFFFFFF
 HEAD = 16 * 1024  # bytes read first; a longer header (large sequences, many frames' functional groups) is read whole
+# A header that does not end in the first HEAD bytes is read again from the first 1 MB, then 64 MB (a whole file
+# when it is smaller); one whose Pixel Data is not within 64 MB is not read further (docs/api.md "Limits").
+HEAD_STEPS = (1024 * 1024, 64 * 1024 * 1024)
+MAX_ELEMENTS = 100_000  # top-level elements before the pixel data (real headers hold hundreds to a few thousand)
 # (app/js/worker.js reads the same amount ahead, asynchronously)
 
 
@@ -56,6 +60,10 @@ class Parsed:
     pixels: PixelLocation | None
 
 
+NOT_DICOM = ("not a DICOM file (no 'DICM' marker at byte 128 and no DICOM element at the start) and not a PNG or "
+             "JPEG image")
+
+
 def sniff(data: bytes | memoryview) -> str | None:
     """What the bytes look like: ``"dicom"``, ``"png"``, ``"jpeg"`` or ``None``."""
     head = bytes(data[:136])
@@ -82,16 +90,50 @@ def read_dataset(data: Blob | bytes, *, source: str) -> Parsed:
     head = blob.read(0, min(blob.size, HEAD))
     kind = sniff(head)
     if kind is None:
-        raise NotDicom("not a DICOM file (no 'DICM' marker at byte 128 and no DICOM element at the start) "
-                       "and not a PNG or JPEG image", source=source)
+        raise NotDicom(NOT_DICOM, source=source)
     if kind != "dicom":
         raise NotDicom(f"a {kind.upper()} image, not DICOM", source=source)
     force = bytes(head[128:132]) != b"DICM"
+    if not force:
+        _refuse_command_set(head, source)
     whole = len(head) >= blob.size
     parsed = _parse(head, blob, force=force, source=source, whole=whole)
-    if parsed is None:  # the header runs past the first bytes (or there is no pixel data): read the whole file
-        parsed = _parse(blob.read(0, blob.size), blob, force=force, source=source, whole=True)
+    for step in HEAD_STEPS:  # the header runs past the first bytes (or there is no pixel data): read more of it
+        if parsed is not None:
+            break
+        n = min(blob.size, step)
+        if n > len(head):
+            parsed = _parse(blob.read(0, n), blob, force=force, source=source, whole=n >= blob.size)
+    if parsed is None:
+        raise InvalidDataset(f"no Pixel Data within its first {HEAD_STEPS[-1] // 2**20} MB, where its header should "
+                             "have ended: malformed or hostile, not read further", source=source)
     return parsed
+
+
+def _refuse_command_set(head: bytes, source: str) -> None:
+    """pydicom reads a group 0000 (DIMSE command set) that follows the file meta element by element, with no way
+    to stop it: a file of zeros after its 'DICM' marker would be read 8 bytes at a time (a 1 GB one for minutes).
+    A command set has no place in a file (PS3.10 7.1): refuse it. The file meta (group 0002, explicit VR little
+    endian) is stepped over by its element lengths; if it does not end within ``head``, pydicom decides."""
+    pos, n = 132, len(head)
+    while pos + 8 <= n:
+        group, _elem = struct.unpack_from("<HH", head, pos)
+        if group != 0x0002:
+            break
+        vr = bytes(head[pos + 4:pos + 6])
+        if vr in (b"OB", b"OW", b"OF", b"SQ", b"UT", b"UN", b"UC", b"UR", b"OD", b"OL", b"OV", b"SV", b"UV"):
+            if pos + 12 > n:
+                return
+            pos += 12 + struct.unpack_from("<I", head, pos + 8)[0]
+        else:
+            pos += 8 + struct.unpack_from("<H", head, pos + 6)[0]
+    if pos + 4 <= n and struct.unpack_from("<H", head, pos)[0] == 0x0000:
+        raise InvalidDataset("a group 0000 (DIMSE command) element follows the file meta information where the data "
+                             "set should begin: not a DICOM file's data set (damaged or hostile)", source=source)
+
+
+class HeaderTooLong(InvalidDataset):
+    """More top-level elements than any real header holds: reading more bytes would not help."""
 
 
 def _parse(data: bytes, blob: Blob, *, force: bool, source: str, whole: bool) -> Parsed | None:
@@ -101,6 +143,8 @@ def _parse(data: bytes, blob: Blob, *, force: bool, source: str, whole: bool) ->
     fp = io.BytesIO(data)
     try:
         ds = _dcmread(fp, force=force, stop_before_pixels=True, source=source)
+    except HeaderTooLong:
+        raise
     except InvalidDataset:
         if whole:
             raise
@@ -144,11 +188,29 @@ def _refuse_deflate_bomb(data: bytes, source: str) -> None:
                              "deflated file): damaged or hostile", source=source)
 
 
+class _TooMany(Exception):
+    pass
+
+
 def _dcmread(fp, *, force: bool, stop_before_pixels: bool, source: str) -> Dataset:
+    """pydicom's read (as dcmread does it: file meta, then the data set up to the pixel data when asked), counting
+    the top-level elements: past MAX_ELEMENTS it stops (a file of a billion 8-byte elements would take hours)."""
+    seen = 0
+
+    def stop_when(tag, vr, length) -> bool:
+        nonlocal seen
+        seen += 1
+        if seen > MAX_ELEMENTS:
+            raise _TooMany
+        return stop_before_pixels and _at_pixel_data(tag, vr, length)
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return dcmread(fp, force=force, stop_before_pixels=stop_before_pixels)
+            return read_partial(fp, stop_when=stop_when, force=force)
+    except _TooMany:
+        raise HeaderTooLong(f"more than {MAX_ELEMENTS:,} elements before the pixel data (real headers hold a few "
+                            "thousand at most): malformed or hostile, not read further", source=source) from None
     except RecursionError:
         raise InvalidDataset("sequences are nested too deeply to read (malformed or hostile file)",
                              source=source) from None
