@@ -61,7 +61,53 @@ CODECS: list[tuple[str, str, str, str, dict[str, str]]] = [
 BROWSER_KEYS = ("adapter", "class", "colour", "entry")
 # ---- end codecs ----------------------------------------------------------------------------------------------
 
-APP_FILES = ["index.html", "app/js", "app/css", "app/img"]
+APP_FILES = ["index.html", "app/js", "app/css", "app/img", "app/manifest.webmanifest"]
+ICONS = {"icon-192.png": (192, False), "icon-512.png": (512, False), "icon-maskable-512.png": (512, True)}
+
+
+def png(pixels: list[bytes], size: int) -> bytes:
+    """An RGB PNG from rows of bytes (no imaging library needed at build time)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    raw = b"".join(b"\0" + row for row in pixels)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
+
+
+def make_icons(dist: Path) -> None:
+    """The home-screen icons the web app manifest names: a CT-like disc in the viewer's colours, drawn here so no
+    image file is committed. Maskable: the same, smaller, inside the 80 % safe zone on a full background."""
+    out = dist / "app" / "img"
+    out.mkdir(parents=True, exist_ok=True)
+    bg, ring, edge = (0x17, 0x1A, 0x1F), (0x4F, 0xA3, 0xFF), (0x0D, 0x0F, 0x12)
+    for name, (size, maskable) in ICONS.items():
+        c = (size - 1) / 2
+        r_out = size * (0.34 if maskable else 0.46)
+        corner = 0 if maskable else size * 0.18
+        rows = []
+        for y in range(size):
+            row = bytearray()
+            for x in range(size):
+                dx, dy = x - c, y - c
+                d = (dx * dx + dy * dy) ** 0.5
+                qx, qy = max(abs(dx) - (c - corner), 0), max(abs(dy) - (c - corner), 0)
+                if corner and (qx * qx + qy * qy) ** 0.5 > corner:
+                    px = edge  # outside the rounded square
+                elif d > r_out:
+                    px = bg
+                elif d > r_out * 0.9:
+                    px = ring
+                else:  # a slice: brighter towards the middle, a darker band like a body outline
+                    t = d / (r_out * 0.9)
+                    g = int(235 - 150 * t * t) if t < 0.78 or t > 0.86 else 60
+                    px = (g, g, g)
+                row += bytes(px)
+            rows.append(bytes(row))
+        (out / name).write_bytes(png(rows, size))
 
 
 def copy_app(dist: Path) -> None:
@@ -219,6 +265,7 @@ def build(*, dist: Path = DIST, pyodide_dir: Path | None = None) -> dict:
         log(line)
 
     copy_app(tmp_dist)
+    make_icons(tmp_dist)
     codecs = vendor_codecs(tmp_dist)
     runtime = {
         "source": "local",

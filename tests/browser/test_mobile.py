@@ -51,3 +51,51 @@ def test_phone_layout_and_touch_gestures(phone):
     z = phone.eval("venos.viewState().zoom")
     fit_scale = box["width"] / 512
     assert z == pytest.approx(fit_scale * 230 / 80, rel=0.15)
+
+
+VISIBLE = "(sel) => [...document.querySelectorAll(sel)].filter((e) => e.offsetParent !== null).length"
+
+
+def test_the_empty_phone_screen_says_tap_and_the_toolbar_shows_it_scrolls(phone):
+    phone.open()
+    assert phone.eval(VISIBLE, ".drop-hint .for-touch") == 2 and phone.eval(VISIBLE, ".drop-hint .for-pointer") == 0
+    assert "Tap Files" in phone.page.locator(".drop-hint").inner_text()
+    bar = phone.eval("""(() => { const t = document.querySelector('.toolbar'); const s = getComputedStyle(t);
+        return { scrolls: t.scrollWidth > t.clientWidth, overflow: s.overflowX, shade: s.backgroundImage }; })()""")
+    assert bar["scrolls"] and bar["overflow"] == "auto"  # more tools than the screen is wide, in one row
+    assert bar["shade"].count("radial-gradient") == 2  # the shade at the edge with more behind it
+
+
+def test_a_desktop_says_drop(viewer):
+    viewer.open()
+    assert viewer.eval(VISIBLE, ".drop-hint .for-pointer") == 2 and viewer.eval(VISIBLE, ".drop-hint .for-touch") == 0
+
+
+def test_installable_manifest_and_icons(viewer):
+    """A web app manifest with home-screen icons (PNG, the sizes they claim, one maskable), which Chromium parses
+    without error; with the service worker (tests/browser/test_startup.py) the installed app opens offline."""
+    import json
+    import struct
+
+    viewer.open()
+    href = viewer.eval("document.querySelector('link[rel=manifest]').href")
+    manifest = json.loads(viewer.eval("(u) => fetch(u).then((r) => r.text())", href))
+    assert manifest["short_name"] == "VeNOS" and manifest["display"] == "standalone"
+    start = viewer.eval("([s, b]) => new URL(s, b).href", [manifest["start_url"], href])
+    assert start == viewer.base_url + "index.html"
+    purposes = set()
+    for icon in manifest["icons"]:
+        url = viewer.eval("([s, b]) => new URL(s, b).href", [icon["src"], href])
+        head = viewer.eval("""(u) => fetch(u).then((r) => r.arrayBuffer())
+            .then((b) => Array.from(new Uint8Array(b.slice(0, 24))))""", url)
+        head = bytes(head)
+        assert head[:8] == b"\x89PNG\r\n\x1a\n", icon
+        w, h = struct.unpack(">II", head[16:24])
+        assert f"{w}x{h}" == icon["sizes"] and icon["type"] == "image/png"
+        purposes.add(icon["purpose"])
+    assert {"any", "maskable"} <= purposes and any(i["sizes"] == "512x512" for i in manifest["icons"])
+    cdp = viewer.page.context.new_cdp_session(viewer.page)
+    parsed = cdp.send("Page.getAppManifest")
+    assert parsed["errors"] == [] and parsed["url"] == href
+    files = json.loads(viewer.eval("fetch('runtime.json').then((r) => r.text())"))["files"]
+    assert "app/manifest.webmanifest" in files and "app/img/icon-512.png" in files  # kept for offline use
