@@ -68,3 +68,16 @@ def test_memory_reports_what_python_holds_and_sets_the_frame_share():
     m = api.memory(frame_budget=0)  # the frame in use stays
     assert m["frameBudget"] == 0 and m["frames"] == 512 * 512 * 2
     api.clear()
+
+
+def test_a_frame_larger_than_the_frames_share_of_the_budget_is_refused_before_decoding():
+    api.clear()
+    path = sorted((DATA / "dcm_qa_ct/GE").glob("*.dcm"))[0]
+    api.memory(frame_budget=100_000)  # less than one 512 × 512 × 16-bit frame
+    try:
+        out = api.add_file(path.name, path.read_bytes())
+        assert not out["ok"] and out["error"]["code"] == "invalid"
+        assert "memory budget leaves 0 MB for decoded frames" in out["error"]["message"]
+        assert api.series() == []
+    finally:
+        api.clear()

@@ -93,6 +93,12 @@ def check_bounds(info: ImageInfo, pixels) -> None:
         raise InvalidDataset(f"one frame of {info.rows}×{info.columns}×{info.samples_per_pixel} samples of "
                              f"{info.bits_allocated} bits needs {frame_bytes / 2**20:.0f} MB; at most "
                              f"{MAX_FRAME_BYTES / 2**20:.0f} MB are decoded", source=info.source)
+    room = session.pixels.cache.budget  # the memory budget's share for decoded frames (app/js/memory.js)
+    if frame_bytes > room:
+        raise InvalidDataset(f"one frame of {info.rows}×{info.columns}×{info.samples_per_pixel} samples of "
+                             f"{info.bits_allocated} bits needs {frame_bytes / 2**20:.0f} MB; the memory budget "
+                             f"leaves {room / 2**20:.0f} MB for decoded frames (venos.setMemoryBudget)",
+                             source=info.source)
     if pixels is not None and pixels.encapsulated and info.frames > max(pixels.available // 8, 1):
         raise InvalidDataset(f"{info.frames} frames are declared but the encapsulated pixel data holds "
                              f"{pixels.available} bytes (each frame needs an item of at least 8)", source=info.source)
