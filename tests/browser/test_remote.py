@@ -52,11 +52,15 @@ def test_url_list_with_png_and_a_zip_by_url(remote, cors_host, case_dir):
     res = open_case(remote, {"urls": ["01.dcm", "02.dcm", "03.dcm", "photo.png", "broken.png", "study.zip"],
                              "base": base})
     s = res["summary"]
-    # 3 DICOM + 1 PNG + 5 DICOM from the zip load; the broken PNG and the zip's README are reported, not fatal
-    assert s["loaded"] == 9 and s["failed"] == 2, s
+    # 3 DICOM + 1 PNG + the zip's 5 DICOM, of which 3 are the same images as the first three (shown once, each
+    # skipped as a duplicate); the broken PNG and the zip's README are reported, not fatal
+    assert s["loaded"] == 6 and s["failed"] == 5, s
     assert any(x["source"].endswith("broken.png") and x["code"] == "decode" for x in remote.eval("venos.skipped()"))
+    dups = [x for x in remote.eval("venos.skipped()") if x["code"] == "duplicate"]
+    assert sorted(x["source"].rsplit("/", 1)[1] for x in dups) == ["01.dcm", "02.dcm", "03.dcm"]
+    assert all("study.zip#study/" in x["source"] and "already loaded from" in x["message"] for x in dups)
     series = remote.eval("venos.series()")
-    assert sorted(x["slices"] for x in series) == [1, 8]
+    assert sorted(x["slices"] for x in series) == [1, 5]
     skipped = remote.eval("venos.skipped()")
     assert any(x["source"].endswith("study.zip#study/README.txt") and x["code"] == "not-dicom" for x in skipped)
 

@@ -97,3 +97,18 @@ def test_a_split_rule_and_an_order_rule_added_through_the_seam():
         api.add_file(f.name, f.read_bytes())
     (s,) = api.series()
     assert s["slices"] == 4 and s["sortedBy"] == "position"
+
+
+def test_the_same_image_loaded_twice_is_shown_once_and_says_so():
+    from venos import api
+
+    api.clear()
+    path = sorted(data_path("dcm_qa_ct/GE").glob("*.dcm"))[0]
+    try:
+        assert api.add_file("first/" + path.name, path.read_bytes())["ok"]
+        again = api.add_file("again/" + path.name, path.read_bytes())
+        assert not again["ok"] and again["error"]["code"] == "duplicate"
+        assert "already loaded from first/" in again["error"]["message"]
+        assert [s["slices"] for s in api.series()] == [1]
+    finally:
+        api.clear()

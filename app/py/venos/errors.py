@@ -37,6 +37,7 @@ UnsupportedTransferSyntax = _kind("UnsupportedTransferSyntax", "unsupported-tran
                                   "The pixels use an encoding this build has no decoder for.")
 DecodeError = _kind("DecodeError", "decode", "A decoder was found but failed on this frame.")
 UnknownSeries = _kind("UnknownSeries", "unknown-series", "No loaded series has this id.")
+Duplicate = _kind("Duplicate", "duplicate", "The same image (SOP Instance UID) is already loaded.")
 PendingPixels = _kind("PendingPixels", "pending",
                       "The slice is known from metadata but its bytes have not arrived yet (remote loading).")
 

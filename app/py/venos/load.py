@@ -11,7 +11,7 @@ import numpy as np
 from .blob import Blob
 from .dicom.attrs import FrameInfo, ImageInfo, image_info, is_encapsulated
 from .dicom.parse import read_dataset, sniff
-from .errors import DecodeError, InvalidDataset, VenosError
+from .errors import DecodeError, Duplicate, InvalidDataset, VenosError
 from .pixels.codecs import CodecNotLoaded
 from .session import session
 
@@ -31,6 +31,10 @@ def add(name: str, blob: Blob, group: str = "") -> dict:
         except RecursionError:
             raise InvalidDataset("sequences are nested too deeply to read", source=name) from None
         check_bounds(info, parsed.pixels)
+        same = session.series.loaded_as(info)
+        if same is not None:  # the same image twice (a folder dropped again, a copy): shown once
+            raise Duplicate(f"the same image (SOP Instance UID {info.sop_instance_uid}) is already loaded from "
+                            f"{same.info.source}: not added again", source=name)
         series, inst = session.series.add(info, parsed, group=group)
         if info.photometric == "PALETTE COLOR":  # its lookup table is read now: one that cannot be used is a skip
             from .view.palette import palette_table

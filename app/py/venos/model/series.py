@@ -182,6 +182,7 @@ class SeriesIndex:
         self._owner: dict[int, Series] = {}  # instance key → its series
         self._pending: dict[str, Instance] = {}  # source (URL) → instance known from metadata only
         self._pending_uid: dict[str, Instance] = {}  # SOP Instance UID → the same
+        self._loaded_uid: dict[str, Instance] = {}  # SOP Instance UID → the instance whose bytes are loaded
 
     def __len__(self) -> int:
         return len(self._by_id)
@@ -192,7 +193,17 @@ class SeriesIndex:
     def get(self, series_id: str) -> Series | None:
         return self._by_id.get(series_id)
 
+    def loaded_as(self, info: ImageInfo) -> Instance | None:
+        """The instance already loaded with this SOP Instance UID (the same image again), if any."""
+        return self._loaded_uid.get(info.sop_instance_uid) if info.sop_instance_uid else None
+
     def add(self, info: ImageInfo, source: Any, *, group: str = "") -> tuple[Series, Instance]:
+        series, inst = self._add(info, source, group=group)
+        if source is not None and info.sop_instance_uid:
+            self._loaded_uid.setdefault(info.sop_instance_uid, inst)
+        return series, inst
+
+    def _add(self, info: ImageInfo, source: Any, *, group: str = "") -> tuple[Series, Instance]:
         placeholder = self._take_pending(info)
         if placeholder is not None:
             series = self._series_of(placeholder)
@@ -260,6 +271,8 @@ class SeriesIndex:
             return
         series.instances.remove(inst)
         del self._owner[inst.key]
+        if self._loaded_uid.get(inst.info.sop_instance_uid) is inst:
+            del self._loaded_uid[inst.info.sop_instance_uid]
         series._dirty = True
         if not series.instances:
             del self._by_id[series.id]
