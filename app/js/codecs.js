@@ -151,16 +151,16 @@ let running = null; // the jobs being run (one batch at a time; a second caller 
 
 /** Decode the frames Python queued, one at a time in the codec worker, and hand each answer to Python. */
 function runJobs() {
-  const after = running || Promise.resolve();
-  const next = after.then(async () => {
+  // after the batch before this one, whether it worked or not (a failed batch must not stop every later one)
+  const next = (running || Promise.resolve()).catch(() => {}).then(async () => {
     for (;;) {
       const jobs = api ? toJsOf(api.codecs_take_jobs()) : [];
       if (!jobs.length) return;
       for (const job of jobs) await runJob(job);
     }
   });
-  running = next.finally(() => { if (running === tracked) running = null; });
-  const tracked = running;
+  running = next;
+  next.finally(() => { if (running === next) running = null; }).catch(() => {});
   return next;
 }
 
