@@ -102,18 +102,8 @@ export function createLoader(w) {
   async function readItem(item) {
     if (item.failed) throw item.failed;
     if (item.member) {  // a zip member: inflated now, held like a download (blobs.js)
-      w.blobs().checkRoom(item.member.size); // refused before inflating when it would pass the memory budget
-      try {
-        // a member that is neither DICOM nor a PNG or JPEG is refused on its first bytes, not inflated whole
-        const data = await item.member.read((head) => {
-          const h = w.toJs(w.api().check_head(head));
-          if (!h.ok) throw { code: h.code, message: h.message };
-        });
-        return { name: item.name, buf: data.buffer.byteLength === data.byteLength ? data.buffer : data.slice().buffer, size: data.byteLength };
-      } catch (err) {
-        if (err && err.code) throw err;
-        throw { code: "zip", message: String(err.message || err) };
-      }
+      const data = await readMember(item.member);
+      return { name: item.name, buf: data.buffer.byteLength === data.byteLength ? data.buffer : data.slice().buffer, size: data.byteLength };
     }
     if (item.file) {  // only the first bytes are read now, ahead of Python; a frame when it is shown (blobs.js)
       const head = new Uint8Array(await item.file.slice(0, HEAD_BYTES).arrayBuffer());
@@ -128,6 +118,22 @@ export function createLoader(w) {
       return { name: item.name || item.url, buf: res.buf, size: res.buf.byteLength, type: res.contentType || "" };
     }
     throw { code: "source", message: "neither a file nor a URL" };
+  }
+
+  /** Inflate one zip member (net/zip.js entry) to be held like a download, for local and remote archives alike:
+   * refused before inflating when it would pass the memory budget, and on its first bytes when it is neither DICOM
+   * nor a PNG or JPEG. Failures are {code, message}: `memory`, `not-dicom`, else `zip`. */
+  async function readMember(member) {
+    w.blobs().checkRoom(member.size);
+    try {
+      return await member.read((head) => {
+        const h = w.toJs(w.api().check_head(head));
+        if (!h.ok) throw { code: h.code, message: h.message };
+      });
+    } catch (err) {
+      if (err && err.code) throw err;
+      throw { code: "zip", message: String(err.message || err) };
+    }
   }
 
   /** Hand one file to Python: its bytes stay here (blobs.js), Python reads what it needs of them. */
@@ -230,6 +236,7 @@ export function createLoader(w) {
   return {
     load,
     addToPython,
+    readMember,
     verify,
     /** Drop what is queued and ignore what is still being read (the viewer was cleared). */
     cancel() { generation++; w.parseQueue.length = 0; },

@@ -179,6 +179,7 @@ const remoteReady = import("./net/remote.js").then(({ createRemote }) => (remote
     return ok;
   },
   verify: (res) => loader.verify(res),
+  readMember: (entry) => loader.readMember(entry),
   clearPython: () => { if (loader) loader.cancel(); if (api) api.clear(); if (blobs) blobs.clear(); if (memory) memory.sync(); },
 })));
 

@@ -15,7 +15,8 @@ const JSON_ACCEPT = "application/dicom+json, application/json;q=0.9, */*;q=0.5";
  * @param {object} ctx what the worker lends: api() (venos.api proxy, null until Python is up), ready() (a promise of
  *   it), py() (Pyodide), emit(event, data), toJs(proxy), enqueue(fn) (run fn as a parse task),
  *   addToPython({name, buf, size, type}) → bool (a promise of one for a plain image or a compressed file whose
- *   first frame waits for its codec), verify(result) → a promise of that bool for a multipart part, clearPython()
+ *   first frame waits for its codec), verify(result) → a promise of that bool for a multipart part,
+ *   readMember(zip entry) → its bytes (or {code, message}), clearPython()
  */
 export function createRemote(ctx) {
   const cache = new ByteCache();
@@ -316,15 +317,11 @@ export function createRemote(ctx) {
       const name = `${job.url}#${e.name}`;
       let data;
       try {
-        // a member that is neither DICOM nor a PNG or JPEG is refused on its first bytes, not inflated whole
-        data = await e.read((head) => {
-          const h = ctx.toJs(ctx.api().check_head(head));
-          if (!h.ok) throw { code: h.code, message: h.message };
-        });
+        data = await ctx.readMember(e); // the loader's: memory budget and first bytes checked before inflating
       } catch (err) {
         if (r.gen !== gen) return;
         r.files++; r.failed++;
-        const info = ctx.toJs(ctx.api().skip(name, err.code || "zip", String(err.message || err)));
+        const info = ctx.toJs(ctx.api().skip(name, err.code, err.message));
         emit("skipped", info.error);
         continue;
       }
