@@ -9,14 +9,20 @@ import { TOOLS, isMeasurement } from "./tools/index.js";
 const SVG = "http://www.w3.org/2000/svg";
 
 export class Annotations {
-  constructor(svg, viewer) {
+  /** One layer per viewport. The viewports of a layout share one `store` ({items}), so a measurement shows in every
+   * viewport that shows its image, and one `events` target (the first viewer) announces the list's changes. */
+  constructor(svg, viewer, { store = { items: [] }, events = viewer } = {}) {
     this.svg = svg;
     this.viewer = viewer;
-    this.items = []; // {kind, anchor, series, slice, source, frame, points, result}
+    this.store = store; // .items: {kind, anchor, series, slice, source, frame, points, result}
+    this.events = events;
     this.draft = null; // {kind, points, stage}: the measurement being drawn
     viewer.addEventListener("rendered", () => this.draw());
     viewer.addEventListener("cleared", () => { this.items = []; this._changed(); this.draw(); });
   }
+
+  get items() { return this.store.items; }
+  set items(list) { this.store.items = list; }
 
   current() {
     const a = this.viewer.anchor;
@@ -89,7 +95,7 @@ export class Annotations {
     this._changed();
     this.draw();
     const [p1, p2, p3] = shown;
-    this.viewer.dispatchEvent(new CustomEvent("measurement", { detail: { kind, ...result, points: shown, p1, p2, ...(p3 ? { p3 } : {}) } }));
+    this.events.dispatchEvent(new CustomEvent("measurement", { detail: { kind, ...result, points: shown, p1, p2, ...(p3 ? { p3 } : {}) } }));
     return result;
   }
 
@@ -98,7 +104,9 @@ export class Annotations {
   _where(state) {
     const o = (this.viewer.meta && this.viewer.meta.overlay) || {};
     return { series: state.series, slice: state.slice, source: o.source || "", frame: Math.max(0, (o.frame || 1) - 1),
-      seriesDescription: o.seriesDescription || "", at: Date.now() };
+      seriesDescription: o.seriesDescription || "", at: Date.now(),
+      // a reformatted plane: going back to the measurement means going back to that plane
+      ...(state.plane ? { plane: state.plane, angle: state.angle || 0, slab: state.slab || 0, slabMode: state.slabMode } : {}) };
   }
 
   clearSlice() {
@@ -110,12 +118,13 @@ export class Annotations {
 
   clearAll() { this.items = []; this._changed(); this.draw(); }
 
-  _changed() { this.viewer.dispatchEvent(new CustomEvent("measurements", { detail: this.list() })); }
+  _changed() { this.events.dispatchEvent(new CustomEvent("measurements", { detail: this.list() })); }
 
   /** Every measurement made, oldest first, as plain data: what it is, where, its value(s) and units. */
   list() {
     return this.items.map((it, i) => ({
       n: i + 1, kind: it.kind, series: it.series, seriesDescription: it.seriesDescription, slice: it.slice,
+      ...(it.plane ? { plane: it.plane, angle: it.angle, slab: it.slab, slabMode: it.slabMode } : {}),
       source: it.source, frame: it.frame,
       text: label(it).join(" · "), ...it.result, points: it.points.map((q) => q.map((v) => +v.toFixed(2))),
     }));

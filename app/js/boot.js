@@ -9,7 +9,9 @@ const early = window.__venosEarly || await new Promise((resolve) =>
 import { Viewer } from "./viewer.js";
 import { attachInput } from "./input.js";
 import { filesFromDataTransfer, filesFromInput, isHidden } from "./files.js";
-import { Annotations } from "./annotations.js";
+import { Layout, LAYOUT_ORDER, primaryDom } from "./layout.js";
+import { installSeriesList, SERIES_TYPE } from "./serieslist.js";
+import { clearOverlay, fmt, paintCorners } from "./overlay.js";
 import { TOOLS } from "./tools/index.js";
 import { installTags } from "./tags.js";
 import { installMeasurements } from "./measurements.js";
@@ -18,8 +20,10 @@ import { installCloud } from "./cloud/ui.js"; // links, URLs, manifests, case li
 const $ = (id) => document.getElementById(id);
 const vp = $("viewport");
 const client = new WorkerClient(early); // the worker was started by start.js, before this graph loaded
-const viewer = new Viewer($("canvas"), client);
+const viewer = new Viewer($("canvas"), client); // the first viewport; loading and the series list go through it
 let activeTool = "window_level";
+let layout = null; // the viewports (app/js/layout.js), made once the page's functions below exist
+const act = () => layout.active.viewer; // the active viewport: the toolbar, keyboard and series list act on it
 const bootStart = performance.now();
 
 // ------------------------------------------------------------------------------------------------ status
@@ -88,7 +92,7 @@ viewer.addEventListener("loadend", (e) => {
 const skippedSeen = new Set();
 viewer.addEventListener("error", (e) => {
   const d = e.detail;
-  if (d.code === "render" || d.frame !== undefined && d.frame !== null || d.code === "decode") {
+  if (d.code === "render" || d.frame !== undefined && d.frame !== null || d.code === "decode" || d.code === "not-a-volume") {
     showMessage(`${d.source ? d.source + "\n" : ""}${d.message}`);
   }
   const key = `${d.source}|${d.message}`;
@@ -104,94 +108,41 @@ viewer.addEventListener("error", (e) => {
 });
 
 // ------------------------------------------------------------------------------------------------ series list
-viewer.addEventListener("series", (e) => renderSeriesList(e.detail));
-function renderSeriesList(list) {
-  const ul = $("series-list");
-  ul.replaceChildren();
-  for (const s of list) {
-    const li = document.createElement("li");
-    li.dataset.series = s.id;
-    li.tabIndex = 0;
-    if (s.id === viewer.state.series) li.classList.add("active");
-    const title = document.createElement("div");
-    title.textContent = `${s.modality || "?"} · ${s.description || (s.seriesNumber != null ? `Series ${s.seriesNumber}` : "Unnamed series")}`;
-    const sub = document.createElement("div");
-    sub.className = "sub";
-    sub.textContent = `${s.slices} ${s.slices === 1 ? "image" : "images"} · ${s.columns}×${s.rows}${s.multiframe ? " · multi-frame" : ""}${s.pending ? ` · ${s.slices - s.pending} loaded` : ""}`;
-    const who = document.createElement("div");
-    who.className = "sub";
-    who.textContent = [s.patientName && s.patientName.replace(/\^/g, " "), fmtDate(s.studyDate)].filter(Boolean).join(" · ");
-    const thumb = document.createElement("canvas");
-    thumb.className = "thumb";
-    thumb.width = thumb.height = 1;
-    li.append(thumb, title, sub, who);
-    drawThumb(thumb, s);
-    const pick = () => { showMessage(""); viewer.setViewState({ series: s.id }); };
-    li.addEventListener("click", pick);
-    li.addEventListener("keydown", (ev) => { if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); pick(); } });
-    ul.append(li);
-  }
-}
-
-const thumbs = new Map(); // series id → {slices, image: Promise<ImageData|null>}
-function drawThumb(canvas, s) {
-  let t = thumbs.get(s.id);
-  if (!t || t.slices !== s.slices) {
-    const image = viewer.client.call("thumbnail", { series: s.id, size: 64 })
-      .then((r) => (r.rgba ? new ImageData(r.rgba, r.meta.width, r.meta.height) : null), () => null);
-    t = { slices: s.slices, image };
-    thumbs.set(s.id, t);
-  }
-  t.image.then((img) => {
-    if (!img) return;
-    canvas.width = img.width;
-    canvas.height = img.height;
-    canvas.getContext("2d").putImageData(img, 0, 0);
-  });
-}
-viewer.addEventListener("cleared", () => thumbs.clear());
+const seriesList = installSeriesList(viewer, $("series-list"), {
+  shown: () => act().state.series,
+  pick: (id) => { showMessage(""); act().setViewState({ series: id }); },
+});
 
 // ------------------------------------------------------------------------------------------------ overlay
-const onRendered = (e) => {
-  const { meta } = e.detail;
-  for (const li of $("series-list").children) li.classList.toggle("active", li.dataset.series === viewer.state.series);
-  if (!meta || !meta.overlay) return;
-  if (!e.detail.cameraOnly) showMessage("");
-  const o = meta.overlay;
-  const z = viewer.view.scale();
-  $("ov-tl").textContent = [o.patientName, o.patientId, o.studyDate, o.studyDescription].filter(Boolean).join("\n");
-  $("ov-tr").textContent = [o.modality, o.seriesDescription, o.seriesNumber != null ? `Series ${o.seriesNumber}` : ""].filter(Boolean).join("\n");
-  const spacing = o.pixelSpacing ? `Pixel ${o.pixelSpacing[1].toFixed(3)}×${o.pixelSpacing[0].toFixed(3)} mm (${o.spacingSource})`
-    : o.usCalibration ? `Pixel ${o.usCalibration[1].toFixed(3)}×${o.usCalibration[0].toFixed(3)} mm in the ultrasound region`
-      : "Pixel spacing unknown";
-  $("ov-bl").textContent = [`Slice ${o.slice} / ${o.slices}`, o.frames > 1 ? `Frame ${o.frame} / ${o.frames}` : "", spacing].filter(Boolean).join("\n");
-  const wl = o.voiLut ? `VOI LUT: ${o.voiLut}` : o.center != null ? `W ${fmt(o.width)}  L ${fmt(o.center)}${o.units ? " " + o.units : ""}` : "";
-  $("ov-br").textContent = [wl, `Zoom ${(z * 100).toFixed(0)}%`, viewer.state.invert ? "Inverted" : ""].filter(Boolean).join("\n");
+function paintOverlay(pane, detail) {
+  const active = pane === layout.active;
+  if (active) markActiveSeries();
+  if (!detail.meta || !detail.meta.overlay) return;
+  if (!detail.cameraOnly) paneMessage(pane, "");
+  paintCorners(pane, detail.meta.overlay);
+  if (active) paintControls(detail.meta.overlay);
+}
+
+/** The toolbar and slice bar show the active viewport. */
+function paintControls(o) {
+  const v = act();
   const slider = $("slider");
   slider.max = String(o.slices);
   slider.value = String(o.slice);
   slider.disabled = o.slices < 2;
   $("slice-label").textContent = `${o.slice} / ${o.slices}`;
-  $("invert").setAttribute("aria-pressed", String(viewer.state.invert));
+  $("invert").setAttribute("aria-pressed", String(v.state.invert));
   $("overlays").disabled = !o.overlayPlanes;
-  $("overlays").setAttribute("aria-pressed", String(!!o.overlayPlanes && viewer.state.overlays !== false));
+  $("overlays").setAttribute("aria-pressed", String(!!o.overlayPlanes && v.state.overlays !== false));
   updatePresets(o.presets || []);
-  // Patient orientation at the image edges (letters from Image Orientation (Patient), see view/orientation.py)
-  $("ov-lossy").textContent = o.lossy || ""; // the pixels are not the original ones: always said
-  const edges = o.orientation || {};
-  const shown = viewer.view.edges(); // rotation and flip move the stored image's edges around the screen
-  for (const side of EDGES) $(`ov-${side}`).textContent = edges[shown[side]] || "";
-  $("flip").setAttribute("aria-pressed", String(viewer.view.flip));
-};
-const EDGES = ["left", "right", "top", "bottom"];
-viewer.addEventListener("cleared", () => {
-  for (const id of ["ov-tl", "ov-tr", "ov-lossy", "ov-bl", "ov-br", "ov-probe", ...EDGES.map((s) => `ov-${s}`)]) $(id).textContent = "";
-});
-viewer.addEventListener("rendered", onRendered);
-viewer.addEventListener("pending", onRendered); // a remote slice still loading: overlay and slider follow
-
-function fmtDate(da) { return /^\d{8}$/.test(da || "") ? `${da.slice(0, 4)}-${da.slice(4, 6)}-${da.slice(6)}` : da || ""; }
-function fmt(v) { return Number.isInteger(v) || Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(Math.abs(v) >= 10 ? 1 : 2); }
+  $("flip").setAttribute("aria-pressed", String(v.view.flip));
+}
+const markActiveSeries = () => seriesList.mark();
+function paneMessage(pane, text) {
+  if (pane.index === 0) return showMessage(text);
+  pane.ov.message.textContent = text || "";
+  pane.ov.message.hidden = !text;
+}
 
 let presetKey = "";
 let presets = [];
@@ -206,11 +157,11 @@ function updatePresets(list) {
 }
 function applyPreset(i) {
   const p = presets[i];
-  if (p && p.voiLut != null) viewer.setViewState({ voiLut: p.voiLut });
-  else if (p) viewer.setViewState({ center: p.center, width: p.width, voiLut: -1 });
+  if (p && p.voiLut != null) act().setViewState({ voiLut: p.voiLut });
+  else if (p) act().setViewState({ center: p.center, width: p.width, voiLut: -1 });
 }
-$("rotate").addEventListener("click", () => viewer.setViewState({ rotate: (viewer.view.rotate + 90) % 360 }));
-$("flip").addEventListener("click", () => viewer.setViewState({ flip: !viewer.view.flip }));
+$("rotate").addEventListener("click", () => act().setViewState({ rotate: (act().view.rotate + 90) % 360 }));
+$("flip").addEventListener("click", () => act().setViewState({ flip: !act().view.flip }));
 $("presets").addEventListener("change", (e) => { if (e.target.value !== "") applyPreset(Number(e.target.value)); e.target.value = ""; });
 
 // ------------------------------------------------------------------------------------------------ controls
@@ -227,23 +178,23 @@ $("tools").append(...[...TOOLS.values()].map((t) => {
 for (const b of document.querySelectorAll("[data-tool]")) {
   b.addEventListener("click", () => {
     activeTool = b.dataset.tool;
-    annotations.cancel(); // a half-drawn angle belongs to the tool it was started with
+    for (const p of layout.panes) p.annotations.cancel(); // a half-drawn angle belongs to the tool it was started with
     for (const o of document.querySelectorAll("[data-tool]")) {
       o.classList.toggle("active", o === b);
       o.setAttribute("aria-pressed", String(o === b));
     }
   });
 }
-$("fit").addEventListener("click", () => viewer.setViewState({ zoom: 0, pan: [0, 0] }));
-$("reset").addEventListener("click", () => viewer.setViewState({ center: null, width: null, invert: false, zoom: 0, pan: [0, 0] }));
-$("invert").addEventListener("click", () => viewer.setViewState({ invert: !viewer.state.invert }));
-$("overlays").addEventListener("click", () => viewer.setViewState({ overlays: !viewer.state.overlays }));
+$("fit").addEventListener("click", () => act().setViewState({ zoom: 0, pan: [0, 0] }));
+$("reset").addEventListener("click", () => act().setViewState({ center: null, width: null, invert: false, zoom: 0, pan: [0, 0] }));
+$("invert").addEventListener("click", () => act().setViewState({ invert: !act().state.invert }));
+$("overlays").addEventListener("click", () => act().setViewState({ overlays: !act().state.overlays }));
 $("export").addEventListener("click", async () => {
-  const blob = await viewer.exportPng();
+  const blob = await act().exportPng();
   if (!blob) return;
   const a = document.createElement("a");
   a.href = URL.createObjectURL(blob);
-  a.download = `venos-slice-${viewer.state.slice + 1}.png`;
+  a.download = `venos-slice-${act().state.slice + 1}.png`;
   a.click();
   setTimeout(() => URL.revokeObjectURL(a.href), 10000);
 });
@@ -254,19 +205,19 @@ async function play() {
   playing = !playing;
   $("play").setAttribute("aria-pressed", String(playing));
   $("play").textContent = playing ? "Stop" : "Play";
-  while (playing && viewer.meta && viewer.meta.overlay) {
-    const o = viewer.meta.overlay;
+  const v = act(); // the viewport it started in plays on
+  while (playing && v.meta && v.meta.overlay) {
+    const o = v.meta.overlay;
     const period = o.frameTimeMs || 100;
     const t = performance.now();
-    await viewer.setViewState({ slice: (viewer.state.slice + 1) % o.slices });
+    await v.setViewState({ slice: (v.state.slice + 1) % o.slices });
     await new Promise((r) => setTimeout(r, Math.max(0, period - (performance.now() - t))));
   }
   if (playing) play();
 }
 $("play").addEventListener("click", play);
 viewer.addEventListener("cleared", () => { if (playing) play(); });
-vp.addEventListener("keydown", (e) => { if (e.key === " ") { e.preventDefault(); play(); } });
-$("slider").addEventListener("input", (e) => viewer.setViewState({ slice: Number(e.target.value) - 1 }));
+$("slider").addEventListener("input", (e) => act().setViewState({ slice: Number(e.target.value) - 1 }));
 
 async function openItems(items) {
   items = items.filter((it) => !isHidden(it.path));
@@ -284,34 +235,98 @@ document.addEventListener("dragleave", (e) => { if (!e.relatedTarget) vp.classLi
 document.addEventListener("drop", async (e) => {
   e.preventDefault();
   vp.classList.remove("over");
-  if (e.dataTransfer) openItems(await filesFromDataTransfer(e.dataTransfer));
+  if (!e.dataTransfer) return;
+  // a series dragged from the list into a viewport (not files from outside the page)
+  if ([...e.dataTransfer.types].includes(SERIES_TYPE)) {
+    const target = e.target instanceof Element && e.target.closest("[data-pane]");
+    const id = e.dataTransfer.getData(SERIES_TYPE);
+    if (target && id) {
+      const pane = layout.panes[Number(target.dataset.pane)];
+      layout.activate(pane.index);
+      pane.role = "";
+      await pane.viewer.setViewState({ series: id });
+    }
+    return;
+  }
+  openItems(await filesFromDataTransfer(e.dataTransfer));
 });
-
-const annotations = new Annotations($("annotations"), viewer);
-viewer.view.onDraw = () => annotations.draw();
 
 // Pixel probe: the value under the mouse, in modality units (throttled to one request per frame).
 let probeAt = null, probeBusy = false;
 async function probe() {
-  if (probeBusy || !probeAt || !viewer.state.series) return;
+  if (probeBusy || !probeAt || !probeAt.pane.viewer.state.series) return;
   probeBusy = true;
-  const [x, y] = probeAt;
+  const { pane, x, y } = probeAt;
+  const viewer = pane.viewer;
   probeAt = null;
   try {
     const [ix, iy] = viewer.view.toImage(x, y);
     const v = await viewer.client.call("valueAt", { state: viewer.state, x: ix, y: iy });
-    $("ov-probe").textContent = !v.inside ? "" : v.rgb ? `(${v.x}, ${v.y})  RGB ${v.rgb.join(" ")}`
+    pane.ov.probe.textContent = !v.inside ? "" : v.rgb ? `(${v.x}, ${v.y})  RGB ${v.rgb.join(" ")}`
       : `(${v.x}, ${v.y})  ${fmt(v.value)}${v.units ? " " + v.units : ""}${v.value !== v.stored ? `  [stored ${v.stored}]` : ""}${v.padding ? "  padding (not image)" : ""}`;
   } catch { /* probing is best effort */ } finally {
     probeBusy = false;
     if (probeAt) requestAnimationFrame(probe);
   }
 }
-attachInput(viewer, vp, {
-  getTool: () => activeTool, onPreset: applyPreset, annotations,
-  onProbe: (x, y) => { probeAt = [x, y]; requestAnimationFrame(probe); },
-  onTags: () => tagBrowser.open(),
+
+// ------------------------------------------------------------------------------------------------ viewports
+/** Wire one viewport of the layout: pointer and keys, its overlay, its errors. */
+function setupPane(pane, lay) {
+  const v = pane.viewer;
+  attachInput(v, pane.el, {
+    getTool: () => activeTool, onPreset: applyPreset, annotations: pane.annotations,
+    onProbe: (x, y) => { probeAt = { pane, x, y }; requestAnimationFrame(probe); },
+    onTags: () => tagBrowser.open(),
+    onCrosshair: (x, y) => lay.crosshair(pane, x, y),
+    onRotate: (deg) => lay.rotate(deg).catch((e) => paneMessage(pane, e.message)),
+  });
+  pane.el.addEventListener("keydown", (e) => {
+    if (e.altKey || e.ctrlKey || e.metaKey) return;
+    if (e.key === " ") play();
+    else if (e.key === "l" || e.key === "L") nextLayout(e.shiftKey ? -1 : 1);
+    else if (e.key === "m" || e.key === "M") openMpr();
+    else return;
+    e.preventDefault();
+  });
+  const paint = (e) => paintOverlay(pane, e.detail);
+  v.addEventListener("rendered", paint);
+  v.addEventListener("pending", paint); // a remote slice still loading: overlay and slider follow
+  v.addEventListener("cleared", () => clearOverlay(pane));
+  if (pane.index > 0) {
+    v.addEventListener("error", (e) => paneMessage(pane, `${e.detail.source ? e.detail.source + "\n" : ""}${e.detail.message}`));
+    pane.el.addEventListener("dragover", (e) => e.preventDefault());
+  }
+}
+layout = new Layout($("viewports"), { dom: primaryDom($), viewer }, { setup: setupPane });
+vp.addEventListener("dragover", (e) => e.preventDefault());
+layout.addEventListener("change", (e) => {
+  const d = e.detail;
+  $("layout").value = d.layout;
+  for (const k of ["scroll", "window", "zoom"]) $(`sync-${k}`).checked = d.sync[k];
+  $("sync-lines").value = d.referenceLines;
+  const v = act();
+  markActiveSeries();
+  if (v.meta && v.meta.overlay) paintControls(v.meta.overlay);
 });
+layout.addEventListener("note", (e) => { const p = e.detail; if (p.viewer.meta) paintOverlay(p, { meta: p.viewer.meta, cameraOnly: true }); });
+layout.addEventListener("error", (e) => showMessage(e.detail.message || String(e.detail)));
+const annotations = layout.panes[0].annotations; // the measurements of every viewport (one shared list)
+
+function nextLayout(step) {
+  const i = LAYOUT_ORDER.indexOf(layout.name);
+  layout.setLayout(LAYOUT_ORDER[(i + step + LAYOUT_ORDER.length) % LAYOUT_ORDER.length]);
+}
+async function openMpr() {
+  try {
+    await layout.mpr();
+    if (activeTool !== "crosshair") document.querySelector('[data-tool="crosshair"]').click();
+  } catch (e) { paneMessage(layout.active, e.message || String(e)); }
+}
+$("layout").addEventListener("change", (e) => layout.setLayout(e.target.value));
+$("mpr").addEventListener("click", openMpr);
+for (const k of ["scroll", "window", "zoom"]) $(`sync-${k}`).addEventListener("change", (e) => layout.setSync({ [k]: e.target.checked }));
+$("sync-lines").addEventListener("change", (e) => layout.setReferenceLines(e.target.value));
 
 // ------------------------------------------------------------------------------------------------ offline
 // The service worker (sw.js, written by build.py) keeps this build for repeat and offline visits. It is registered
@@ -336,32 +351,48 @@ function on(type, fn) {
   return () => viewer.removeEventListener(type, h);
 }
 
-const cloud = installCloud(viewer, { toolbar: document.querySelector(".toolbar"), viewport: vp, onMessage: showMessage });
-const tagBrowser = installTags(viewer, $("tags"));
-installMeasurements(viewer, annotations, $("measurements"));
+const cloud = installCloud(viewer, { toolbar: document.querySelector(".toolbar"), viewport: vp, layout, onMessage: showMessage });
+const tagBrowser = installTags({ get state() { return act().state; }, tags: (s, i) => viewer.tags(s, i),
+  addEventListener: (t, f) => { for (const p of layout.panes) p.viewer.addEventListener(t, f); } }, $("tags"));
+installMeasurements({ setViewState: (p) => act().setViewState(p), addEventListener: (t, f) => viewer.addEventListener(t, f) },
+  annotations, $("measurements"));
 
 window.venos = Object.freeze({
   ...cloud, // open(link | address | spec), cancel, link, dicomweb {search, thumbnail, setToken}, net, library
   ready: viewer.ready,
   load: (sources) => viewer.load(Array.from(sources)),
   series: () => viewer.refreshSeries().then((l) => l.map((s) => ({ ...s }))),
-  viewState: () => viewer.viewState(),
-  setViewState: (patch) => viewer.setViewState(patch || {}),
-  frame: () => viewer.frame(),
-  exportPng: () => viewer.exportPng(),
+  // a viewport's view state (the active one's when `viewport` is left out; 0-based index in the layout)
+  viewState: (viewport) => layout.pane(viewport).viewer.viewState(),
+  setViewState: (patch, viewport) => layout.pane(viewport).viewer.setViewState(patch || {}),
+  frame: (viewport) => layout.pane(viewport).viewer.frame(),
+  exportPng: () => act().exportPng(),
   skipped: () => viewer.client.call("skipped"),
-  valueAt: (x, y) => viewer.client.call("valueAt", { state: viewer.state, x, y }),
-  measure: (name, points) => viewer.client.call("measure", { name, state: viewer.state, points }),
-  measureLength: (p1, p2) => viewer.client.call("measureLength", { state: viewer.state, p1, p2 }),
-  measureAngle: (p1, vertex, p3) => viewer.client.call("measureAngle", { state: viewer.state, p1, p2: vertex, p3 }),
-  measureRegion: (shape, p1, p2) => viewer.client.call("measureRegion", { state: viewer.state, shape, p1, p2 }),
+  valueAt: (x, y) => viewer.client.call("valueAt", { state: act().state, x, y }),
+  measure: (name, points) => viewer.client.call("measure", { name, state: act().state, points }),
+  measureLength: (p1, p2) => viewer.client.call("measureLength", { state: act().state, p1, p2 }),
+  measureAngle: (p1, vertex, p3) => viewer.client.call("measureAngle", { state: act().state, p1, p2: vertex, p3 }),
+  measureRegion: (shape, p1, p2) => viewer.client.call("measureRegion", { state: act().state, shape, p1, p2 }),
+  // layouts, synchronisation, reference lines and MPR (app/js/layout.js)
+  layout: () => layout.describe(),
+  setLayout: (name) => layout.setLayout(String(name)).then(() => layout.describe()),
+  setActiveViewport: (i) => { layout.activate(layout.pane(i).index); return layout.describe(); },
+  setSync: (patch) => layout.setSync(patch || {}),
+  setReferenceLines: (mode) => layout.setReferenceLines(mode),
+  referenceLines: (viewport) => [...layout.pane(viewport).refs.querySelectorAll("line")].map((l) => ({
+    from: Number(l.dataset.from), x1: +l.getAttribute("x1"), y1: +l.getAttribute("y1"), x2: +l.getAttribute("x2"), y2: +l.getAttribute("y2") })),
+  mpr: (series) => layout.mpr(series),
+  rotateCrosshair: (degrees) => layout.rotate(degrees),
+  volumeInfo: (series) => viewer.client.call("volumeInfo", { series: String(series ?? act().state.series) }),
+  pointAt: (x, y, viewport) => viewer.client.call("pointAt", { state: layout.pane(viewport).viewer.state, x, y }),
+  sliceAt: (point, viewport) => viewer.client.call("sliceAt", { state: layout.pane(viewport).viewer.state, point }),
   pixelData: (series, slice) => viewer.client.call("pixelData", { series: String(series), slice }),
   stats: () => viewer.client.call("stats"),
   // the one memory budget for everything held (bytes; at least 256 MB) → how it is spent, as stats().memory
   setMemoryBudget: (bytes) => viewer.client.call("memory", { budget: bytes }),
   measurements: () => annotations.list(), // sync: every measurement made, oldest first
   measurementsCsv: () => annotations.csv(), // sync: the same as CSV text
-  tags: (series, slice) => viewer.tags(series ?? viewer.state.series, slice ?? viewer.state.slice),
+  tags: (series, slice) => viewer.tags(series ?? act().state.series, slice ?? act().state.slice),
   // decode a file's frames in the worker without adding it (codec checks, benchmarks) ({dtype, shape, sha256, errors[, data]})
   decode: async (source, { pixels = false, frames = null, name = "" } = {}) => {
     await viewer.ready;

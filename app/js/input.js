@@ -2,10 +2,11 @@
 // Left button / one finger: the active tool. Right button: window/level. Middle button: pan.
 // Wheel: slices (Ctrl/⌘+wheel: zoom). Two fingers: pinch zoom and pan. Keys: arrows/PageUp/PageDown/Home/End
 // for slices, I invert, R reset, F fit, ] and [ rotate, H flip, T tags, 1–9 window presets, Delete removes the measurements on this slice.
+// (The layout's keys — L next layout, M MPR, Space play — are the page's, boot.js.)
 
 import { isMeasurement } from "./tools/index.js";
 
-export function attachInput(viewer, element, { getTool, onProbe, onPreset, onTags, annotations } = {}) {
+export function attachInput(viewer, element, { getTool, onProbe, onPreset, onTags, annotations, onCrosshair, onRotate } = {}) {
   const pointers = new Map();
   let pinch = null;
   let drag = null;
@@ -36,6 +37,7 @@ export function attachInput(viewer, element, { getTool, onProbe, onPreset, onTag
     }
     drag = { tool, x: e.clientX, y: e.clientY, acc: 0 };
     if (isMeasurement(tool) && annotations) annotations.press(imagePoint(e), tool);
+    if (tool === "crosshair" && onCrosshair && !e.shiftKey) onCrosshair(...imagePoint(e));
     e.preventDefault();
   });
 
@@ -57,6 +59,9 @@ export function attachInput(viewer, element, { getTool, onProbe, onPreset, onTag
       case "window_level": viewer.applyTool("window_level", { dx, dy }); break;
       case "pan": panBy(dx, dy); break;
       case "zoom": zoomAt(Math.exp(-dy / 150), rect.width / 2, rect.height / 2); break;
+      case "crosshair": // the other planes follow the point; with Shift, a sideways drag turns them (½° per px)
+        if (e.shiftKey) { if (onRotate && dx) onRotate(dx / 2); } else if (onCrosshair) onCrosshair(...imagePoint(e));
+        break;
       case "scroll": {
         drag.acc += dy;
         const step = Math.trunc(drag.acc / 8);

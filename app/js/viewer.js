@@ -5,13 +5,17 @@
 import { WorkerClient } from "./rpc.js";
 import { ViewportCanvas } from "./canvas.js";
 
-const EMPTY_STATE = { series: "", slice: 0, center: null, width: null, invert: false, voiFunction: "", voiLut: -1, overlays: true, zoom: 0, pan: [0, 0] };
-const PY_KEYS = ["slice", "center", "width", "invert", "voiFunction", "voiLut", "overlays"]; // changes that need Python
+const EMPTY_STATE = { series: "", slice: 0, center: null, width: null, invert: false, voiFunction: "", voiLut: -1, overlays: true,
+  plane: "", slab: 0, slabMode: "mip", angle: 0, zoom: 0, pan: [0, 0] };
+// changes that need Python (plane: "" = as acquired, or axial/coronal/sagittal/oblique reformatted from the volume)
+const PY_KEYS = ["slice", "center", "width", "invert", "voiFunction", "voiLut", "overlays", "plane", "slab", "slabMode", "angle"];
 
 export class Viewer extends EventTarget {
-  /** `worker`: a running WorkerClient, or the URL of worker.js to start one. */
-  constructor(canvas, worker) {
+  /** `worker`: a running WorkerClient, or the URL of worker.js to start one. A `secondary` viewer (another viewport
+   * of the layout, sharing the worker) leaves the loading events and the series list to the first. */
+  constructor(canvas, worker, { secondary = false, key = "main" } = {}) {
     super();
+    this.key = key; // the worker answers an older render of the same viewport as superseded
     this.client = worker instanceof WorkerClient ? worker : new WorkerClient(worker);
     this.view = new ViewportCanvas(canvas);
     this.state = { ...EMPTY_STATE };
@@ -26,6 +30,12 @@ export class Viewer extends EventTarget {
       this.client.on("ready", (info) => { this.runtime = info; resolve(info); this._fire("ready", info); });
       this.client.on("fatal", (e) => { this._fire("fatal", e); reject(Object.assign(new Error(e.message), e)); });
     });
+    this.secondary = secondary;
+    this._seriesTimer = 0;
+    if (secondary) {
+      this.client.on("added", (d) => { if (this.meta && this.meta.pending && d.series === this.state.series) this.requestRender(); });
+      return;
+    }
     this.client.on("stage", (d) => this._fire("stage", d));
     this.client.on("caseinfo", (d) => this._fire("caseinfo", d));
     this.client.on("progress", (d) => this._fire("progress", d));
@@ -38,7 +48,6 @@ export class Viewer extends EventTarget {
     });
     this.client.on("warning", (d) => this._fire("warning", d));
     this.client.on("added", (d) => this._onAdded(d));
-    this._seriesTimer = 0;
   }
 
   _fire(type, detail) { this.dispatchEvent(new CustomEvent(type, { detail })); }
@@ -91,6 +100,11 @@ export class Viewer extends EventTarget {
 
   async clear() {
     await this.client.call("clear");
+    this.reset();
+  }
+
+  /** Forget what this viewport shows (the worker's side is cleared by clear()). */
+  reset() {
     this.state = { ...EMPTY_STATE };
     this.anchor = null;
     this.meta = null;
@@ -194,7 +208,7 @@ export class Viewer extends EventTarget {
       this._wantRender = false;
       const t0 = performance.now();
       const sent = this._pyState();
-      const res = await this.client.call("render", { state: sent }, { key: "main" });
+      const res = await this.client.call("render", { state: sent }, { key: this.key });
       if (!res.superseded) await this._show(res, t0, sent);
     } catch (e) {
       this._fire("error", { code: e.code || "render", message: e.message, source: e.source || "" });

@@ -197,6 +197,10 @@ const handlers = {
   measureRegion: ({ state, shape, p1, p2 }) =>
     toJs(api.measure_region(py.toPy(state), shape, p1[0], p1[1], p2[0], p2[1])),
   pixelData: ({ series, slice }) => toJs(api.pixel_data(series, slice)),
+  // multiplanar reformatting: is the series a volume; a pixel's patient point; the slice nearest to a point
+  volumeInfo: ({ series }) => toJs(api.volume_info(series)),
+  pointAt: ({ state, x, y }) => toJs(api.point_at(py.toPy(state), x, y)),
+  sliceAt: ({ state, point }) => toJs(api.slice_at(py.toPy(state), py.toPy(point))),
   stats: () => ({ ...toJs(api.stats()), files: blobs.stats(), memory: memory.report(), runtime: { build: runtime.build, timings, lazy: toJs(py.pyimport("venos._lazy").status()) } }),
   tags: ({ series, slice }) => toJs(api.tags(series, slice)),
   thumbnail: async ({ series, size }) => {

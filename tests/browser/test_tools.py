@@ -17,9 +17,9 @@ CT = "dcm_qa_ct/GE"
 def test_the_toolbar_is_the_registry_in_order(viewer):
     viewer.open()
     tools = viewer.eval("[...document.querySelectorAll('#tools [data-tool]')].map((b) => [b.dataset.tool, b.textContent, b.getAttribute('aria-pressed')])")
-    assert [t[0] for t in tools] == ["window_level", "pan", "zoom", "scroll", "length", "angle", "ellipse",
-                                     "rectangle", "bidirectional"]
-    assert [t[2] for t in tools] == ["true"] + ["false"] * 8 and all(t[1] for t in tools)
+    assert [t[0] for t in tools] == ["window_level", "pan", "zoom", "scroll", "crosshair", "length", "angle",
+                                     "ellipse", "rectangle", "bidirectional"]
+    assert [t[2] for t in tools] == ["true"] + ["false"] * 9 and all(t[1] for t in tools)
     viewer.page.click("[data-tool=bidirectional]")
     assert viewer.eval("document.querySelector('[data-tool=bidirectional]').getAttribute('aria-pressed')") == "true"
     assert viewer.eval("document.querySelector('[data-tool=window_level]').getAttribute('aria-pressed')") == "false"

@@ -6,14 +6,21 @@
 //   index.html?dicomdir=<url>                            a DICOMDIR; its files are fetched beside it
 //   index.html?library=<url>                             a case library, opened in its dialog
 //   #series=<SeriesInstanceUID>&set=<n>&slice=<i>&sop=<SOPInstanceUID>&wc=<center>&ww=<width>&invert=1&voi=<fn>
-//   &zoom=<z>&pan=<x>,<y>&rot=<90|180|270>&flip=1
+//   &zoom=<z>&pan=<x>,<y>&rot=<90|180|270>&flip=1&plane=<axial|coronal|sagittal|oblique>&angle=<deg>&slab=<mm>&mode=<mip|minip|avg>
+//   &layout=<1x2|2x1|2x2|1x3>&active=<i>&v1=<the same keys for viewport 1, URL-encoded>&v2=…&v3=…
+//   &sync=<scroll,window,zoom>&lines=<active|all|off>
 //
+// The top-level keys are the first viewport's (a link from before layouts opens as it did); v1…v3 carry the others.
 // slice is 0-based like the rest of the API; set picks among display sets sharing a series UID (multi-frame
 // objects), 0 when absent; sop names the instance shown, so the page can fetch it before Python has sorted the
 // series (the slice index alone needs that sort). A token is never part of a link. Pure functions: no DOM, no
 // network.
 
 const VOI = new Set(["LINEAR", "LINEAR_EXACT", "SIGMOID"]);
+const PLANES = new Set(["axial", "coronal", "sagittal", "oblique"]);
+const SLAB_MODES = new Set(["mip", "minip", "avg"]);
+const LAYOUTS = new Set(["1x1", "1x2", "2x1", "2x2", "1x3"]);
+const SYNC = ["scroll", "window", "zoom"];
 
 /** {spec, view, library} from a page address (any of them may be null). */
 export function parseLink(href) {
@@ -30,7 +37,7 @@ export function parseLink(href) {
   return { spec, view: parseView(u.hash), library: q.get("library") || null };
 }
 
-export function parseView(hash) {
+export function parseView(hash, nested = false) {
   const h = new URLSearchParams(String(hash || "").replace(/^#/, ""));
   if (![...h.keys()].length) return null;
   const num = (k) => {
@@ -52,13 +59,27 @@ export function parseView(hash) {
   if (pan.length === 2 && pan.every(Number.isFinite)) view.pan = pan;
   if ([90, 180, 270].includes(num("rot"))) view.rotate = num("rot");
   if (h.get("flip") === "1") view.flip = true;
+  if (PLANES.has(h.get("plane"))) view.plane = h.get("plane");
+  if (num("angle") !== undefined) view.angle = num("angle");
+  if (num("slab") !== undefined && num("slab") > 0) view.slab = num("slab");
+  if (SLAB_MODES.has(h.get("mode"))) view.slabMode = h.get("mode");
+  if (nested) return view;
+  if (LAYOUTS.has(h.get("layout"))) {
+    view.layout = h.get("layout");
+    view.viewports = [1, 2, 3].map((i) => (h.get(`v${i}`) ? parseView(h.get(`v${i}`), true) : null));
+    if (num("active") !== undefined) view.active = Math.max(0, Math.min(3, Math.floor(num("active"))));
+    const sync = (h.get("sync") || "").split(",");
+    view.sync = Object.fromEntries(SYNC.map((k) => [k, sync.includes(k)]));
+    if (["active", "all", "off"].includes(h.get("lines"))) view.referenceLines = h.get("lines");
+  }
   return view;
 }
 
 /** What the worker fetches first for a view: {seriesUid, set, slice, sop}, or null when the view names no series. */
 export function focusOf(view) {
   if (!view || !view.seriesUid) return null;
-  return { seriesUid: view.seriesUid, set: view.set || 0, slice: view.slice || 0, ...(view.sop ? { sop: view.sop } : {}) };
+  // a reformatted plane's slice index names no file of the series: the files come in their order
+  return { seriesUid: view.seriesUid, set: view.set || 0, slice: view.plane ? 0 : view.slice || 0, ...(view.sop ? { sop: view.sop } : {}) };
 }
 
 /** The address that reopens `spec` with `view`, on the page at `pageHref`. */
@@ -97,6 +118,17 @@ export function viewFragment(v) {
   if (v.pan && (v.pan[0] || v.pan[1])) h.set("pan", `${round(v.pan[0], 2)},${round(v.pan[1], 2)}`);
   if (v.rotate) h.set("rot", String(v.rotate));
   if (v.flip) h.set("flip", "1");
+  if (v.plane) h.set("plane", v.plane);
+  if (v.plane === "oblique" && v.angle) h.set("angle", String(round(v.angle, 2)));
+  if (v.plane && v.slab) { h.set("slab", String(round(v.slab, 2))); h.set("mode", v.slabMode || "mip"); }
+  if (v.layout && v.layout !== "1x1") {
+    h.set("layout", v.layout);
+    if (v.active) h.set("active", String(v.active));
+    (v.viewports || []).forEach((w, i) => { if (w) h.set(`v${i + 1}`, viewFragment(w)); });
+    const sync = SYNC.filter((k) => v.sync && v.sync[k]);
+    if (sync.length) h.set("sync", sync.join(","));
+    if (v.referenceLines && v.referenceLines !== "active") h.set("lines", v.referenceLines);
+  }
   return h.toString();
 }
 

@@ -4,8 +4,10 @@
 import { buildLink, focusOf, toSpec } from "./link.js";
 
 export class CloudSession {
-  constructor(viewer) {
+  /** `layout` (app/js/layout.js): the viewports beyond the first, restored from and kept in links. */
+  constructor(viewer, layout = null) {
     this.viewer = viewer;
+    this.layout = layout;
     this.spec = null; // what is open, as a link would say it (no token)
     this.view = null; // a view waiting for its series to exist
     this.localToo = false; // files were added by hand: a link cannot carry them
@@ -69,31 +71,66 @@ export class CloudSession {
 
   async _applyView() {
     const view = this.view;
-    const same = this.viewer.seriesList.filter((s) => s.seriesUid === view.seriesUid);
-    const s = view.seriesUid ? same[Math.min(same.length - 1, view.set || 0)] : this.viewer.seriesList[0];
-    if (!s) return false;
+    const patch = this._patch(view);
+    if (!patch) return false;
     this.view = null;
-    const patch = { series: s.id };
-    for (const k of ["slice", "center", "width", "invert", "voiFunction", "zoom", "pan", "rotate", "flip"]) if (view[k] !== undefined) patch[k] = view[k];
+    const lay = this.layout;
+    if (view.layout && lay) {
+      await lay.setLayout(view.layout, { fill: false });
+      lay.setSync(view.sync || {});
+      if (view.referenceLines) lay.setReferenceLines(view.referenceLines);
+    }
     await this.viewer.setViewState(patch);
+    if (view.layout && lay) {
+      await Promise.all((view.viewports || []).slice(0, lay.count - 1).map((w, i) => {
+        const p = w && this._patch(w);
+        return p ? lay.panes[i + 1].viewer.setViewState(p) : null;
+      }));
+      if (view.active) lay.activate(Math.min(view.active, lay.count - 1));
+    }
     return true;
+  }
+
+  /** A view from a link as a view-state patch, its series found by UID (null when it is not loaded). */
+  _patch(view) {
+    const list = this.viewer.seriesList;
+    const same = list.filter((s) => s.seriesUid === view.seriesUid);
+    const s = view.seriesUid ? same[Math.min(same.length - 1, view.set || 0)] : list[0];
+    if (!s) return null;
+    const patch = { series: s.id };
+    for (const k of ["slice", "center", "width", "invert", "voiFunction", "zoom", "pan", "rotate", "flip", "plane", "angle", "slab", "slabMode"]) {
+      if (view[k] !== undefined) patch[k] = view[k];
+    }
+    return patch;
   }
 
   /** The link that reopens this case at this view, or null (nothing remote open, or local files mixed in). */
   link() {
     if (!this.spec || this.localToo) return null;
-    const v = this.viewer;
+    const view = this._view(this.viewer);
+    const lay = this.layout;
+    if (lay && lay.count > 1) {
+      const d = lay.describe();
+      Object.assign(view, { layout: d.layout, active: d.active, sync: d.sync, referenceLines: d.referenceLines,
+        viewports: lay.visible.slice(1).map((p) => (p.viewer.state.series ? this._view(p.viewer) : null)) });
+    }
+    return buildLink(location.href, this.spec, view);
+  }
+
+  /** One viewport's view as a link says it: its series by UID (and which display set of that UID). */
+  _view(v) {
     const st = v.viewState();
-    const list = v.seriesList;
+    const list = this.viewer.seriesList;
     const s = list.find((x) => x.id === st.series);
-    const view = { slice: st.slice, center: st.center, width: st.width, invert: st.invert, voiFunction: st.voiFunction, zoom: st.zoom, pan: st.pan, rotate: st.rotate, flip: st.flip };
-    const shown = v.meta && v.meta.overlay;
+    const view = { slice: st.slice, center: st.center, width: st.width, invert: st.invert, voiFunction: st.voiFunction,
+      zoom: st.zoom, pan: st.pan, rotate: st.rotate, flip: st.flip, plane: st.plane, angle: st.angle, slab: st.slab, slabMode: st.slabMode };
+    const shown = !st.plane && v.meta && v.meta.overlay; // a reformatted image is no one file
     if (shown && shown.sopInstanceUid) view.sop = shown.sopInstanceUid;
     if (s) {
       view.seriesUid = s.seriesUid;
       const same = list.filter((x) => x.seriesUid === s.seriesUid);
       view.set = same.indexOf(s);
     }
-    return buildLink(location.href, this.spec, view);
+    return view;
   }
 }

@@ -1,5 +1,5 @@
 // Cloud and PACS controls: Open URL, Case library, PACS (DICOMweb) dialogs, Copy link, and the "slice loading"
-// badge. Installed into the existing toolbar by JavaScript, so the page's HTML stays as it is.
+// badge. Installed into the existing toolbar (Link: the slice bar) by JavaScript, so the page's HTML stays as it is.
 // Every string from a manifest, an index, a server or a URL is shown with textContent, never as HTML.
 
 import { CloudSession } from "./session.js";
@@ -16,9 +16,9 @@ function installStylesheet() {
 }
 
 /** Wire the cloud features into the page; returns the additions to window.venos. */
-export function installCloud(viewer, { toolbar, viewport, onMessage = () => {} }) {
+export function installCloud(viewer, { toolbar, viewport, layout = null, onMessage = () => {} }) {
   installStylesheet();
-  const session = new CloudSession(viewer);
+  const session = new CloudSession(viewer, layout);
   const report = (e) => onMessage(e && e.message ? e.message : String(e));
   const open = (input, opts) => session.open(input, opts).catch((e) => { report(e); throw e; });
 
@@ -28,7 +28,10 @@ export function installCloud(viewer, { toolbar, viewport, onMessage = () => {} }
   const pacsBtn = el("button", { class: "btn", id: "open-pacs", type: "button", text: "PACS…", title: "Search a DICOMweb server (QIDO-RS) and open studies" });
   const linkBtn = el("button", { class: "btn", id: "copy-link", type: "button", text: "Link", title: "Copy a link that opens this case at this view" });
   const anchor = toolbar.querySelector(".grow");
-  for (const b of [el("span", { class: "sep" }), openBtn, libBtn, pacsBtn, linkBtn]) toolbar.insertBefore(b, anchor);
+  for (const b of [el("span", { class: "sep" }), openBtn, libBtn, pacsBtn]) toolbar.insertBefore(b, anchor);
+  // sharing the view sits with the other ways out (PNG, measurements) in the slice bar; the toolbar keeps one row
+  const exportBtn = document.getElementById("export");
+  if (exportBtn) exportBtn.before(linkBtn); else toolbar.insertBefore(linkBtn, anchor);
 
   // ---------------------------------------------------------------------------------------------- open URL
   const openDlg = makeDialog("open-url-dialog", "Open from the web");

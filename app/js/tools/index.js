@@ -27,6 +27,8 @@ registerTool({ name: "window_level", kind: "drag", label: "W/L", title: "Window/
 registerTool({ name: "pan", kind: "drag", label: "Pan", title: "Pan: drag (also middle button)" });
 registerTool({ name: "zoom", kind: "drag", label: "Zoom", title: "Zoom: drag up/down (also Ctrl+wheel)" });
 registerTool({ name: "scroll", kind: "drag", label: "Scroll", title: "Scroll through slices: drag up/down" });
+registerTool({ name: "crosshair", kind: "drag", label: "Cross",
+  title: "Crosshair: click or drag to bring the other viewports' planes to that point; Shift+drag sideways rotates them (MPR)" });
 registerTool(length);
 registerTool(angle);
 registerTool(ellipse);
