@@ -69,6 +69,10 @@ def make_data(root: Path, src: Path) -> dict[str, list[str]]:
     for n in (140, 300):
         sets[f"ct{n}"] = data.series(n, root / f"ct{n}", src)
     sets["big2048"] = data.big(2048, root / "big2048", src)
+    # a clean volume for MPR (the GE series is tilted with irregular spacing): the Philips phantom stacked to 300
+    philips = src.parent / "Philips/S21570/S2010"
+    if philips.is_dir():
+        sets["vol300"] = data.series(300, root / "vol300", philips)
     print(f"[bench] data derived with pydicom in {time.perf_counter() - t:.1f} s under {root}", file=sys.stderr)
     return sets
 

@@ -345,10 +345,12 @@ viewer.ready.then(async (info) => {
 }).catch(() => {});
 
 // ------------------------------------------------------------------------------------------------ JS API
+const VIEWPORT_EVENTS = new Set(["rendered", "pending"]); // from every viewport, with its index (layout.js)
 function on(type, fn) {
   const h = (e) => fn(e.detail);
-  viewer.addEventListener(type, h);
-  return () => viewer.removeEventListener(type, h);
+  const source = VIEWPORT_EVENTS.has(type) ? layout : viewer;
+  source.addEventListener(type, h);
+  return () => source.removeEventListener(type, h);
 }
 
 const cloud = installCloud(viewer, { toolbar: document.querySelector(".toolbar"), viewport: vp, layout, onMessage: showMessage });

@@ -112,7 +112,10 @@ export class Layout extends EventTarget {
     dom.el.addEventListener("focus", () => this.activate(index));
     dom.el.addEventListener("pointerdown", () => this.activate(index), { capture: true });
     viewer.addEventListener("rendered", (e) => this._rendered(pane, e.detail));
-    viewer.addEventListener("pending", () => this.drawReferenceLines());
+    viewer.addEventListener("pending", (e) => {
+      this.dispatchEvent(new CustomEvent("pending", { detail: { ...e.detail, viewport: index } }));
+      this.drawReferenceLines();
+    });
     viewer.view.onDraw = () => { annotations.draw(); this._drawRefs(pane); }; // both follow the camera
     this.setup(pane, this);
     return pane;
@@ -200,6 +203,8 @@ export class Layout extends EventTarget {
 
   // ---------------------------------------------------------------------------------------------- synchronisation
   _rendered(pane, detail) {
+    // every viewport's renders, as one stream for the JS API (venos.on("rendered")), saying which viewport
+    this.dispatchEvent(new CustomEvent("rendered", { detail: { ...detail, viewport: pane.index } }));
     this.drawReferenceLines();
     if (pane === this.active && !this._following) this._follow(pane, detail);
     if (pane === this.active) this._changed();
@@ -223,7 +228,7 @@ export class Layout extends EventTarget {
             && (p.viewer.state.center !== st.center || p.viewer.state.width !== st.width)) {
           jobs.push(p.viewer.setViewState({ center: st.center, width: st.width }));
         }
-        if (this.sync.scroll && g) jobs.push(this._scrollTo(p, g, centre(g)));
+        if (this.sync.scroll && g) jobs.push(this._scrollTo(src, p, centre(g)));
       }
       await Promise.all(jobs);
     } finally {
@@ -231,11 +236,12 @@ export class Layout extends EventTarget {
     }
   }
 
-  /** Scroll `p` to the slice nearest to `point` when its plane is parallel to `g`'s and in the same frame. */
-  async _scrollTo(p, g, point) {
-    const h = p.geometry;
-    if (!h || !sameFrame(g, h) || Math.abs(dot(g.normal, h.normal)) < 0.99) return;
+  /** Scroll `p` to the slice nearest to `point` when its plane is parallel to `src`'s and in the same frame. */
+  async _scrollTo(src, p, point) {
+    const g = src.geometry, h = p.geometry;
+    if (!h || !sameFrame(src, p) || Math.abs(dot(g.normal, h.normal)) < 0.99) return;
     const r = await this.client.call("sliceAt", { state: p.viewer.state, point });
+    if (!r.ok) return;
     p.note = r.within ? "" : `No slice within half a slice spacing (nearest ${r.distance.toFixed(1)} mm away)`;
     if (r.within && r.slice !== p.viewer.state.slice) await p.viewer.setViewState({ slice: r.slice });
     else this.dispatchEvent(new CustomEvent("note", { detail: p }));
@@ -284,10 +290,11 @@ export class Layout extends EventTarget {
       const g = job.pane.geometry;
       if (!g) return;
       const { point } = await this.client.call("pointAt", { state: job.pane.viewer.state, x: job.x, y: job.y });
-      await Promise.all(this.visible.filter((p) => p !== job.pane && p.geometry && sameFrame(g, p.geometry)
+      if (!point) return;
+      await Promise.all(this.visible.filter((p) => p !== job.pane && sameFrame(job.pane, p)
         && Math.abs(dot(g.normal, p.geometry.normal)) < 0.99).map(async (p) => {
         const r = await this.client.call("sliceAt", { state: p.viewer.state, point });
-        if (r.slice !== p.viewer.state.slice) await p.viewer.setViewState({ slice: r.slice });
+        if (r.ok && r.slice !== p.viewer.state.slice) await p.viewer.setViewState({ slice: r.slice });
       }));
     } catch (e) {
       this.dispatchEvent(new CustomEvent("error", { detail: e }));
@@ -322,10 +329,11 @@ export class Layout extends EventTarget {
     const sources = this.referenceLines === "all" ? this.visible.filter((p) => p !== b) : (b === this.active ? [] : [this.active]);
     for (const a of sources) {
       const g = a.geometry;
-      if (!g || !sameFrame(g, h)) continue;
+      if (!g || !sameFrame(a, b)) continue;
       const seg = cut(g, h);
       if (!seg) continue;
-      const [p1, p2] = seg.map(([u, v]) => b.viewer.view.toScreen(u, v));
+      // pixel (u, v)'s centre is at (u + ½, v + ½) in the canvas' image coordinates (pixel c covers [c, c + 1))
+      const [p1, p2] = seg.map(([u, v]) => b.viewer.view.toScreen(u + 0.5, v + 0.5));
       const line = document.createElementNS(SVG, "line");
       for (const [k, v] of Object.entries({ x1: p1[0], y1: p1[1], x2: p2[0], y2: p2[1] })) line.setAttribute(k, String(v));
       line.setAttribute("stroke", PANE_COLOURS[a.index]);
@@ -338,8 +346,11 @@ export class Layout extends EventTarget {
 // ------------------------------------------------------------------------------------------------ geometry
 const dot = (a, b) => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
 
-function sameFrame(g, h) {
-  return !!(g.frameOfReference && g.frameOfReference === h.frameOfReference) || (!!g.series && g.series === h.series);
+/** Whether two viewports' images share one patient coordinate system: one Frame of Reference, or one series. */
+function sameFrame(a, b) {
+  const g = a.geometry, h = b.geometry;
+  return !!(g && h) && (!!(g.frameOfReference && g.frameOfReference === h.frameOfReference)
+    || (!!a.viewer.state.series && a.viewer.state.series === b.viewer.state.series));
 }
 
 /** The patient point at the centre of an image. */

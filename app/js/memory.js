@@ -1,7 +1,8 @@
 // One memory budget for everything the viewer holds, in the worker (stats().memory says how it is spent):
 //
 //   files      bytes of loaded files kept in memory (downloads, zip members; a local File costs none) — blobs.js;
-//   python     what Python keeps besides decoded frames: parsed heads, plain images, compressed pixel elements;
+//   python     what Python keeps besides decoded frames: parsed heads, plain images, compressed pixel elements, and
+//              the volumes built for reformatting (at most two, venos.session.Volumes);
 //   frames     decoded frames, a least-recently-used cache: they can always be decoded again;
 //   netCache   downloads kept only to reopen a case without the network (net/cache.js), not viewed by a loaded file.
 //
@@ -31,7 +32,7 @@ export function createMemory(w) {
     const api = w.api(), blobs = w.blobs(), cache = w.netCache();
     if (!api || !blobs) return null;
     const py = w.toJs(api.memory());
-    const python = py.pinned + py.compressed + py.heads;
+    const python = py.pinned + py.compressed + py.heads + (py.volume || 0);
     const files = blobs.stats().bytes;
     blobs.setLimit(Math.max(0, budget - python - FRAME_FLOOR));
     const frameBudget = Math.max(FRAME_FLOOR, budget - files - python);
@@ -43,7 +44,7 @@ export function createMemory(w) {
     }
     last = {
       budget, used: files + python + frames + net, frameBudget, fileLimit: Math.max(0, budget - python - FRAME_FLOOR),
-      parts: { files, frames, netCache: net, heads: py.heads, pinned: py.pinned, compressed: py.compressed },
+      parts: { files, frames, netCache: net, heads: py.heads, pinned: py.pinned, compressed: py.compressed, volume: py.volume || 0 },
     };
     return last;
   }

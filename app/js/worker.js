@@ -212,7 +212,7 @@ const handlers = {
       await codecHooks.ensure(codecHooks.wanted().concat(err.codec || []));
     }
   },
-  clear: () => { remote.cancel(); loader.cancel(); api.clear(); blobs.clear(); memory.sync(); return true; },
+  clear: () => { remote.cancel(); loader.cancel(); api.clear(); blobs.clear(); volumeOf = ""; memory.sync(); return true; },
   memory: ({ budget }) => (budget === undefined ? memory.report() : memory.setBudget(budget)),
   settle: async () => { await loader.settled(); if (codecHooks) await codecHooks.pending(); return true; },
   // decode one file's frames without adding it (tests, benchmarks); which codecs are loaded
@@ -234,6 +234,8 @@ async function openLink({ href }) {
 const EARLY = new Set(["openCase", "openLink", "cancelCase", "netConfigure", "setToken", "netStats", "netClearCache"]);
 const held = [];
 
+let volumeOf = ""; // the series of the last reformatted image drawn
+
 function renderRequest({ id, args, key }) {
   // Latest wins per viewport: an older pending render of the same viewport is answered as superseded.
   const k = key || "main";
@@ -242,11 +244,15 @@ function renderRequest({ id, args, key }) {
   waitingRender.delete(k);
   if (prev) prev.supersede();
   let tries = 0;
+  // A reformatted plane needs every frame: the codec worker decodes a batch per round, so it may take many rounds
+  // (each frame still has its decode time budget, and one that fails ends the volume with the reason).
+  const plane = !!(args.state && args.state.plane);
+  const maxTries = plane ? 10_000 : 4;
   const task = () => {
     try {
       const { meta, rgba } = render(args.state);
       // a codec this frame needs is not loaded yet: load it, then render again (unless superseded meanwhile)
-      if (meta.error && meta.error.code === "codec-not-loaded" && codecHooks && tries++ < 4) {
+      if (meta.error && meta.error.code === "codec-not-loaded" && codecHooks && tries++ < maxTries) {
         waitingRender.set(k, task);
         codecHooks.ensure(codecHooks.wanted().concat(meta.error.codec || [])).then(() => {
           if (waitingRender.get(k) !== task) return; // superseded while the codec loaded
@@ -258,6 +264,10 @@ function renderRequest({ id, args, key }) {
       }
       if (rgba) renderedOnce = true;
       post({ id, result: { meta, rgba } }, rgba ? [rgba.buffer] : []);
+      if (plane && rgba && volumeOf !== args.state.series) { // a volume may have been built: the budget's shares follow
+        volumeOf = args.state.series;
+        if (memory) memory.sync();
+      }
     } catch (e) {
       post({ id, error: errorInfo(e) });
     }

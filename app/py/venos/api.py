@@ -17,10 +17,12 @@ import numpy as np
 from . import __version__, load
 from ._js import to_plain
 from .blob import BytesBlob, JsBlob
-from .errors import VenosError, error_codes  # noqa: F401 (error_codes: the worker reads it once)
-from .session import Resolved, resolve, session
+from .errors import NotAVolume, PendingPixels, VenosError
+from .errors import error_codes  # noqa: F401 (the worker reads it once)
+from .session import Resolved, plane_for, resolve, session
 from .tools import MEASUREMENTS, TOOLS, Measured, catalogue  # noqa: F401 (catalogue: the page reads it)
 from .tools.basic import Context
+from .view import mpr
 from .view.captions import captions, units_of
 from .view.display import draw
 from .view.lut import modality_values
@@ -117,21 +119,31 @@ def decode_pending(budget_ms: float = 8.0) -> int:
 # ------------------------------------------------------------------------------------------------ viewing
 
 def render(state_in: Any) -> tuple[dict, np.ndarray | None]:
-    """Render the slice the state names. Returns (metadata, RGBA array rows × columns × 4).
+    """Render the slice the state names — or, with a ``plane``, that image of the reformatted volume. Returns
+    (metadata, RGBA array rows × columns × 4).
 
-    A frame that cannot be decoded gives (metadata with ``error``, None): the other slices stay viewable."""
+    A frame that cannot be decoded, or a plane asked of a series that is no volume, gives (metadata with
+    ``error``, None): the other slices stay viewable."""
     t0 = time.perf_counter()
     try:
         r = resolve(state_in, need_pixels=False)
+    except PendingPixels as exc:  # a plane whose slices have not all arrived, nor its geometry: the loader
+        state = ViewState.from_dict(to_plain(state_in) or {})  # fetches the one named first
+        return {"state": state.to_dict(), "pending": True, "source": exc.source, "geometry": None,
+                "computeMs": (time.perf_counter() - t0) * 1e3}, None
     except VenosError as exc:
         return {"error": exc.to_dict(), "state": ViewState.from_dict(to_plain(state_in) or {}).to_dict()}, None
     info = r.info
     meta = {"state": r.state.to_dict(), "width": info.columns, "height": info.rows, "aspect": info.aspect,
-            "overlay": captions(r.series, r.slice, r.state), "anchor": r.anchor}
+            "overlay": r.reformatted.overlay if r.reformatted else captions(r.series, r.slice, r.state),
+            "anchor": r.anchor, "geometry": mpr.geometry(info, r.frame_info)}
     if r.frame is None:  # a remote slice still on its way: say which, so the loader can fetch it first
-        return {**meta, "pending": True, "source": info.source, "computeMs": (time.perf_counter() - t0) * 1e3}, None
+        return {**meta, "pending": True, "source": r.source, "computeMs": (time.perf_counter() - t0) * 1e3}, None
     try:
-        rgba = draw(info, r.slice.instance, r.slice.frame, r.frame, r.display, r.state, lambda: _palette(r))
+        if r.reformatted:
+            rgba = render_mono(r.frame.pixels, r.frame.lo, r.frame.hi, r.display)
+        else:
+            rgba = draw(info, r.slice.instance, r.slice.frame, r.frame, r.display, r.state, lambda: _palette(r))
     except VenosError as exc:  # this slice cannot be drawn: it says why, the others stay viewable
         return {**meta, "error": exc.to_dict()}, None
     return {**meta, "computeMs": (time.perf_counter() - t0) * 1000.0}, rgba
@@ -164,7 +176,7 @@ def tool(name: str, state_in: Any, event: Any) -> dict:
         raise VenosError(f"unknown tool {name!r}; available: {', '.join(TOOLS)}")
     r = resolve(state_in, need_pixels=False)
     state, fi = r.state, r.frame_info
-    slices = len(r.series.ordered())
+    slices = r.slices
     if r.frame is None:  # still loading: scrolling works; window/level starts from the state or the metadata
         first = fi.windows[0] if fi.windows else None
         center = state.center if state.center is not None else (first.center if first else 0.0)
@@ -180,7 +192,8 @@ def tool(name: str, state_in: Any, event: Any) -> dict:
 
 
 def value_at(state_in: Any, x: float, y: float) -> dict:
-    """Stored and modality value at image pixel (x, y) of the slice the state names — for a probe readout."""
+    """Stored and modality value at image pixel (x, y) of the slice the state names (or of its reformatted
+    image: a volume holding modality values gives them as both) — for a probe readout."""
     r = resolve(state_in)
     info = r.info
     col, row = int(x), int(y)
@@ -227,6 +240,74 @@ def measure_region(state_in: Any, shape: str, x1: float, y1: float, x2: float, y
     return measure(str(shape), state_in, ((x1, y1), (x2, y2)))
 
 
+# ------------------------------------------------------------------------------------------------ volumes
+# Multiplanar reformatting (docs/api.md): a state with ``plane`` works in render, tool, value_at and measure above;
+# these say whether a series is a volume and relate image pixels, patient points and slices for the crosshair.
+
+def volume_info(series_id: str) -> dict:
+    """Whether a series forms a volume, from its metadata (no pixels decoded): ``ok`` and else the ``reason``;
+    ``notes`` on geometry that will be resampled; the grid's ``shape`` [nz, ny, nx] and ``spacing`` [dz, dy, dx]
+    in mm (z along the acquisition's normal); ``frameOfReference``; ``planes``: rows, columns and images of the
+    axial, coronal and sagittal planes; ``acquisitionPlane``: which of them the slices were acquired in; ``pending``:
+    slices not arrived yet."""
+    s = session.get_series(series_id)
+    slices = s.ordered()
+    pending = sum(1 for sl in slices if sl.instance.pending)
+    out = {"ok": False, "reason": "", "notes": [], "shape": [], "spacing": [],
+           "frameOfReference": slices[0].instance.info.frame_of_reference if slices else "", "planes": {},
+           "acquisitionPlane": "", "pending": pending}
+    try:
+        sv = session.volumes.survey(s)
+    except NotAVolume as exc:
+        out["reason"] = exc.message + (f" ({pending} slices have not arrived yet)" if pending else "")
+        return out
+    planes = {name: mpr.plane_of(sv.grid, name) for name in mpr.LAYOUT}
+    out.update(ok=True, notes=list(sv.notes), shape=list(sv.grid.shape), spacing=list(sv.grid.spacing),
+               frameOfReference=sv.frame_of_reference,
+               planes={n: {"rows": p.rows, "columns": p.columns, "slices": p.count} for n, p in planes.items()},
+               acquisitionPlane=next(n for n, p in planes.items() if abs(p.normal @ sv.grid.axes[0]) > 0.5))
+    return out
+
+
+def point_at(state_in: Any, x: float, y: float) -> dict:
+    """The patient point (mm, LPS) of image coordinates (x, y) in the state's image — acquired or reformatted;
+    pixel (c, r) covers [c, c + 1) × [r, r + 1) as for measurements. ``ok`` false with the ``reason`` when the
+    image has no position, orientation or pixel spacing (or the plane no volume). A plane needs only the
+    series' metadata: nothing is decoded."""
+    state = ViewState.from_dict(to_plain(state_in) or {})
+    if state.plane:
+        try:
+            plane = plane_for(state)
+        except NotAVolume as exc:
+            return {"ok": False, "point": None, "reason": exc.message, "code": exc.code}
+        return {"ok": True, "point": plane.point(min(state.slice, plane.count - 1), float(x), float(y))}
+    r = resolve(state_in, need_pixels=False)
+    p = mpr.point_at(r.info, r.frame_info, float(x), float(y))
+    if p is None:
+        return {"ok": False, "point": None, "reason": "the image has no position, orientation or pixel spacing"}
+    return {"ok": True, "point": p}
+
+
+def slice_at(state_in: Any, point: Any) -> dict:
+    """The slice of the state's plane nearest to a patient point along that plane's normal: ``{slice, distance
+    (mm), within}``, ``within`` when it is at most half a slice spacing away. As acquired, each slice's own
+    position counts (any series whose slices have positions); ``ok`` false with the ``reason`` otherwise."""
+    p = [float(v) for v in (to_plain(point) or ())]
+    if len(p) != 3:
+        raise VenosError(f"a patient point has 3 coordinates, {len(p)} given")
+    state = ViewState.from_dict(to_plain(state_in) or {})
+    if state.plane:
+        try:
+            k, d, within = plane_for(state).nearest(p)
+        except NotAVolume as exc:
+            return {"ok": False, "reason": exc.message, "code": exc.code}
+        return {"ok": True, "slice": k, "distance": d, "within": within}
+    found = mpr.nearest_acquired(session.get_series(state.series).ordered(), p)
+    if found is None:
+        return {"ok": False, "reason": "the slices have no position and orientation"}
+    return {"ok": True, **found}
+
+
 def pixel_data(series_id: str, slice_index: int) -> dict:
     """The decoded array of one slice (pydicom's pixel_array convention): dtype, shape, raw bytes."""
     s = session.get_series(series_id)
@@ -259,8 +340,9 @@ def tags(series_id: str, slice_index: int) -> dict:
 
 def memory(frame_budget: int | None = None) -> dict:
     """What Python holds, in bytes, for the worker's one memory budget (app/js/memory.js): decoded ``frames`` in
-    the cache and its ``frameBudget``, ``pinned`` plain images, ``compressed`` pixel elements kept in datasets, and
-    the parsed ``heads`` of the files. ``frame_budget`` sets the frame cache's share (evicting at once)."""
+    the cache and its ``frameBudget``, ``pinned`` plain images, ``compressed`` pixel elements kept in datasets, the
+    parsed ``heads`` of the files, and the ``volume`` built for reformatting (with its recent images). ``frame_budget``
+    sets the frame cache's share (evicting at once)."""
     px = session.pixels
     if frame_budget is not None:
         px.cache.set_budget(int(frame_budget))
@@ -268,7 +350,7 @@ def memory(frame_budget: int | None = None) -> dict:
     heads = sum(len(getattr(inst.source, "head", b"") or b"") for series in session.series
                 for inst in series.instances)
     return {"frames": s["cache"]["bytes"], "frameBudget": s["cache"]["budget"], "pinned": s["pinnedBytes"],
-            "compressed": s["compressedElementBytes"], "heads": heads}
+            "compressed": s["compressedElementBytes"], "heads": heads, "volume": session.volumes.nbytes(session.series)}
 
 
 def stats() -> dict:

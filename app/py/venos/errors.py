@@ -40,6 +40,9 @@ UnknownSeries = _kind("UnknownSeries", "unknown-series", "No loaded series has t
 Duplicate = _kind("Duplicate", "duplicate", "The same image (SOP Instance UID) is already loaded.")
 PendingPixels = _kind("PendingPixels", "pending",
                       "The slice is known from metadata but its bytes have not arrived yet (remote loading).")
+NotAVolume = _kind("NotAVolume", "not-a-volume",
+                   "A reformatted plane was asked of a series whose slices do not form a volume; the message says "
+                   "why (docs/api.md \"Multiplanar reformatting\").")
 
 
 def error_codes() -> dict[str, str]:

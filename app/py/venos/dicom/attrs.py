@@ -302,6 +302,7 @@ def image_info(ds: Dataset, *, source: str, pixels: PixelLocation | None = None,
         if spp == 1 and photometric != "PALETTE COLOR" else None,
         us_regions=us_regions(ds),
         aspect=pixel_aspect(ds, spacing),
+        frame_of_reference=_str(ds, "FrameOfReferenceUID"),
     )
     if not header_only:
         check_pixel_length(ds, info, pixels)

@@ -118,6 +118,7 @@ class ImageInfo:
     padding: tuple[int, int] | None = None  # stored values that are padding, not image (inclusive interval)
     us_regions: tuple[UsRegion, ...] = ()  # ultrasound calibration, where the file has no Pixel Spacing
     aspect: float = 1.0  # displayed height / width of one pixel (row spacing / column spacing, or Pixel Aspect Ratio)
+    frame_of_reference: str = ""  # Frame of Reference UID: positions in two different ones cannot be compared
 
     @property
     def is_color(self) -> bool:

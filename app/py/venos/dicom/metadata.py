@@ -24,7 +24,7 @@ KEEP_KEYWORDS = (
     "BitsStored", "HighBit", "PixelRepresentation", "RescaleSlope", "RescaleIntercept", "RescaleType",
     "WindowCenter", "WindowWidth", "WindowCenterWidthExplanation", "VOILUTFunction", "PresentationLUTShape",
     "PixelSpacing", "ImagerPixelSpacing", "NominalScannedPixelSpacing", "SliceThickness", "ImagePositionPatient",
-    "ImageOrientationPatient", "PerFrameFunctionalGroupsSequence", "SharedFunctionalGroupsSequence",
+    "ImageOrientationPatient", "FrameOfReferenceUID", "PerFrameFunctionalGroupsSequence", "SharedFunctionalGroupsSequence",
     "ModalitiesInStudy", "NumberOfStudyRelatedSeries", "NumberOfStudyRelatedInstances",
     "NumberOfSeriesRelatedInstances", "RetrieveURL", "TransferSyntaxUID", "AvailableTransferSyntaxUID",
     # inside functional group sequences

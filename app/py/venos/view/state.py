@@ -9,6 +9,8 @@ import math
 from dataclasses import dataclass, replace
 
 VOI_FUNCTIONS = ("LINEAR", "LINEAR_EXACT", "SIGMOID")
+PLANES = ("axial", "coronal", "sagittal", "oblique")  # reformatted from the volume; "" = as acquired
+SLAB_MODES = ("mip", "minip", "avg")
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,10 @@ class ViewState:
     overlays: bool = True     # draw overlay planes (60xx)
     zoom: float = 0.0         # 0 = fit to the viewport; else screen pixels per image pixel
     pan: tuple[float, float] = (0.0, 0.0)  # image-pixel offset of the view centre from the image centre
+    plane: str = ""           # "" = the slices as acquired; else one of PLANES, reformatted from the volume
+    slab: float = 0.0         # slab thickness in mm projected by slab_mode (0 = one plane); reformatted planes only
+    slab_mode: str = "mip"    # one of SLAB_MODES: maximum, minimum or average intensity along the plane's normal
+    angle: float = 0.0        # plane "oblique": degrees from the coronal towards the sagittal (view/mpr.py)
 
     def with_(self, **changes) -> "ViewState":
         return replace(self, **changes)
@@ -32,7 +38,8 @@ class ViewState:
         # by hand: dataclasses.asdict deep-copies field by field and cost ~0.07 ms of every render
         return {"series": self.series, "slice": self.slice, "center": self.center, "width": self.width,
                 "invert": self.invert, "voiFunction": self.voi_function, "voiLut": self.voi_lut,
-                "overlays": self.overlays, "zoom": self.zoom, "pan": list(self.pan)}
+                "overlays": self.overlays, "zoom": self.zoom, "pan": list(self.pan), "plane": self.plane,
+                "slab": self.slab, "slabMode": self.slab_mode, "angle": self.angle}
 
     @classmethod
     def from_dict(cls, d: dict | None) -> "ViewState":
@@ -69,4 +76,15 @@ class ViewState:
             px, py = float(pan[0]), float(pan[1])
             if math.isfinite(px) and math.isfinite(py):
                 out["pan"] = (px, py)
+        plane = str(d.get("plane") or "").lower()
+        if plane in PLANES:
+            out["plane"] = plane
+        for k in ("slab", "angle"):
+            if d.get(k) is not None:
+                v = float(d[k])
+                if math.isfinite(v):
+                    out[k] = max(v, 0.0) if k == "slab" else v
+        mode = str(d.get("slabMode") or "").lower()
+        if mode in SLAB_MODES:
+            out["slab_mode"] = mode
         return cls(**out)
