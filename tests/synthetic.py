@@ -56,13 +56,15 @@ def ct_slice(pixels: np.ndarray, position: Sequence[float], *, orientation: Sequ
 
 def series(volume: np.ndarray, *, spacing: tuple[float, float] = (1.0, 1.0), positions: Sequence[Sequence[float]],
            orientation: Sequence[float] = AXIAL, thickness: float | None = None,
-           slopes: Sequence[tuple[float, float]] | None = None, **kw) -> dict[str, bytes]:
-    """Slice k of ``volume`` (slices, rows, columns) at ``positions[k]``: file name → bytes."""
-    series_uid, frame_uid = generate_uid(), generate_uid()
+           slopes: Sequence[tuple[float, float]] | None = None, frame_uid: str = "", prefix: str = "s",
+           **kw) -> dict[str, bytes]:
+    """Slice k of ``volume`` (slices, rows, columns) at ``positions[k]``: file name → bytes. Two series given one
+    ``frame_uid`` share a Frame of Reference (one patient coordinate system)."""
+    series_uid, frame_uid = generate_uid(), frame_uid or generate_uid()
     out = {}
     for k, (pixels, pos) in enumerate(zip(volume, positions)):
         slope, intercept = slopes[k] if slopes is not None else (1.0, -1024.0)
-        out[f"s{k:04d}.dcm"] = ct_slice(pixels, pos, orientation=orientation, spacing=spacing, thickness=thickness,
+        out[f"{prefix}{k:04d}.dcm"] = ct_slice(pixels, pos, orientation=orientation, spacing=spacing, thickness=thickness,
                                         slope=slope, intercept=intercept, series_uid=series_uid,
                                         frame_uid=frame_uid, number=k + 1, **kw)
     return out

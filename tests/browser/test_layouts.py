@@ -2,8 +2,11 @@
 viewports from the list (click, drag, tap), grouped by study, each viewport with its own state and overlays."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
+from pydicom.uid import generate_uid
 
+import synthetic as sy
 from conftest import data_path
 
 GE = "dcm_qa_ct/GE"
@@ -151,3 +154,37 @@ def test_on_a_phone_a_tap_picks_the_viewport_and_the_series_goes_there(browser, 
         page.wait_for_function(f"venos.viewState(1).series === {first!r}")
     finally:
         context.close()
+
+
+def test_synchronised_scroll_goes_to_the_nearest_slice_by_patient_position(viewer):
+    """Two series of one Frame of Reference, 2 mm and 3 mm apart: scrolling one moves the other to the slice nearest
+    in space (not the same index), and where none is within half a slice spacing the other stays and says so."""
+    viewer.open()
+    frame = generate_uid()
+    fine = sy.series(np.zeros((10, 16, 16), np.int16), positions=sy.stacked(10, 2.0), frame_uid=frame, prefix="a")
+    coarse = sy.series(np.zeros((4, 16, 16), np.int16), positions=sy.stacked(4, 3.0, origin=(0, 0, 1.0)),
+                       frame_uid=frame, prefix="b", thickness=3.0)
+    viewer.load_bytes({**fine, **coarse})
+    ids = {s["slices"]: s["id"] for s in viewer.eval("venos.series()")}
+    viewer.eval("venos.setLayout('1x2')")
+    viewer.eval(f"venos.setViewState({{series: {ids[10]!r}}}, 0)")
+    viewer.eval(f"venos.setViewState({{series: {ids[4]!r}}}, 1)")
+    viewer.eval("venos.setActiveViewport(0)")
+    viewer.page.click("#sync-menu summary")
+    viewer.page.check("#sync-scroll")  # the user's toggle
+    assert viewer.eval("venos.layout().sync.scroll") is True
+    # slice 3 of the fine series is at z = 6 mm; the coarse one has z = 1, 4, 7, 10: slice 2 (7 mm) is nearest
+    viewer.page.focus("[data-pane='0']")
+    for _ in range(3):
+        viewer.page.keyboard.press("ArrowDown")
+    viewer.page.wait_for_function("venos.viewState(0).slice === 3 && venos.viewState(1).slice === 2")
+    # z = 16 mm is 6 mm past the coarse series' last slice (10 mm): it stays, and says why
+    viewer.eval("venos.setViewState({slice: 8})")
+    viewer.page.wait_for_function(
+        "document.querySelector(\"[data-pane='1'] .corner.bl\").textContent.includes('No slice within half')")
+    assert viewer.eval("venos.viewState(1).slice") == 2
+    # back within reach: it follows again and the note goes
+    viewer.eval("venos.setViewState({slice: 5})")  # z = 10 mm: the coarse slice 3
+    viewer.page.wait_for_function("venos.viewState(1).slice === 3")
+    viewer.page.wait_for_function(
+        "!document.querySelector(\"[data-pane='1'] .corner.bl\").textContent.includes('No slice')")
