@@ -206,12 +206,20 @@ export class Layout extends EventTarget {
     // every viewport's renders, as one stream for the JS API (venos.on("rendered")), saying which viewport
     this.dispatchEvent(new CustomEvent("rendered", { detail: { ...detail, viewport: pane.index } }));
     this.drawReferenceLines();
-    if (pane === this.active && !this._following) this._follow(pane, detail);
+    if (pane === this.active) this._follow(pane, detail);
     if (pane === this.active) this._changed();
   }
 
   /** The other viewports follow the active one, as the sync toggles say. */
   async _follow(src, detail) {
+    // one follow at a time; what the active viewport did meanwhile is merged into the next, so its last state
+    // always reaches the others (a fast scroll skips intermediate slices, never the last)
+    if (this._following) {
+      const was = this._again && this._again.src === src ? this._again.detail : null;
+      const camera = !!(detail.camera || detail.cameraOnly || (was && (was.camera || was.cameraOnly)));
+      this._again = { src, detail: { camera, cameraOnly: !!detail.cameraOnly && (!was || !!was.cameraOnly) } };
+      return;
+    }
     const g = src.geometry;
     const st = src.viewer.state;
     const others = this.visible.filter((p) => p !== src && p.viewer.state.series);
@@ -233,6 +241,9 @@ export class Layout extends EventTarget {
       await Promise.all(jobs);
     } finally {
       this._following = false;
+      const again = this._again;
+      this._again = null;
+      if (again && again.src === this.active) this._follow(again.src, again.detail);
     }
   }
 

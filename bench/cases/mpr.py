@@ -22,7 +22,10 @@ MEASURE = """async ({ steps }) => {
     off();
     return { callMs: performance.now() - t, computeMs: ms };
   };
-  await v.setViewState({ series, slice: 150 });
+  // "from the cached frames": every slice shown once (decoded into the frame cache), as a reader who scrolled
+  const n = (await v.series())[0].slices;
+  for (let i = 0; i < n; i++) await v.setViewState({ series, slice: i });
+  await v.setViewState({ slice: 150 });
   let t = performance.now();
   const info = await v.volumeInfo(series);
   out.volumeInfoMs = performance.now() - t;
@@ -40,10 +43,16 @@ MEASURE = """async ({ steps }) => {
   out.mipAxialScroll = [];
   for (let i = 0; i < 10; i++) out.mipAxialScroll.push(await drawn({ slice: 100 + i }));
   out.oblique = await drawn({ plane: "oblique", angle: 30, slab: 0, slice: 256 });
+  // straight after loading, nothing decoded yet: the volume is built from the files' bytes
+  await v.clear();
+  await v.load(__bench.files);
+  await v.setViewState({ series: (await v.series())[0].id, slice: 150 });
+  out.fromFiles = await drawn({ plane: "coronal", slice: 256 });
   // a 2×2 layout of the same series, scrolled in sync: the main thread must not drop frames
+  const sid = (await v.series())[0].id;
   await v.setViewState({ plane: "", slab: 0, slice: 100 });
   await v.setLayout("2x2");
-  for (let i = 1; i < 4; i++) await v.setViewState({ series, slice: 100 }, i);
+  for (let i = 1; i < 4; i++) await v.setViewState({ series: sid, slice: 100 }, i);
   await v.setActiveViewport(0);
   v.setSync({ scroll: true });
   __bench.monitorStart();
@@ -82,8 +91,11 @@ def mpr(env) -> list[Row]:
     env.raw["mpr"] = raw
     note = "512×512×300 CT (the Philips phantom stacked), call → drawn"
     return [
-        Row("mpr", "volume built + first coronal image", "ms", [r["firstCoronal"]["callMs"] for r in raw], 1150,
-            note="target: volume ≤ 1 s, then the image ≤ 150 ms; " + note),
+        Row("mpr", "volume built from the cached frames + first coronal image", "ms",
+            [r["firstCoronal"]["callMs"] for r in raw], 1150,
+            note="target: volume ≤ 1 s, then the image ≤ 150 ms; every slice shown once before; " + note),
+        Row("mpr", "the same straight after loading (frames read from the files)", "ms",
+            [r["fromFiles"]["callMs"] for r in raw]),
         Row("mpr", "… of which Python (render computeMs)", "ms", [r["firstCoronal"]["computeMs"] for r in raw]),
         Row("mpr", "first sagittal image (volume built)", "ms", [r["firstSagittal"]["callMs"] for r in raw], 150, note=note),
         Row("mpr", "scrolling the coronal plane", "images/s", [r["coronalScroll"]["imagesPerSecond"] for r in raw], 30,
@@ -95,4 +107,6 @@ def mpr(env) -> list[Row]:
         Row("mpr", "2×2 synchronised scroll: longest frame gap", "ms", [r["syncScroll"]["maxGap"] for r in raw], 50,
             note="requestAnimationFrame gaps on the main thread while 60 slices scroll in sync"),
         Row("mpr", "2×2 synchronised scroll: long tasks", "count", [r["syncScroll"]["longtasks"] for r in raw], 0),
+        Row("mpr", "2×2 synchronised scroll: all viewports at the last slice", "yes=1",
+            [1.0 if r["syncScroll"]["caughtUp"] else 0.0 for r in raw], 1, better="higher"),
     ]
