@@ -157,6 +157,31 @@ def test_share_link_round_trip(remote, cors_host, site):
     assert np.array_equal(before, after)
 
 
+def test_a_share_link_keeps_the_layout_and_every_viewport(remote, cors_host):
+    """The MPR arrangement of a shared case, with a slab, a window sync and the active viewport, reopens as it was."""
+    remote.open("index.html?manifest=" + cors_host.url + "case/manifest.json")
+    remote.page.wait_for_function(ALL_IN)
+    remote.eval("venos.mpr()")
+    remote.eval("venos.setViewState({slice: 200, slab: 8, slabMode: 'minip'}, 2)")
+    remote.eval("venos.setActiveViewport(1)")
+    remote.eval("venos.setSync({window: true})")
+    before = remote.eval("venos.layout()")
+    remote.page.click("#copy-link")
+    remote.page.wait_for_function("document.getElementById('share-link').value.length > 0")
+    link = remote.page.input_value("#share-link")
+    assert "layout=1x3" in link and "plane=axial" in link and "sync=window" in link
+    page2 = remote.context.new_page()
+    page2.goto(link)
+    page2.wait_for_function("window.venos && venos.layout().layout === '1x3' && venos.viewState(2).plane === 'sagittal'"
+                            " && venos.frame(2) !== null", timeout=60_000)
+    after = page2.evaluate("venos.layout()")
+    assert after["active"] == 1 and after["sync"] == before["sync"] and after["referenceLines"] == "all"
+    for a, b in zip(before["viewports"], after["viewports"]):
+        for k in ("plane", "slice", "slab", "slabMode", "angle", "center", "width"):
+            assert a[k] == b[k], (k, a[k], b[k])
+    assert "MinIP 8 mm" in page2.text_content("[data-pane='2'] .corner.tr")
+
+
 def test_link_view_is_fetched_first_and_scrolling_reorders(remote, cors_host):
     import pydicom
 
