@@ -12,6 +12,7 @@ import { filesFromDataTransfer, filesFromInput, isHidden } from "./files.js";
 import { Layout, LAYOUT_ORDER, primaryDom } from "./layout.js";
 import { installSeriesList, SERIES_TYPE } from "./serieslist.js";
 import { clearOverlay, fmt, paintCorners } from "./overlay.js";
+import { installAnnouncer, installHelp, keyboardPickers } from "./a11y.js";
 import { TOOLS } from "./tools/index.js";
 import { installTags } from "./tags.js";
 import { installMeasurements } from "./measurements.js";
@@ -286,6 +287,7 @@ function setupPane(pane, lay) {
     if (e.key === " ") play();
     else if (e.key === "l" || e.key === "L") nextLayout(e.shiftKey ? -1 : 1);
     else if (e.key === "m" || e.key === "M") openMpr();
+    else if (e.key === "s" || e.key === "S") nextSeries(pane, e.shiftKey ? -1 : 1);
     else return;
     e.preventDefault();
   });
@@ -313,6 +315,14 @@ layout.addEventListener("note", (e) => { const p = e.detail; if (p.viewer.meta) 
 layout.addEventListener("error", (e) => showMessage(e.detail.message || String(e.detail)));
 const annotations = layout.panes[0].annotations; // the measurements of every viewport (one shared list)
 
+/** The next (or previous) series of the list into a viewport: the keyboard's way to fill one. */
+function nextSeries(pane, step) {
+  const list = viewer.seriesList;
+  if (!list.length) return;
+  const i = list.findIndex((s) => s.id === pane.viewer.state.series);
+  pane.role = "";
+  pane.viewer.setViewState({ series: list[(i + step + list.length) % list.length].id });
+}
 function nextLayout(step) {
   const i = LAYOUT_ORDER.indexOf(layout.name);
   layout.setLayout(LAYOUT_ORDER[(i + step + LAYOUT_ORDER.length) % LAYOUT_ORDER.length]);
@@ -354,6 +364,9 @@ function on(type, fn) {
 }
 
 const cloud = installCloud(viewer, { toolbar: document.querySelector(".toolbar"), viewport: vp, layout, onMessage: showMessage });
+installAnnouncer(layout, viewer, $("announce"));
+installHelp($("help"));
+keyboardPickers(document.querySelectorAll(".toolbar label.btn"));
 const tagBrowser = installTags({ get state() { return act().state; }, tags: (s, i) => viewer.tags(s, i),
   addEventListener: (t, f) => { for (const p of layout.panes) p.viewer.addEventListener(t, f); } }, $("tags"));
 installMeasurements({ setViewState: (p) => act().setViewState(p), addEventListener: (t, f) => viewer.addEventListener(t, f) },

@@ -2,7 +2,7 @@
 // Left button / one finger: the active tool. Right button: window/level. Middle button: pan.
 // Wheel: slices (Ctrl/⌘+wheel: zoom). Two fingers: pinch zoom and pan. Keys: arrows/PageUp/PageDown/Home/End
 // for slices, I invert, R reset, F fit, ] and [ rotate, H flip, T tags, 1–9 window presets, Delete removes the measurements on this slice.
-// (The layout's keys — L next layout, M MPR, Space play — are the page's, boot.js.)
+// (The layout's keys — L next layout, S next series, M MPR, Space play, ? help — are the page's, boot.js.)
 
 import { isMeasurement } from "./tools/index.js";
 

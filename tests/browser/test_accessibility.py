@@ -92,3 +92,52 @@ def test_the_phone_layout_has_no_violations(browser, site, axe_js):
         assert not found, report(found)
     finally:
         context.close()
+
+
+def test_keyboard_only_open_scroll_window_and_help_with_announcements(viewer):
+    """No pointer: Tab to Files and press Enter (the file dialog opens), scroll with the arrows, pick a window preset,
+    move to a second viewport; the live region says each, and ? lists the shortcuts."""
+    viewer.open()
+    page = viewer.page
+    files = [str(p) for p in sorted(data_path(CT).glob("*.dcm"))[:6]]
+    # answered as the user would pick (Playwright intercepts the dialog only once a listener exists: register first)
+    page.on("filechooser", lambda chooser: chooser.set_files(files))
+    page.wait_for_timeout(200)
+    page.keyboard.press("Tab")  # the first stop is the Files picker
+    for _ in range(5):
+        if page.evaluate("document.activeElement.querySelector && !!document.activeElement.querySelector('#open-files')"):
+            break
+        page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent.trim().startsWith('Files')")
+    done = viewer.when("loadend")
+    page.keyboard.press("Enter")
+    page.evaluate("h => h.promise", done)
+    page.focus("#viewport")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    page.wait_for_function("document.getElementById('announce').textContent.includes('slice 3 of 6')")
+    page.keyboard.press("3")  # a window preset other than the default
+    page.wait_for_function("document.getElementById('announce').textContent.includes('window')")
+    page.keyboard.press("l")  # two viewports; Tab moves to the second, which takes the keys
+    page.wait_for_function("venos.layout().layout === '1x2'")
+    page.keyboard.press("Tab")
+    page.wait_for_function("venos.layout().active === 1")
+    page.keyboard.press("s")  # the empty viewport takes a series from the list
+    page.wait_for_function("venos.viewState(1).series !== ''")
+    page.keyboard.press("End")
+    page.wait_for_function("venos.viewState(1).slice === 5")
+    page.keyboard.press("?")
+    page.wait_for_selector("#help-dialog[open]")
+    keys = page.locator("#help-table tbody th").all_text_contents()
+    assert "M" in keys and "L, Shift + L" in keys and "S, Shift + S" in keys and "?" in keys and len(keys) >= 18
+    page.keyboard.press("Escape")
+    assert not page.evaluate("document.getElementById('help-dialog').open")
+
+
+def test_a_measurement_result_is_announced(viewer):
+    viewer.open()
+    viewer.load_via_input(sorted(data_path(CT).glob("*.dcm"))[:1])
+    m = viewer.measure_by_drag("length", (-40, 0), (40, 0))
+    viewer.page.wait_for_function("document.getElementById('announce').textContent.startsWith('Length: ')")
+    said = viewer.page.text_content("#announce")
+    assert said.endswith(" mm") and f"{m['value']:.1f}" in said
