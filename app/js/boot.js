@@ -13,6 +13,7 @@ import { Layout, LAYOUT_ORDER, primaryDom } from "./layout.js";
 import { installSeriesList, SERIES_TYPE } from "./serieslist.js";
 import { clearOverlay, fmt, paintCorners } from "./overlay.js";
 import { installAnnouncer, installHelp, keyboardPickers } from "./a11y.js";
+import { installConsole } from "./console.js";
 import { TOOLS } from "./tools/index.js";
 import { installTags } from "./tags.js";
 import { installMeasurements } from "./measurements.js";
@@ -288,6 +289,7 @@ function setupPane(pane, lay) {
     else if (e.key === "l" || e.key === "L") nextLayout(e.shiftKey ? -1 : 1);
     else if (e.key === "m" || e.key === "M") openMpr();
     else if (e.key === "s" || e.key === "S") nextSeries(pane, e.shiftKey ? -1 : 1);
+    else if (e.key === "`") pyConsole.open();
     else return;
     e.preventDefault();
   });
@@ -365,9 +367,18 @@ function on(type, fn) {
 
 const cloud = installCloud(viewer, { toolbar: document.querySelector(".toolbar"), viewport: vp, layout, onMessage: showMessage });
 installAnnouncer(layout, viewer, $("announce"));
+const pyConsole = installConsole({ client, state: () => act().state, button: $("console"),
+  added: async (ids) => { await viewer.refreshSeries(); await act().setViewState({ series: ids[ids.length - 1] }); } });
 installHelp($("help"));
 keyboardPickers(document.querySelectorAll(".toolbar label.btn"));
-const tagBrowser = installTags({ get state() { return act().state; }, tags: (s, i) => viewer.tags(s, i),
+// a reformatted image comes from every file of its series: the tag browser lists the middle one's
+const tagState = () => {
+  const st = act().state;
+  if (!st.plane) return st;
+  const s = viewer.seriesList.find((x) => x.id === st.series);
+  return { ...st, slice: s ? Math.floor(s.slices / 2) : 0 };
+};
+const tagBrowser = installTags({ get state() { return tagState(); }, tags: (s, i) => viewer.tags(s, i),
   addEventListener: (t, f) => { for (const p of layout.panes) p.viewer.addEventListener(t, f); } }, $("tags"));
 installMeasurements({ setViewState: (p) => act().setViewState(p), addEventListener: (t, f) => viewer.addEventListener(t, f) },
   annotations, $("measurements"));
@@ -407,7 +418,7 @@ window.venos = Object.freeze({
   setMemoryBudget: (bytes) => viewer.client.call("memory", { budget: bytes }),
   measurements: () => annotations.list(), // sync: every measurement made, oldest first
   measurementsCsv: () => annotations.csv(), // sync: the same as CSV text
-  tags: (series, slice) => viewer.tags(series ?? act().state.series, slice ?? act().state.slice),
+  tags: (series, slice) => viewer.tags(series ?? act().state.series, slice ?? tagState().slice),
   // decode a file's frames in the worker without adding it (codec checks, benchmarks) ({dtype, shape, sha256, errors[, data]})
   decode: async (source, { pixels = false, frames = null, name = "" } = {}) => {
     await viewer.ready;
@@ -418,6 +429,8 @@ window.venos = Object.freeze({
     return viewer.client.call("decodeFile", { name: label, data: buf, pixels, frames }, { transfer: [buf] });
   },
   codecs: () => viewer.client.call("codecs"),
+  // the Python console: run(code, {timeoutMs}) → {ok, output, error, ms, added} against the active viewport
+  console: Object.freeze({ run: (code, opts) => pyConsole.run(code, opts || {}), open: () => pyConsole.open() }),
   // the time one compressed frame may take to decode: {baseMs, perMegapixelMs} (either may be left out) → both,
   // with counts of frames decoded, failed and abandoned
   setDecodeBudget: (o) => viewer.client.call("decodeBudget", o || {}),

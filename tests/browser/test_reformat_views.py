@@ -76,6 +76,8 @@ def test_lengths_and_probe_work_in_mm_in_the_reformatted_planes(viewer):
     down = viewer.eval("venos.measure('length', [[32.5, 5], [32.5, 35]])")
     assert down["value"] == pytest.approx(30 * STEP, abs=0.01)
     assert "reformat" in down["spacing"].lower() or "volume" in down["spacing"].lower()
+    # the tag browser of a reformatted image lists the series' middle file (every file made the image)
+    assert viewer.eval("venos.tags()")["source"].endswith("s0020.dcm")
     inside = viewer.eval("venos.valueAt(32.5, 20.5)")
     outside = viewer.eval("venos.valueAt(2.5, 2.5)")
     assert inside["value"] == pytest.approx(1000) and outside["value"] == pytest.approx(-1000)
