@@ -20,6 +20,7 @@ export const SHORTCUTS = [
   ["S, Shift + S", "next / previous series in this viewport"],
   ["M", "MPR: axial, coronal and sagittal planes"],
   ["Shift + drag (Cross tool)", "rotate the MPR crosshair"],
+  ["`", "the Python console"],
   ["?", "this help"],
 ];
 

@@ -199,6 +199,8 @@ const handlers = {
   pixelData: ({ series, slice }) => toJs(api.pixel_data(series, slice)),
   // multiplanar reformatting: is the series a volume; a pixel's patient point; the slice nearest to a point
   volumeInfo: ({ series }) => toJs(api.volume_info(series)),
+  // the Python console: only what the user typed (venos.console); a series show() added is reported in `added`
+  console: ({ code, state, timeoutMs }) => toJs(api.console_run(String(code), py.toPy(state || {}), Number(timeoutMs) || 10000)),
   pointAt: ({ state, x, y }) => toJs(api.point_at(py.toPy(state), x, y)),
   sliceAt: ({ state, point }) => toJs(api.slice_at(py.toPy(state), py.toPy(point))),
   stats: () => ({ ...toJs(api.stats()), files: blobs.stats(), memory: memory.report(), runtime: { build: runtime.build, timings, lazy: toJs(py.pyimport("venos._lazy").status()) } }),

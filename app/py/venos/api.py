@@ -46,6 +46,9 @@ def version() -> dict:
 
 def clear() -> None:
     session.clear()
+    from . import console
+
+    console.reset()
     from .pixels.codecs import forget_jobs
 
     forget_jobs()
@@ -401,3 +404,12 @@ def add_multipart(name: str, data: Any, content_type: str, group: str = "") -> d
         return {"ok": False, "error": load.skip_error(exc)["error"], "results": []}
     results = [add_file(n, body, group) for n, body in found]
     return {"ok": any(r["ok"] for r in results), "results": results}
+
+
+# ------------------------------------------------------------------------------------------------ console
+def console_run(code: str, state_in: Any = None, timeout_ms: float = 10_000.0) -> dict:
+    """Run what the user typed into the console against what is loaded (venos.console): ``{ok, output, error, ms,
+    added}``. Only the console panel and the page's own ``venos.console.run()`` call this."""
+    from . import console
+
+    return console.run(str(code), state_in, float(timeout_ms))
