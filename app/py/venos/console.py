@@ -174,11 +174,11 @@ def _helpers(view: dict, added: list[str]) -> dict:
 def _add_series(array: np.ndarray, name: str, view: dict) -> str:
     """Write ``array`` as DICOM files derived from the series shown (patient, study, and each slice's geometry when
     the shape matches) and add them like any file: every tool then works on the result."""
-    from pydicom.dataset import Dataset, FileMetaDataset
-    from pydicom.uid import ExplicitVRLittleEndian, SecondaryCaptureImageStorage, generate_uid
+    from pydicom.uid import generate_uid
 
     from . import load
     from .blob import BytesBlob
+    from .dicom.write import file_bytes, greyscale_sc
 
     global _shown
     if array.dtype == bool:
@@ -214,12 +214,7 @@ def _add_series(array: np.ndarray, name: str, view: dict) -> str:
     series_uid = generate_uid()
     ids = set()
     for k, plane in enumerate(stored):
-        ds = Dataset()
-        ds.file_meta = FileMetaDataset()
-        ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-        ds.file_meta.MediaStorageSOPClassUID = SecondaryCaptureImageStorage
-        ds.file_meta.MediaStorageSOPInstanceUID = uid = generate_uid()
-        ds.SOPClassUID, ds.SOPInstanceUID = SecondaryCaptureImageStorage, uid
+        ds = greyscale_sc(plane)
         for kw in ("PatientName", "PatientID", "PatientBirthDate", "PatientSex", "StudyInstanceUID", "StudyDate",
                    "StudyTime", "StudyDescription", "AccessionNumber", "StudyID"):
             if source is not None and kw in source:
@@ -246,13 +241,7 @@ def _add_series(array: np.ndarray, name: str, view: dict) -> str:
                 ds.SliceThickness = f"{info.slice_thickness:.6g}"
         ds.RescaleSlope, ds.RescaleIntercept = f"{slope:.10g}", f"{intercept:.10g}"
         ds.RescaleType = "HU" if ds.Modality == "CT" else "US"
-        ds.Rows, ds.Columns = plane.shape
-        ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
-        ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 1
-        ds.PixelData = np.ascontiguousarray(plane.astype("<i2")).tobytes()
-        buf = io.BytesIO()
-        ds.save_as(buf, enforce_file_format=True)
-        res = load.add(f"{name}/{k + 1:04d}.dcm", BytesBlob(buf.getvalue()), f"console-{_shown}")
+        res = load.add(f"{name}/{k + 1:04d}.dcm", BytesBlob(file_bytes(ds)), f"console-{_shown}")
         if not res.get("ok"):
             raise ValueError(f"show() could not add image {k + 1}: {res.get('error', {}).get('message', res)}")
         ids.add(res["series"])

@@ -212,26 +212,11 @@ def warm_up() -> None:
     if _warm:
         return
     _warm = True
-    import io
-
-    from pydicom.dataset import Dataset, FileMetaDataset
-    from pydicom.uid import ExplicitVRLittleEndian, SecondaryCaptureImageStorage, generate_uid
-
+    from .dicom.write import file_bytes, greyscale_sc
     from .pixels.store import PixelStore
 
-    ds = Dataset()
-    ds.file_meta = FileMetaDataset()
-    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds.file_meta.MediaStorageSOPClassUID = SecondaryCaptureImageStorage
-    ds.file_meta.MediaStorageSOPInstanceUID = uid = generate_uid()
-    ds.SOPClassUID, ds.SOPInstanceUID = SecondaryCaptureImageStorage, uid
-    ds.Rows = ds.Columns = 4
-    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
-    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 1
-    ds.PixelData = np.arange(16, dtype="<i2").tobytes()
-    buf = io.BytesIO()
-    ds.save_as(buf, enforce_file_format=True)
-    parsed = read_dataset(buf.getvalue(), source="warm-up")
+    data = file_bytes(greyscale_sc(np.arange(16, dtype=np.int16).reshape(4, 4)))
+    parsed = read_dataset(data, source="warm-up")
     info = image_info(parsed.dataset, source="warm-up", pixels=parsed.pixels)
     PixelStore().get(0, info, parsed, 0).range()
 
