@@ -132,11 +132,11 @@ export function attachInput(viewer, element, { getTool, onProbe, onPreset, onTag
   element.addEventListener("keydown", (e) => {
     if (e.altKey || e.ctrlKey || e.metaKey) return;
     const k = e.key;
-    const n = viewer.meta && viewer.meta.overlay ? viewer.meta.overlay.slices : 1;
     const map = { ArrowUp: -1, ArrowLeft: -1, ArrowDown: 1, ArrowRight: 1, PageUp: -10, PageDown: 10 };
     if (k in map) viewer.applyTool("scroll", { delta: map[k] });
     else if (k === "Home") viewer.applyTool("scroll", { to: 0 });
-    else if (k === "End") viewer.applyTool("scroll", { to: n - 1 });
+    // Python clamps to the last slice: End works before this viewport has drawn (and learnt the count)
+    else if (k === "End") viewer.applyTool("scroll", { to: Number.MAX_SAFE_INTEGER });
     else if (k === "i" || k === "I") viewer.setViewState({ invert: !viewer.state.invert });
     else if (k === "o" || k === "O") viewer.setViewState({ overlays: !viewer.state.overlays });
     else if (k === "f" || k === "F") viewer.setViewState({ zoom: 0, pan: [0, 0] });
