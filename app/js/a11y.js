@@ -15,6 +15,7 @@ export const SHORTCUTS = [
   ["] and [", "rotate 90° clockwise / back"], ["H", "flip left–right"],
   ["Ctrl + wheel, pinch", "zoom"], ["right button drag", "window / level"], ["middle button drag", "pan"],
   ["T", "the DICOM elements of this slice"],
+  ["Enter (a measuring tool chosen)", "keyboard cursor; Enter again sets each point, arrows move it (Shift: ×10)"],
   ["Delete", "remove the measurements on this slice"], ["Escape", "abandon the measurement being drawn"],
   ["L, Shift + L", "next / previous layout of viewports"], ["Tab", "next viewport (it becomes the active one)"],
   ["S, Shift + S", "next / previous series in this viewport"],
@@ -52,6 +53,7 @@ export function installAnnouncer(layout, events, region) {
     const tool = TOOLS.get(m.kind);
     say(`${tool ? tool.listLabel || tool.label : m.kind}: ${label({ kind: m.kind, result: m }).join(", ")}`);
   });
+  events.addEventListener("hint", (e) => say(e.detail.text));
   events.addEventListener("cleared", () => { last = { slice: "", window: "" }; });
 }
 

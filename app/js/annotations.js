@@ -17,8 +17,9 @@ export class Annotations {
     this.store = store; // .items: {kind, anchor, series, slice, source, frame, points, result}
     this.events = events;
     this.draft = null; // {kind, points, stage}: the measurement being drawn
+    this.cursor = null; // [x, y] in image pixels: the keyboard's pointer (input.js), drawn while it is in use
     viewer.addEventListener("rendered", () => this.draw());
-    viewer.addEventListener("cleared", () => { this.items = []; this._changed(); this.draw(); });
+    viewer.addEventListener("cleared", () => { this.items = []; this.cursor = null; this._changed(); this.draw(); });
   }
 
   get items() { return this.store.items; }
@@ -31,7 +32,12 @@ export class Annotations {
 
   /** Between two gestures of a tool (an angle's arm drawn, waiting for its end): the next press is its. */
   awaitingPoint() { return !!(this.draft && this.draft.stage > 0); }
-  cancel() { if (this.draft) { this.draft = null; this.draw(); } }
+  /** Inside a drag gesture (pressed, not yet released). */
+  holding() { return !!(this.draft && (this.draft.stage === 0 || this.draft.dragging)); }
+  cancel() { if (this.draft || this.cursor) { this.draft = null; this.cursor = null; this.draw(); } }
+  _drop() { this.draft = null; this.draw(); }
+  /** Something to tell a screen reader (the announcer says it). */
+  hint(text) { this.events.dispatchEvent(new CustomEvent("hint", { detail: { text } })); }
 
   /** A press with a measurement tool: starts one, or makes the next gesture of the one being drawn. */
   press(p, kind = null) {
@@ -66,9 +72,9 @@ export class Annotations {
     if (!this.draft || (this.draft.stage > 0 && !this.draft.dragging)) return null;
     this.draft.points[this.draft.points.length - 1] = p;
     const [a, b] = this.draft.points.slice(-2);
-    if (Math.abs(b[0] - a[0]) < 1 && Math.abs(b[1] - a[1]) < 1) { this.cancel(); return null; } // a click: nothing drawn
+    if (Math.abs(b[0] - a[0]) < 1 && Math.abs(b[1] - a[1]) < 1) { this._drop(); return null; } // a click: nothing drawn
     if (TOOLS.get(this.draft.kind).area
-        && (Math.abs(b[0] - a[0]) < 1 || Math.abs(b[1] - a[1]) < 1)) { this.cancel(); return null; } // a flat box
+        && (Math.abs(b[0] - a[0]) < 1 || Math.abs(b[1] - a[1]) < 1)) { this._drop(); return null; } // a flat box
     this.draft.dragging = false;
     return this._next();
   }
@@ -164,6 +170,12 @@ export class Annotations {
       tip.textContent = `Pixel spacing: ${it.result.spacing}${it.result.note ? `\n${it.result.note}` : ""}`;
       t.append(tip);
       this.svg.append(t);
+    }
+    if (this.cursor) {
+      const [x, y] = v.toScreen(this.cursor[0], this.cursor[1]);
+      this.svg.append(svgEl("circle", { cx: x, cy: y, r: 6, class: "kb-cursor" }),
+        svgEl("line", { x1: x - 12, y1: y, x2: x + 12, y2: y, class: "kb-cursor" }),
+        svgEl("line", { x1: x, y1: y - 12, x2: x, y2: y + 12, class: "kb-cursor" }));
     }
   }
 }

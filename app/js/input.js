@@ -2,9 +2,11 @@
 // Left button / one finger: the active tool. Right button: window/level. Middle button: pan.
 // Wheel: slices (Ctrl/⌘+wheel: zoom). Two fingers: pinch zoom and pan. Keys: arrows/PageUp/PageDown/Home/End
 // for slices, I invert, R reset, F fit, ] and [ rotate, H flip, T tags, 1–9 window presets, Delete removes the measurements on this slice.
+// With a measuring tool chosen, Enter shows a keyboard cursor: the arrows move it (Shift: ten times as far) and each
+// Enter is the next press or release of the tool's gestures, so every measurement can be made without a pointer.
 // (The layout's keys — L next layout, S next series, M MPR, Space play, ? help — are the page's, boot.js.)
 
-import { isMeasurement } from "./tools/index.js";
+import { TOOLS, isMeasurement } from "./tools/index.js";
 
 export function attachInput(viewer, element, { getTool, onProbe, onPreset, onTags, annotations, onCrosshair, onRotate } = {}) {
   const pointers = new Map();
@@ -129,8 +131,41 @@ export function attachInput(viewer, element, { getTool, onProbe, onPreset, onTag
     if (step) { wheelAcc -= step; viewer.applyTool("scroll", { delta: step }); }
   }, { passive: false });
 
+  // ---- the keyboard cursor (annotations.cursor, image coordinates): a measurement without a pointer
+  function moveCursor(p) {
+    annotations.cursor = p;
+    if (annotations.holding()) annotations.move(p);
+    annotations.draw();
+  }
+
+  function cursorKey(e) {
+    const k = e.key, tool = getTool ? getTool() : "", at = annotations.cursor;
+    if (k === "Enter" && !e.shiftKey && (isMeasurement(tool) || annotations.draft)) {
+      if (!viewer.view.width) return false;
+      if (!at) {
+        const d = annotations.draft;
+        moveCursor(d ? [...d.points[d.points.length - 1]] : viewer.view.toImage(viewer.view.width / 2, viewer.view.height / 2));
+        annotations.hint("Keyboard cursor: arrows move it, Shift moves ten times as far, Enter sets a point, Escape stops");
+      } else if (annotations.holding()) annotations.release(at); // the end of a drag gesture
+      else annotations.press(at, annotations.draft ? null : tool); // a click gesture, or the start of a drag
+      annotations.draw();
+      return true;
+    }
+    if (!at) return false;
+    const arrows = { ArrowUp: [0, -1], ArrowDown: [0, 1], ArrowLeft: [-1, 0], ArrowRight: [1, 0] };
+    if (k in arrows) {
+      const step = e.shiftKey ? 20 : 2; // screen pixels, whatever the zoom and rotation
+      const [du, dv] = viewer.view.screenDeltaToImage(arrows[k][0] * step, arrows[k][1] * step);
+      moveCursor([at[0] + du, at[1] + dv]);
+      return true;
+    }
+    if (k === "Escape") { annotations.cancel(); return true; }
+    return false;
+  }
+
   element.addEventListener("keydown", (e) => {
     if (e.altKey || e.ctrlKey || e.metaKey) return;
+    if (annotations && cursorKey(e)) { e.preventDefault(); return; }
     const k = e.key;
     const map = { ArrowUp: -1, ArrowLeft: -1, ArrowDown: 1, ArrowRight: 1, PageUp: -10, PageDown: 10 };
     if (k in map) viewer.applyTool("scroll", { delta: map[k] });

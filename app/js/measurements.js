@@ -26,8 +26,11 @@ export function installMeasurements(viewer, annotations, button) {
       const tr = el("tr", { class: "clickable", title: `${m.spacing ? `Spacing: ${m.spacing}` : ""}${m.note ? `\n${m.note}` : ""}` },
         el("td", { text: String(m.n) }), el("td", { text: kindLabel(m.kind) }), el("td", { class: "value", text: m.text }),
         el("td", { text: String(m.slice + 1) }), el("td", { class: "value", text: m.frame > 1 ? `${m.source} (frame ${m.frame})` : m.source }));
-      tr.addEventListener("click", () => { dlg.dialog.close(); viewer.setViewState({ series: m.series, slice: m.slice,
-        plane: m.plane || "", ...(m.plane ? { angle: m.angle, slab: m.slab, slabMode: m.slabMode } : {}) }); });
+      const go = () => { dlg.dialog.close(); viewer.setViewState({ series: m.series, slice: m.slice,
+        plane: m.plane || "", ...(m.plane ? { angle: m.angle, slab: m.slab, slabMode: m.slabMode } : {}) }); };
+      tr.tabIndex = 0; // a row is reached by Tab and opened with Enter, as by a click
+      tr.addEventListener("click", go);
+      tr.addEventListener("keydown", (ev) => { if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); go(); } });
       return tr;
     }));
   }

@@ -6,6 +6,7 @@ import sys
 import tarfile
 from pathlib import Path
 
+import pydicom
 import pytest
 
 from conftest import ViewerPage, data_path
@@ -95,9 +96,19 @@ def test_the_phone_layout_has_no_violations(browser, site, axe_js):
         context.close()
 
 
-def test_keyboard_only_open_scroll_window_and_help_with_announcements(viewer):
+def tab_to(page, test: str, *, back: bool = False, limit: int = 60) -> None:
+    """Press Tab (Shift+Tab) until the focused element passes `test` (a JS expression on `e`)."""
+    for _ in range(limit):
+        if page.evaluate(f"(() => {{ const e = document.activeElement; return !!e && ({test}); }})()"):
+            return
+        page.keyboard.press("Shift+Tab" if back else "Tab")
+    raise AssertionError(f"Tab never reached an element where {test}")
+
+
+def test_keyboard_only_open_scroll_window_measure_export_and_help(viewer):
     """No pointer: Tab to Files and press Enter (the file dialog opens), scroll with the arrows, pick a window preset,
-    move to a second viewport; the live region says each, and ? lists the shortcuts."""
+    move to a second viewport, measure a length with the keyboard cursor and download the measurements as CSV; the
+    live region says each, and ? lists the shortcuts."""
     viewer.open()
     page = viewer.page
     files = [str(p) for p in sorted(data_path(CT).glob("*.dcm"))[:6]]
@@ -127,6 +138,41 @@ def test_keyboard_only_open_scroll_window_and_help_with_announcements(viewer):
     page.wait_for_function("venos.viewState(1).series !== ''")
     page.keyboard.press("End")
     page.wait_for_function("venos.viewState(1).slice === 5")
+
+    # a length: Shift+Tab back to the Length tool, Enter picks it, Tab on to the active viewport, Enter shows the
+    # keyboard cursor, Enter presses, the arrows drag (Shift: 20 screen px a step), Enter releases
+    tab_to(page, "e.dataset.tool === 'length'", back=True)
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.querySelector('[data-tool=length]').getAttribute('aria-pressed')") == "true"
+    tab_to(page, "e.classList.contains('pane') && e.classList.contains('active')")
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.getElementById('announce').textContent.startsWith('Keyboard cursor')")
+    assert page.locator(".pane.active .kb-cursor").count() == 3
+    page.keyboard.press("Shift+ArrowLeft")
+    page.keyboard.press("Shift+ArrowLeft")
+    page.keyboard.press("Enter")
+    for _ in range(4):
+        page.keyboard.press("Shift+ArrowRight")
+    done = viewer.when("measurement")
+    page.keyboard.press("Enter")
+    m = page.evaluate("h => h.promise", done)
+    page.wait_for_function("document.getElementById('announce').textContent.startsWith('Length: ')")
+    (x1, y1), (x2, y2) = m["p1"], m["p2"]
+    assert y1 == pytest.approx(y2) and x2 > x1
+    ds = pydicom.dcmread(files[5], stop_before_pixels=True)
+    assert m["units"] == "mm" and m["value"] == pytest.approx((x2 - x1) * float(ds.PixelSpacing[1]), rel=1e-6)
+
+    # export: Tab to Measures, Enter opens the list, Tab to Download CSV, Enter saves it
+    tab_to(page, "e.id === 'measurements'", back=True)
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#measurements-dialog[open]")
+    tab_to(page, "e.id === 'measurements-csv'")
+    with page.expect_download() as dl:
+        page.keyboard.press("Enter")
+    csv = Path(dl.value.path()).read_text()
+    assert csv.splitlines()[0].startswith("n,kind,text,value,units") and f"{m['value']:.1f} mm" in csv
+    page.keyboard.press("Escape")
+    page.wait_for_function("!document.getElementById('measurements-dialog').open")
     page.keyboard.press("?")
     page.wait_for_selector("#help-dialog[open]")
     keys = page.locator("#help-table tbody th").all_text_contents()
