@@ -1,0 +1,148 @@
+"""A case as files for a static host: the DICOM files, an OHIF DICOM JSON manifest, a README, zipped.
+
+The manifest has the shape :mod:`venos.sources.manifest` reads (OHIF's DICOM JSON data source): studies → series →
+instances, each instance with the ``metadata`` a viewer needs before its bytes arrive (the keywords VeNOS keeps,
+:data:`venos.dicom.metadata.KEEP_KEYWORDS`) and its ``url``. Without a public address the urls are relative to the
+manifest, which VeNOS resolves; OHIF wants absolute ``dicomweb:`` urls, written when the address is given.
+"""
+from __future__ import annotations
+
+import io
+import json
+import re
+import zipfile
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..dicom.metadata import KEEP_KEYWORDS
+from ..errors import VenosError
+
+STUDY_KEYS = ("StudyInstanceUID", "StudyDate", "StudyTime", "StudyDescription", "PatientName", "PatientID",
+              "AccessionNumber", "PatientBirthDate", "PatientSex", "StudyID")
+SERIES_KEYS = ("SeriesInstanceUID", "SeriesNumber", "SeriesDescription", "Modality", "SeriesDate")
+MANIFEST = "manifest.json"
+MAX_DEPTH = 4
+
+
+@dataclass
+class CaseFile:
+    """One file of the case: where it goes in the zip and its parsed header (pydicom Dataset)."""
+    path: str
+    data: bytes
+    ds: Any
+
+
+@dataclass
+class CaseExport:
+    files: list[CaseFile] = field(default_factory=list)
+    extra: dict[str, bytes] = field(default_factory=dict)  # path → bytes (the report, …)
+    _studies: dict[str, int] = field(default_factory=dict)  # study UID → its number
+    _series: dict[tuple[int, str], list[int]] = field(default_factory=dict)  # (study, series UID) → [number, files]
+
+    def add(self, ds: Any, data: bytes) -> str:
+        """Add a file under ``study<n>/series<m>/<k>.dcm`` (short, safe names; the UIDs stay inside the files)."""
+        study = self._studies.setdefault(str(ds.get("StudyInstanceUID", "")), len(self._studies) + 1)
+        key = (study, str(ds.get("SeriesInstanceUID", "")))
+        if key not in self._series:
+            self._series[key] = [1 + sum(1 for s, _ in self._series if s == study), 0]
+        entry = self._series[key]
+        entry[1] += 1
+        path = f"study{study}/series{entry[0]}/{entry[1]:04d}.dcm"
+        self.files.append(CaseFile(path, data, ds))
+        return path
+
+
+def plain_value(elem: Any, depth: int = 0) -> Any:
+    """A data element's value as JSON: numbers as numbers, PN as ``{"Alphabetic": …}`` like OHIF, sequences as lists
+    of objects (the kept keywords only)."""
+    vr, value = elem.VR, elem.value
+    if vr == "SQ":
+        return [keywords(item, depth + 1) for item in value] if depth < MAX_DEPTH else None
+    if value is None or value == "":
+        return None
+    many = elem.VM > 1
+    items = list(value) if many else [value]
+    if vr == "PN":
+        out = [{"Alphabetic": str(v)} for v in items]
+    elif vr in ("IS", "SL", "SS", "UL", "US", "SV", "UV"):
+        out = [int(v) for v in items]
+    elif vr in ("DS", "FL", "FD"):
+        out = [float(v) for v in items]
+    elif vr in ("OB", "OW", "OF", "OD", "OL", "OV", "UN"):
+        return None
+    else:
+        out = [str(v) for v in items]
+    return out if many else out[0]
+
+
+def keywords(ds: Any, depth: int = 0) -> dict:
+    out = {}
+    for kw in KEEP_KEYWORDS:
+        if kw not in ds:
+            continue
+        v = plain_value(ds[kw], depth)
+        if v is not None:
+            out[kw] = v
+    return out
+
+
+def manifest(case: CaseExport, *, base_url: str = "") -> dict:
+    """The OHIF DICOM JSON manifest of the case (urls relative to the manifest, or absolute under ``base_url``)."""
+    base = base_url.strip()
+    if base and not re.match(r"^https?://[^/\s]+", base, re.I):
+        raise VenosError(f"the public address must start with http:// or https:// (given {base!r})")
+    if base and not base.endswith("/"):
+        base += "/"
+    studies: dict[str, dict] = {}
+    for f in case.files:
+        meta = keywords(f.ds)
+        ts = getattr(getattr(f.ds, "file_meta", None), "TransferSyntaxUID", None)
+        if ts:
+            meta["TransferSyntaxUID"] = str(ts)
+        study = studies.setdefault(str(f.ds.get("StudyInstanceUID", "")),
+                                   {**{k: meta[k] for k in STUDY_KEYS if k in meta}, "series": {}})
+        series = study["series"].setdefault(str(f.ds.get("SeriesInstanceUID", "")),
+                                            {**{k: meta[k] for k in SERIES_KEYS if k in meta}, "instances": []})
+        url = f"dicomweb:{base}{f.path}" if base else f.path
+        series["instances"].append({"metadata": meta, "url": url})
+    return {"studies": [{**{k: v for k, v in st.items() if k != "series"}, "series": list(st["series"].values())}
+                        for st in studies.values()]}
+
+
+README = """This folder is a DICOM case, ready for any static web host or bucket.
+
+  {manifest}        the case: studies, series and every file's address (OHIF DICOM JSON)
+  study*/series*/  the DICOM files{deid}
+
+Serve the folder over https with this response header on every file, so a viewer on another site may read it:
+
+  Access-Control-Allow-Origin: *
+
+then open it in VeNOS (or any viewer that reads OHIF DICOM JSON) with
+
+  <VeNOS address>/index.html?manifest=<address of this folder>/{manifest}
+
+{absolute}
+Made by VeNOS {version} on {when}.
+"""
+
+
+def zip_case(case: CaseExport, *, base_url: str = "", version: str = "", when: str = "",
+             deidentified: bool = False) -> bytes:
+    """The case as a zip: the files, ``manifest.json``, README.txt and the extra files (stored, not deflated: DICOM
+    pixels barely compress, and the zip is made on the user's device)."""
+    doc = manifest(case, base_url=base_url)
+    absolute = (f"The manifest's addresses are absolute, under {base_url}: serve the folder there (OHIF needs that).\n"
+                if base_url else "The manifest's addresses are relative to it: VeNOS resolves them; OHIF wants them "
+                "absolute (give the public address when exporting).\n")
+    readme = README.format(manifest=MANIFEST, version=version, when=when, absolute=absolute,
+                           deid=" (de-identified: see deidentification-report.json)" if deidentified else "")
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as z:
+        z.writestr(MANIFEST, json.dumps(doc, indent=1, ensure_ascii=False))
+        z.writestr("README.txt", readme)
+        for path, data in case.extra.items():
+            z.writestr(path, data)
+        for f in case.files:
+            z.writestr(f.path, f.data)
+    return out.getvalue()
