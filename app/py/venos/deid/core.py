@@ -196,7 +196,7 @@ class _Walker:
             self.report.add(tag, keyword, "remapped" if code == "U" else "cleaned")
         elif vr == "UI":
             if elem.value:
-                self._remap(elem, keyword)
+                self._remap(elem, "")  # the table asks U: only a well-known value is kept, whatever the keyword
             self.report.add(tag, keyword, "remapped")
         else:  # D (or U on a non-UID VR, which the table never asks)
             elem.value = dummy(vr, dictionary_VM(tag) if elem.keyword else "1", text=self.options.dummy_text)
