@@ -13,6 +13,7 @@ import { Layout, LAYOUT_ORDER, primaryDom } from "./layout.js";
 import { installSeriesList, SERIES_TYPE } from "./serieslist.js";
 import { clearOverlay, fmt, paintCorners } from "./overlay.js";
 import { installAnnouncer, installHelp, keyboardPickers } from "./a11y.js";
+import { blackoutRectangles, exportCase, installShare } from "./share.js";
 import { installConsole } from "./console.js";
 import { TOOLS } from "./tools/index.js";
 import { installTags } from "./tags.js";
@@ -370,6 +371,7 @@ installAnnouncer(layout, viewer, $("announce"));
 const pyConsole = installConsole({ client, state: () => act().state, button: $("console"),
   added: async (ids) => { await viewer.refreshSeries(); await act().setViewState({ series: ids[ids.length - 1] }); } });
 installHelp($("help"));
+const share = installShare({ client, annotations, button: $("share") });
 keyboardPickers(document.querySelectorAll(".toolbar label.btn"));
 // a reformatted image comes from every file of its series: the tag browser lists the middle one's
 const tagState = () => {
@@ -434,6 +436,10 @@ window.venos = Object.freeze({
   // the time one compressed frame may take to decode: {baseMs, perMegapixelMs} (either may be left out) → both,
   // with counts of frames decoded, failed and abandoned
   setDecodeBudget: (o) => viewer.client.call("decodeBudget", o || {}),
+  // share a case: the loaded series as a zip for a static host, de-identified if asked → {blob, files, report, …}
+  exportCase: (opts) => exportCase(client, opts || {}),
+  shareSurvey: () => client.call("shareSurvey"),
+  share: Object.freeze({ open: () => share.open(), blackoutRectangles: () => blackoutRectangles(annotations) }),
   clear: () => viewer.clear(),
   on,
   get runtime() { return viewer.runtime; },

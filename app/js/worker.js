@@ -201,6 +201,9 @@ const handlers = {
   volumeInfo: ({ series }) => toJs(api.volume_info(series)),
   // the Python console: only what the user typed (venos.console); a series show() added is reported in `added`
   console: ({ code, state, timeoutMs }) => toJs(api.console_run(String(code), py.toPy(state || {}), Number(timeoutMs) || 10000)),
+  // sharing a case: what the Share dialog shows; the loaded series as a zip, de-identified if asked (app/js/share.js)
+  shareSurvey: () => toJs(api.share_survey()),
+  exportCase: (o) => toJs(api.export_case(py.toPy(o || {}))),
   pointAt: ({ state, x, y }) => toJs(api.point_at(py.toPy(state), x, y)),
   sliceAt: ({ state, point }) => toJs(api.slice_at(py.toPy(state), py.toPy(point))),
   stats: () => ({ ...toJs(api.stats()), files: blobs.stats(), memory: memory.report(), runtime: { build: runtime.build, timings, lazy: toJs(py.pyimport("venos._lazy").status()) } }),

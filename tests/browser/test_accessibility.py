@@ -71,7 +71,8 @@ def test_the_mpr_layout_has_no_violations(viewer, axe_js):
 
 @pytest.mark.parametrize("button,dialog", [("#tags", "#tags-dialog"), ("#measurements", "#measurements-dialog"),
                                            ("#open-url", "#open-url-dialog"), ("#open-pacs", "#pacs-dialog"),
-                                           ("#console", "#console-dialog"), ("#help", "#help-dialog")])
+                                           ("#console", "#console-dialog"), ("#help", "#help-dialog"),
+                                           ("#share", "#share-dialog")])
 def test_every_dialog_has_no_violations(viewer, axe_js, button, dialog):
     viewer.open()
     viewer.load_via_input(sorted(data_path(CT).glob("*.dcm"))[:2])

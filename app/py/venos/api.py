@@ -413,3 +413,18 @@ def console_run(code: str, state_in: Any = None, timeout_ms: float = 10_000.0) -
     from . import console
 
     return console.run(str(code), state_in, float(timeout_ms))
+
+
+# ------------------------------------------------------------------------------------------------ sharing
+def share_survey() -> dict:
+    """What the Share dialog shows before writing: per series its files, those not arrived, burned-in text flags."""
+    from . import export_api
+
+    return export_api.share_survey()
+
+
+def export_case(spec: Any = None) -> dict:
+    """The loaded series as a zip for a static host, de-identified if asked (docs/api.md "Share a case")."""
+    from . import export_api
+
+    return export_api.export_case(to_plain(spec))

@@ -1,0 +1,154 @@
+// Share a case: what is loaded in this page, de-identified here if asked (DICOM PS3.15 Annex E, in Python:
+// app/py/venos/deid), with rectangles blacked out on every frame, downloaded as a zip for any static host (the files,
+// an OHIF DICOM JSON manifest, a README, the de-identification report). Nothing is sent anywhere.
+// Every string from a file is set with textContent.
+
+import { el, makeDialog } from "./cloud/dom.js";
+
+const OPTIONS = [
+  ["modifiedDates", "Keep the time between dates, moved", "Retain Longitudinal Temporal Information with Modified Dates: every date is shifted by the same number of days"],
+  ["patientCharacteristics", "Keep age, sex, size, weight", "Retain Patient Characteristics"],
+  ["deviceIdentity", "Keep the device identity", "Retain Device Identity (manufacturer's model, serial numbers, station)"],
+  ["cleanDescriptors", "Keep descriptions, cleaned", "Clean Descriptors: series and study descriptions kept with identifying words removed"],
+];
+
+/** The black-out rectangles: the Rect measurements drawn on acquired images, by series (they apply to every frame of
+ * their series). */
+export function blackoutRectangles(annotations) {
+  const out = {};
+  for (const it of annotations.items) {
+    if (it.kind !== "rectangle" || it.plane) continue;
+    const [[x0, y0], [x1, y1]] = it.points;
+    (out[it.series] = out[it.series] || []).push([x0, y0, x1, y1]);
+  }
+  return out;
+}
+
+/** Make the case: `opts` as docs/api.md "Share a case" says → {blob, files, skipped, problems, report, uncompressed}. */
+export async function exportCase(client, opts = {}) {
+  const r = await client.call("exportCase", opts);
+  const blob = new Blob([r.zip], { type: "application/zip" });
+  delete r.zip;
+  return { ...r, blob };
+}
+
+function download(blob, name) {
+  const url = URL.createObjectURL(blob);
+  const a = el("a", { href: url, download: name });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+const mb = (n) => `${(n / 1e6).toFixed(n < 1e7 ? 1 : 0)} MB`;
+
+/** Install the Share dialog; `button` opens it. Returns {open, dialog}. */
+export function installShare({ client, annotations, button }) {
+  const dlg = makeDialog("share-dialog", "Share a case");
+  const deid = el("input", { type: "checkbox", id: "share-deid", checked: true });
+  const opts = OPTIONS.map(([key, text, title]) => {
+    const box = el("input", { type: "checkbox", id: `share-${key}` });
+    return { key, box, label: el("label", { title }, box, ` ${text}`) };
+  });
+  const offset = el("input", { type: "number", id: "share-offset", step: 1, placeholder: "random", "aria-label": "Date shift in days" });
+  const blackout = el("input", { type: "checkbox", id: "share-blackout" });
+  const blackoutNote = el("span", { class: "muted", id: "share-blackout-note" });
+  const base = el("input", { type: "url", id: "share-base", placeholder: "https://bucket.example/cases/case1/ (optional, for OHIF)", "aria-label": "Public address of the case folder" });
+  const flagged = el("ul", { class: "share-flags", id: "share-flags" });
+  const go = el("button", { class: "btn primary", type: "button", id: "share-download", text: "Download zip" });
+  const status = el("p", { class: "muted", id: "share-status", role: "status" });
+  const result = el("div", { id: "share-result" });
+  dlg.body.append(
+    el("p", { class: "muted", text: "Everything happens in this page: the files are written here and downloaded; nothing is sent." }),
+    el("fieldset", { class: "share-set" }, el("legend", {}, el("label", {}, deid, " De-identify (DICOM PS3.15 Basic Application Level Confidentiality Profile)")),
+      el("div", { class: "share-options" }, ...opts.map((o) => o.label),
+        el("label", {}, "Date shift (days) ", offset))),
+    el("fieldset", { class: "share-set" }, el("legend", { text: "Text burned into the pixels" }), flagged,
+      el("label", {}, blackout, " Black out the rectangles drawn with the Rect tool, on every image of their series "), blackoutNote),
+    el("label", { class: "share-base" }, "Where the folder will be served ", base),
+    el("div", { class: "row" }, go), status, result);
+
+  const sync = () => {
+    for (const o of opts) o.box.disabled = !deid.checked;
+    offset.disabled = !deid.checked || !opts[0].box.checked;
+  };
+  deid.addEventListener("change", sync);
+  opts[0].box.addEventListener("change", sync);
+
+  async function refresh() {
+    sync();
+    result.replaceChildren();
+    status.textContent = "";
+    const rects = blackoutRectangles(annotations);
+    const n = Object.values(rects).reduce((a, r) => a + r.length, 0);
+    blackoutNote.textContent = n ? `(${n} rectangle${n > 1 ? "s" : ""} on ${Object.keys(rects).length} series)` : "(none drawn)";
+    blackout.disabled = !n;
+    if (!n) blackout.checked = false;
+    const survey = await client.call("shareSurvey");
+    go.disabled = !survey.series.length;
+    const items = survey.series.filter((s) => s.burnedIn.length).map((s) => el("li", {},
+      el("strong", { text: `${s.modality} ${s.description || "(no description)"}` }), ` — ${s.burnedIn.join("; ")}`,
+      rects[s.id] ? "" : el("span", { class: "warn", text: " · nothing blacked out yet" })));
+    flagged.replaceChildren(...(items.length ? items : [el("li", { class: "muted", text: survey.series.length
+      ? "No series is flagged (no Burned In Annotation, no ultrasound or secondary capture). Look at the images anyway."
+      : "Nothing is loaded." })]));
+  }
+
+  function options() {
+    const o = { deidentify: deid.checked, baseUrl: base.value.trim() };
+    if (deid.checked) {
+      for (const x of opts) o[x.key] = x.box.checked;
+      if (x0(offset.value)) o.dateOffsetDays = Number(offset.value);
+    }
+    if (blackout.checked) o.blackout = blackoutRectangles(annotations);
+    return o;
+  }
+  const x0 = (v) => v !== "" && Number.isFinite(Number(v));
+
+  go.addEventListener("click", async () => {
+    go.disabled = true;
+    status.textContent = "Writing the case…";
+    result.replaceChildren();
+    try {
+      const t0 = performance.now();
+      const r = await exportCase(client, options());
+      download(r.blob, r.deidentified ? "venos-case-deidentified.zip" : "venos-case.zip");
+      status.textContent = `${r.files} files, ${mb(r.blob.size)}, in ${((performance.now() - t0) / 1000).toFixed(1)} s: downloaded.`;
+      result.append(...summary(r));
+    } catch (e) {
+      status.textContent = `Not written: ${e.message || e}`;
+    } finally {
+      go.disabled = false;
+    }
+  });
+
+  const open = async () => {
+    if (!dlg.dialog.open) dlg.dialog.showModal();
+    try { await refresh(); } catch (e) { status.textContent = e.message || String(e); }
+  };
+  button.addEventListener("click", open);
+  return { open, dialog: dlg.dialog };
+}
+
+/** What was done: the check's verdict, the files skipped, those rewritten, the attributes changed. */
+function summary(r) {
+  const out = [];
+  if (r.deidentified) {
+    out.push(el("p", { id: "share-check", class: r.problems.length ? "warn" : "ok", text: r.problems.length
+      ? `Check FAILED on ${r.problems.length} point(s): ${r.problems.slice(0, 3).map((p) => `${p.source}: ${p.problem}`).join("; ")}`
+      : `Checked: each written file was read back and holds no value the profile removes or replaces, and no private attribute.` }));
+  }
+  const list = (title, rows) => rows.length && out.push(el("details", {}, el("summary", { text: `${title} (${rows.length})` }),
+    el("ul", {}, ...rows.map((t) => el("li", { text: t })))));
+  list("Skipped", r.skipped.map((s) => `${s.source}: ${s.reason}`));
+  list("Pixels rewritten", r.uncompressed.map((u) => `${u.source}: ${u.note}`));
+  if (r.report) {
+    const counts = {};
+    for (const st of Object.values(r.report.studies)) {
+      for (const row of st.attributes || []) counts[`${row.action}: ${row.keyword || row.tag}`] = (counts[`${row.action}: ${row.keyword || row.tag}`] || 0) + (row.count || 1);
+    }
+    list("Attributes changed", Object.entries(counts).map(([k, n]) => `${k} (${n})`));
+  }
+  return out;
+}

@@ -1,0 +1,189 @@
+"""Making a case to share (docs/api.md "Share a case"): what is loaded, de-identified in this page if asked
+(venos.deid, PS3.15 Annex E), rectangles blacked out on every frame, written as a zip for a static host
+(venos.export.case). Nothing leaves the page: the zip comes back to JavaScript, which offers it as a download.
+
+Imported on first use (api.share_survey / api.export_case), so none of it costs anything at start-up.
+"""
+from __future__ import annotations
+
+import datetime
+import io
+import json
+import math
+from typing import Any
+
+import numpy as np
+import pydicom
+
+from . import __version__
+from .deid.core import deidentify
+from .deid.files import read_whole, write
+from .deid.options import Context, Options
+from .deid.pixels import black_out, burned_in_reasons, set_pixels
+from .deid.report import by_study
+from .deid.verify import verify
+from .dicom.parse import Parsed
+from .errors import VenosError
+from .export.case import CaseExport, zip_case
+from .model.series import Instance, Series
+from .pixels.codecs import CodecNotLoaded
+from .session import session
+
+OPTION_NAMES = ("modified_dates", "patient_characteristics", "device_identity", "clean_descriptors")
+
+
+def _instances(s: Series) -> list[Instance]:
+    """The series' files in slice order, each once (a multi-frame file holds many slices)."""
+    seen: dict[int, Instance] = {}
+    for sl in s.ordered():
+        seen.setdefault(sl.instance.key, sl.instance)
+    for inst in s.instances:  # pending files are not in the slices yet
+        seen.setdefault(inst.key, inst)
+    return list(seen.values())
+
+
+def _series(ids: Any) -> list[Series]:
+    if not ids:
+        return list(session.series)
+    return [session.get_series(str(i)) for i in ids]
+
+
+def share_survey() -> dict:
+    """What the Share dialog says before anything is written: per series, its files, those not yet arrived, whether
+    it is DICOM, whether it may carry burned-in text (and why), and whether its pixels are compressed."""
+    out = []
+    for s in session.series:
+        insts = _instances(s)
+        parsed = [i for i in insts if isinstance(i.source, Parsed)]
+        first = parsed[0].source.dataset if parsed else None
+        info = s.first
+        ts = str(info.transfer_syntax or "")
+        out.append({
+            "id": s.id, "description": info.series_description or "", "modality": info.modality or "",
+            "files": len(insts), "pending": sum(1 for i in insts if i.pending),
+            "notDicom": sum(1 for i in insts if not i.pending and not isinstance(i.source, Parsed)),
+            "burnedIn": burned_in_reasons(first) if first is not None else [],
+            "transferSyntax": ts, "compressed": bool(ts) and pydicom.uid.UID(ts).is_compressed,
+        })
+    return {"series": out}
+
+
+def _options(o: dict) -> Options:
+    offset = o.get("dateOffsetDays")
+    return Options(**{n: bool(o.get(_camel(n))) for n in OPTION_NAMES},
+                   date_offset_days=None if offset in (None, "") else int(offset),
+                   patient_name=str(o.get("patientName") or ""), patient_id=str(o.get("patientId") or ""))
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(w.title() for w in rest)
+
+
+def _rectangles(spec: Any) -> dict[str, list[tuple[float, float, float, float]]]:
+    out: dict[str, list] = {}
+    for sid, rects in (spec or {}).items():
+        for r in rects or []:
+            x0, y0, x1, y1 = (float(v) for v in r)
+            # pixel (c, r) covers [c, c + 1) × [r, r + 1) (tools.measure): every pixel the rectangle touches goes
+            out.setdefault(str(sid), []).append((math.floor(min(x0, x1)), math.floor(min(y0, y1)),
+                                                 math.ceil(max(x0, x1)), math.ceil(max(y0, y1))))
+    return out
+
+
+def _frames(inst: Instance) -> np.ndarray:
+    """Every decoded frame of a file, stacked (frames × rows × columns [× samples])."""
+    got = [session.pixels.get(inst.key, inst.info, inst.source, f).pixels for f in range(inst.info.frames)]
+    return np.stack(got) if len(got) > 1 else got[0]
+
+
+def _ready(series: list[Series], rects: dict) -> None:
+    """Decode what will be blacked out before anything is written: a frame whose codec loads, or that decodes in the
+    codec worker, raises CodecNotLoaded once every frame was asked for, and the worker calls again."""
+    waits: list[CodecNotLoaded] = []
+    for s in series:
+        if s.id not in rects:
+            continue
+        for inst in _instances(s):
+            if isinstance(inst.source, Parsed):
+                for f in range(inst.info.frames):
+                    try:
+                        session.pixels.get(inst.key, inst.info, inst.source, f)
+                    except CodecNotLoaded as exc:
+                        waits.append(exc)
+    if waits:
+        raise waits[0]
+
+
+def export_case(spec: Any = None) -> dict:
+    """The loaded series (``series``: ids, default all) as a zip for a static host: ``{zip, files, skipped,
+    problems, report, uncompressed}``. ``deidentify``: apply the Basic Profile with the options named in camelCase
+    (``modifiedDates``, ``patientCharacteristics``, ``deviceIdentity``, ``cleanDescriptors``, ``dateOffsetDays``);
+    ``blackout``: {series id: [[x0, y0, x1, y1], …]} in image pixels, set to black on every frame; ``baseUrl``: the
+    public address the folder will have (absolute urls in the manifest, for OHIF)."""
+    o = dict(spec or {})
+    series = _series(o.get("series"))
+    rects = _rectangles(o.get("blackout"))
+    _ready(series, rects)
+    deid = bool(o.get("deidentify"))
+    options, context = (_options(o), Context()) if deid else (None, None)
+    case, skipped, problems, uncompressed = CaseExport(), [], [], []
+    for s in series:
+        for inst in _instances(s):
+            name = inst.info.source
+            if inst.pending:
+                skipped.append({"source": name, "reason": inst.error or "its bytes have not arrived yet"})
+                continue
+            if not isinstance(inst.source, Parsed):
+                skipped.append({"source": name, "reason": "a JPEG or PNG picture, not a DICOM file"})
+                continue
+            try:
+                data, note = _one(inst, rects.get(s.id), options, context, problems)
+            except VenosError as exc:
+                skipped.append({"source": name, "reason": exc.message})
+                continue
+            if note:
+                uncompressed.append({"source": name, "note": note})
+            case.add(pydicom.dcmread(io.BytesIO(data), stop_before_pixels=True), data)
+    if not case.files:
+        raise VenosError("nothing to export: " + ("; ".join(f"{x['source']}: {x['reason']}" for x in skipped[:3])
+                                                  or "no series is loaded"))
+    report = _report(context, options) if deid else None
+    if report is not None:
+        case.extra["deidentification-report.json"] = json.dumps(report, indent=1).encode()
+    when = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
+    zipped = zip_case(case, base_url=str(o.get("baseUrl") or ""), version=__version__, when=when,
+                      deidentified=deid)
+    return {"zip": zipped, "files": len(case.files), "skipped": skipped, "problems": problems,
+            "report": report, "uncompressed": uncompressed, "deidentified": deid}
+
+
+def _one(inst: Instance, rects, options, context, problems: list) -> tuple[bytes, str]:
+    """One file's bytes for the case, and a note when its pixels were rewritten uncompressed."""
+    blob = inst.source.blob
+    original = blob.read(0, blob.size)
+    ds = read_whole(original, inst.info.source)
+    note = ""
+    if rects:
+        frames = _frames(inst)
+        pi = str(ds.get("PhotometricInterpretation", "MONOCHROME2"))
+        was = str(ds.file_meta.get("TransferSyntaxUID", ""))
+        set_pixels(ds, black_out(frames, rects, photometric=pi), text_removed=True)
+        note = (f"blacked out {len(rects)} region(s) on every frame"
+                + (f"; written uncompressed (was {pydicom.uid.UID(was).name})"
+                   if was and pydicom.uid.UID(was).is_compressed else ""))
+    if options is not None:
+        deidentify(ds, options=options, context=context, name=inst.info.source)
+    data = write(ds, inst.info.source)
+    if options is not None:
+        for p in verify(original, data, options):
+            problems.append({"source": inst.info.source, "problem": p})
+    return data, note
+
+
+def _report(context: Context, options: Options) -> dict:
+    studies = by_study(context.reports)
+    return {"profile": "DICOM PS3.15 Annex E Basic Application Level Confidentiality Profile",
+            "options": sorted(options.enabled), "dateOffsetDays": context.date_offset(options)
+            if options.modified_dates else None,
+            "studies": {study: rep.to_dict() for study, rep in studies.items()}}

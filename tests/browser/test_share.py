@@ -1,0 +1,101 @@
+"""Sharing a case, end to end in the browser: real CT files with identifying values planted, de-identified in the
+page, a region blacked out, downloaded as a zip; the zip read on CPython (nothing planted survives), then served
+from another origin and opened by its manifest link: the same pixels, bit-exact."""
+from __future__ import annotations
+
+import base64
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pydicom
+import pytest
+
+from remote_helpers import cors_host, ge_files, remote, case_dir  # noqa: F401
+
+pytestmark = pytest.mark.browser
+
+MARKS = {"PatientName": "PLANTED^NAME", "PatientID": "PLANTED-ID-77", "InstitutionName": "PLANTED HOSPITAL",
+         "ReferringPhysicianName": "PLANTED^DOCTOR", "AccessionNumber": "PLANTED-ACC", "OperatorsName": "PLANTED^OP",
+         "StudyID": "PLANTEDSTUDY", "PatientAddress": "PLANTED STREET 1"}
+
+
+def planted(tmp: Path, n: int = 5) -> list[Path]:
+    out = []
+    for i, p in enumerate(ge_files()[:n]):
+        ds = pydicom.dcmread(p)
+        for k, v in MARKS.items():
+            setattr(ds, k, v)
+        block = ds.private_block(0x0011, "PLANTED CREATOR", create=True)
+        block.add_new(0x01, "LO", "PLANTED-PRIVATE")
+        ds.add_new(0x00081030, "LO", "PLANTED STUDY DESCRIPTION")
+        q = tmp / f"{i:02d}.dcm"
+        ds.save_as(q)
+        out.append(q)
+    return out
+
+
+def test_deidentify_black_out_download_serve_and_open_by_link(remote, cors_host, case_dir, tmp_path):
+    files = planted(tmp_path)
+    remote.open()
+    remote.load_via_input(files)
+    # a rectangle (the Rect tool) on the series: what the Share dialog blacks out on every image of it
+    remote.measure_by_drag("rectangle", (-60, -60), (-20, -30))
+    rect = remote.eval("venos.share.blackoutRectangles()")
+    (sid, rects), = rect.items()
+    remote.page.click("#share")
+    remote.page.wait_for_selector("#share-dialog[open]")
+    remote.page.wait_for_function("document.getElementById('share-blackout-note').textContent.includes('1 rectangle')")
+    assert remote.page.is_checked("#share-deid")
+    remote.page.check("#share-blackout")
+    remote.page.check("#share-modifiedDates")
+    remote.page.fill("#share-offset", "-30")
+    with remote.page.expect_download() as dl:
+        remote.page.click("#share-download")
+    remote.page.wait_for_function("document.getElementById('share-status').textContent.includes('downloaded')")
+    assert remote.page.text_content("#share-check").startswith("Checked:")
+    data = Path(dl.value.path()).read_bytes()
+    assert dl.value.suggested_filename == "venos-case-deidentified.zip"
+
+    z = zipfile.ZipFile(io.BytesIO(data))
+    dcm = sorted(n for n in z.namelist() if n.endswith(".dcm"))
+    assert len(dcm) == len(files)
+    for n in dcm:  # nothing planted survives, anywhere in the bytes
+        raw = z.read(n)
+        for mark in list(MARKS.values()) + ["PLANTED-PRIVATE", "PLANTED STUDY DESCRIPTION", "PLANTED CREATOR"]:
+            assert mark.encode() not in raw, (n, mark)
+        ds = pydicom.dcmread(io.BytesIO(raw))
+        assert ds.PatientIdentityRemoved == "YES" and ds.BurnedInAnnotation == "NO"
+        assert "DeidentificationMethodCodeSequence" in ds
+    report = json.loads(z.read("deidentification-report.json"))
+    assert report["dateOffsetDays"] == -30
+    originals = {pydicom.dcmread(p).InstanceNumber: pydicom.dcmread(p).pixel_array for p in files}
+    x0, y0, x1, y1 = rects[0]
+    box = np.zeros(originals[next(iter(originals))].shape, bool)
+    box[int(np.floor(min(y0, y1))):int(np.ceil(max(y0, y1))), int(np.floor(min(x0, x1))):int(np.ceil(max(x0, x1)))] = True
+    exported = {}
+    for n in dcm:
+        ds = pydicom.dcmread(io.BytesIO(z.read(n)))
+        px, was = ds.pixel_array, originals[ds.InstanceNumber]
+        assert (px[~box] == was[~box]).all() and len(np.unique(px[box])) == 1
+        exported[ds.SOPInstanceUID] = px
+
+    # served from another origin, opened by the manifest's link: the same pixels
+    folder = case_dir.parent / "shared-case"
+    z.extractall(folder)
+    page2 = remote.context.new_page()
+    page2.goto(remote.base_url + "index.html?manifest=" + cors_host.url + "shared-case/manifest.json")
+    page2.wait_for_function("""() => window.venos && venos.frame() !== null
+        && !document.getElementById('series-list').textContent.includes('loaded')""", timeout=60_000)
+    (series,) = page2.evaluate("venos.series()")
+    assert series["slices"] == len(files) and series["patientName"] == "" and series["pending"] == 0
+    for i in range(len(files)):
+        d = page2.evaluate("""async ([s, i]) => { const d = await venos.pixelData(s, i);
+            const u = new Uint8Array(d.data.buffer || d.data); let b = '';
+            for (let k = 0; k < u.length; k += 0x8000) b += String.fromCharCode.apply(null, u.subarray(k, k + 0x8000));
+            return { dtype: d.dtype, shape: d.shape, source: d.source, b64: btoa(b) }; }""", [series["id"], i])
+        got = np.frombuffer(base64.b64decode(d["b64"]), dtype=d["dtype"]).reshape(d["shape"])
+        uid = pydicom.dcmread(folder / d["source"].split("shared-case/")[1], stop_before_pixels=True).SOPInstanceUID
+        assert np.array_equal(got, exported[uid])
