@@ -78,7 +78,7 @@ UNITS = {  # the viewer's unit text → UCUM
     "CNTS": Code("{counts}", "UCUM", "counts"),
 }
 _FROM_UCUM = {"mm": "mm", "mm2": "mm²", "deg": "°", "[hnsf'U]": "HU", "{pixels}": "px", "{pixels^2}": "px²",
-              "1": "", "%": "%", "cm": "cm", "cm2": "cm²", "um": "µm"}
+              "1": "", "%": "%", "cm": "cm", "cm2": "cm²", "mm3": "mm³", "um": "µm"}
 
 
 def ucum(units: str) -> Code:
