@@ -16,8 +16,8 @@ OPTIONS = ("modified_dates", "patient_characteristics", "device_identity", "clea
 CODES = frozenset({"D", "Z", "X", "K", "C", "U", "Z/D", "X/Z", "X/D", "X/Z/D", "X/Z/U*"})
 
 # The combined codes depend on the attribute's Type in the file's IOD, which a generic de-identifier does not know.
-# VeNOS keeps an attribute present when the code allows it and never invents a value it need not (docs: README of
-# this package): Z/D and X/Z/D -> Z, X/Z -> Z, X/D -> X, X/Z/U* -> keep the sequence with its UIDs remapped (U).
+# VeNOS keeps an attribute present when the code allows it and never invents a value it need not: Z/D and X/Z/D
+# -> Z (zero length), X/Z -> Z, X/D -> X, X/Z/U* -> the sequence kept, its items walked and their UIDs remapped.
 RESOLVED = {"Z/D": "Z", "X/Z": "Z", "X/D": "X", "X/Z/D": "Z", "X/Z/U*": "U"}
 
 
