@@ -156,6 +156,7 @@ error_log {tmp}/nginx-error.log warn;
 events {{ worker_connections 256; }}
 http {{
   access_log off;
+  client_max_body_size 256m;  # STOW-RS bodies (app/js/net/stow.js sends at most 16 MB, or one larger file)
   client_body_temp_path {tmp}/client_body;
   proxy_temp_path {tmp}/proxy;
   fastcgi_temp_path {tmp}/fastcgi;
@@ -166,8 +167,8 @@ http {{
     location / {{
       if ($request_method = OPTIONS) {{
         add_header Access-Control-Allow-Origin "*" always;
-        add_header Access-Control-Allow-Methods "GET, OPTIONS" always;
-        add_header Access-Control-Allow-Headers "Authorization, Accept" always;
+        add_header Access-Control-Allow-Methods "GET, POST, OPTIONS" always;
+        add_header Access-Control-Allow-Headers "Authorization, Accept, Content-Type" always;
         add_header Access-Control-Max-Age 600 always;
         add_header Content-Length 0;
         return 204;
@@ -180,6 +181,7 @@ http {{
       proxy_set_header Connection "";
       proxy_set_header Host $http_host;
       proxy_buffering off;
+      proxy_request_buffering off;  # STOW-RS bodies stream to Orthanc (the workers may not write temp files here)
     }}
   }}
 }}

@@ -13,7 +13,7 @@ import { Layout, LAYOUT_ORDER, primaryDom } from "./layout.js";
 import { installSeriesList, SERIES_TYPE } from "./serieslist.js";
 import { clearOverlay, fmt, paintCorners } from "./overlay.js";
 import { installAnnouncer, installHelp, keyboardPickers } from "./a11y.js";
-import { blackoutRectangles, exportCase, installShare } from "./share.js";
+import { blackoutRectangles, exportCase, installShare, stowCase } from "./share.js";
 import { installConsole } from "./console.js";
 import { TOOLS } from "./tools/index.js";
 import { installTags } from "./tags.js";
@@ -438,6 +438,7 @@ window.venos = Object.freeze({
   setDecodeBudget: (o) => viewer.client.call("decodeBudget", o || {}),
   // share a case: the loaded series as a zip for a static host, de-identified if asked → {blob, files, report, …}
   exportCase: (opts) => exportCase(client, opts || {}),
+  stowCase: (root, opts) => stowCase(client, root, opts || {}), // → {..., stow: {stored, failed, requests}, links}
   shareSurvey: () => client.call("shareSurvey"),
   share: Object.freeze({ open: () => share.open(), blackoutRectangles: () => blackoutRectangles(annotations) }),
   clear: () => viewer.clear(),

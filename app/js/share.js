@@ -32,6 +32,19 @@ export async function exportCase(client, opts = {}) {
   return { ...r, blob };
 }
 
+/** The loaded series (de-identified if asked: the same options) stored on a DICOMweb server by STOW-RS, with the
+ * bearer token set in the PACS dialog or by venos.dicomweb.setToken → {..., stow: {stored, failed, requests}, links}:
+ * a share link per study written, opening it from that server by QIDO-RS/WADO-RS. */
+export async function stowCase(client, root, opts = {}) {
+  const r = await client.call("stowCase", { root, options: opts });
+  const links = r.studies.map((uid) => {
+    const u = new URL("index.html", location.href);
+    u.search = new URLSearchParams({ dicomweb: String(root).replace(/\/+$/, ""), study: uid }).toString();
+    return u.href;
+  });
+  return { ...r, links };
+}
+
 function download(blob, name) {
   const url = URL.createObjectURL(blob);
   const a = el("a", { href: url, download: name });
@@ -57,6 +70,8 @@ export function installShare({ client, annotations, button }) {
   const base = el("input", { type: "url", id: "share-base", placeholder: "https://bucket.example/cases/case1/ (optional, for OHIF)", "aria-label": "Public address of the case folder" });
   const flagged = el("ul", { class: "share-flags", id: "share-flags" });
   const go = el("button", { class: "btn primary", type: "button", id: "share-download", text: "Download zip" });
+  const stowRoot = el("input", { type: "url", id: "share-stow-root", placeholder: "https://pacs.example/dicom-web", "aria-label": "DICOMweb root to send to" });
+  const stowGo = el("button", { class: "btn", type: "button", id: "share-stow", text: "Send" });
   const status = el("p", { class: "muted", id: "share-status", role: "status" });
   const result = el("div", { id: "share-result" });
   dlg.body.append(
@@ -67,7 +82,11 @@ export function installShare({ client, annotations, button }) {
     el("fieldset", { class: "share-set" }, el("legend", { text: "Text burned into the pixels" }), flagged,
       el("label", {}, blackout, " Black out the rectangles drawn with the Rect tool, on every image of their series "), blackoutNote),
     el("label", { class: "share-base" }, "Where the folder will be served ", base),
-    el("div", { class: "row" }, go), status, result);
+    el("div", { class: "row" }, go),
+    el("fieldset", { class: "share-set" }, el("legend", { text: "Or send to a DICOMweb server (STOW-RS)" }),
+      el("div", { class: "row" }, stowRoot, stowGo),
+      el("p", { class: "muted", text: "A bearer token, if the server needs one, is the PACS dialog's (kept in memory only). The server must allow this page (CORS) to POST." })),
+    status, result);
 
   const sync = () => {
     for (const o of opts) o.box.disabled = !deid.checked;
@@ -120,6 +139,28 @@ export function installShare({ client, annotations, button }) {
       status.textContent = `Not written: ${e.message || e}`;
     } finally {
       go.disabled = false;
+    }
+  });
+
+  stowGo.addEventListener("click", async () => {
+    const root = stowRoot.value.trim();
+    if (!root) { status.textContent = "Give the server's DICOMweb root first."; stowRoot.focus(); return; }
+    stowGo.disabled = go.disabled = true;
+    status.textContent = "Sending…";
+    result.replaceChildren();
+    const off = client.on("stow", ({ done, total }) => { status.textContent = `Sending… ${done} of ${total} files`; });
+    try {
+      const r = await stowCase(client, root, options());
+      const ok = r.stow.failed.length === 0;
+      status.textContent = ok ? `${r.stow.stored.length} files stored on ${root}.`
+        : `${r.stow.stored.length} stored, ${r.stow.failed.length} refused by the server.`;
+      result.append(...summary(r), ...r.stow.failed.slice(0, 20).map((f) => el("p", { class: "warn", text: `${f.sop || "a file"}: ${f.reason}` })),
+        ...r.links.map((href) => el("input", { class: "share-link", type: "text", readOnly: true, value: href, "aria-label": "Link that opens the stored study" })));
+    } catch (e) {
+      status.textContent = `Not sent: ${e.message || e}`;
+    } finally {
+      off();
+      stowGo.disabled = go.disabled = false;
     }
   });
 

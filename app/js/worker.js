@@ -204,6 +204,16 @@ const handlers = {
   // sharing a case: what the Share dialog shows; the loaded series as a zip, de-identified if asked (app/js/share.js)
   shareSurvey: () => toJs(api.share_survey()),
   exportCase: (o) => toJs(api.export_case(py.toPy(o || {}))),
+  // the same files sent to a DICOMweb server by STOW-RS, with the token of the PACS dialog (net/stow.js)
+  stowCase: async ({ root, options }) => {
+    const { stow } = await import("./net/stow.js");
+    const r = toJs(api.export_case(py.toPy({ ...(options || {}), format: "files" })));
+    const files = r.parts;
+    delete r.parts;
+    const sent = await stow({ root: String(root || ""), files, headers: remote.authHeaders,
+      onProgress: (done, total) => emit("stow", { done, total }) });
+    return { ...r, stow: sent };
+  },
   pointAt: ({ state, x, y }) => toJs(api.point_at(py.toPy(state), x, y)),
   sliceAt: ({ state, point }) => toJs(api.slice_at(py.toPy(state), py.toPy(point))),
   stats: () => ({ ...toJs(api.stats()), files: blobs.stats(), memory: memory.report(), runtime: { build: runtime.build, timings, lazy: toJs(py.pyimport("venos._lazy").status()) } }),

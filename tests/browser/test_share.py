@@ -99,3 +99,75 @@ def test_deidentify_black_out_download_serve_and_open_by_link(remote, cors_host,
         got = np.frombuffer(base64.b64decode(d["b64"]), dtype=d["dtype"]).reshape(d["shape"])
         uid = pydicom.dcmread(folder / d["source"].split("shared-case/")[1], stop_before_pixels=True).SOPInstanceUID
         assert np.array_equal(got, exported[uid])
+
+
+TOKEN = "stow-token-for-tests"
+
+
+@pytest.fixture(scope="module")
+def locked_pacs(tmp_path_factory):
+    """An empty Orthanc + DICOMweb behind nginx that wants a bearer token."""
+    from servers import Pacs, pacs_available
+
+    why = pacs_available()
+    if why:
+        pytest.skip(f"no PACS here: {why}")
+    p = Pacs(tmp_path_factory.mktemp("pacs-stow"), token=TOKEN)
+    yield p
+    p.close()
+
+
+def pixels_b64(page, sid: str, i: int):
+    d = page.evaluate("""async ([s, i]) => { const d = await venos.pixelData(s, i);
+        const u = new Uint8Array(d.data.buffer || d.data); let b = '';
+        for (let k = 0; k < u.length; k += 0x8000) b += String.fromCharCode.apply(null, u.subarray(k, k + 0x8000));
+        return { dtype: d.dtype, shape: d.shape, b64: btoa(b) }; }""", [sid, i])
+    return np.frombuffer(base64.b64decode(d["b64"]), dtype=d["dtype"]).reshape(d["shape"])
+
+
+def test_stow_to_a_real_pacs_then_open_the_link_by_dicomweb(remote, locked_pacs, tmp_path):
+    import urllib.request
+
+    files = planted(tmp_path)
+    remote.open()
+    remote.load_via_input(files)
+    (sid,) = [s["id"] for s in remote.eval("venos.series()")]
+    # without the token the server refuses, and says why
+    err = remote.eval("""(root) => venos.stowCase(root, { deidentify: true }).then(() => null, (e) => e.message)""",
+                      locked_pacs.url)
+    assert err and "401" in err and "token" in err
+    remote.eval("(t) => venos.dicomweb.setToken(t)", TOKEN)
+    r = remote.eval("(root) => venos.stowCase(root, { deidentify: true, patientCharacteristics: true })",
+                    locked_pacs.url)
+    assert len(r["stow"]["stored"]) == len(files) and r["stow"]["failed"] == [] and r["problems"] == []
+    assert len(r["links"]) == 1 and "dicomweb=" in r["links"][0] and r["studies"][0] in r["links"][0]
+    assert TOKEN not in r["links"][0]
+    # what the server holds: de-identified (read through Orthanc's own REST API, on CPython)
+    with urllib.request.urlopen(locked_pacs.rest + "/instances", timeout=30) as res:
+        ids = json.loads(res.read())
+    assert len(ids) == len(files)
+    stored = {}
+    for i in ids:
+        with urllib.request.urlopen(f"{locked_pacs.rest}/instances/{i}/file", timeout=30) as res:
+            raw = res.read()
+        for mark in list(MARKS.values()) + ["PLANTED-PRIVATE"]:
+            assert mark.encode() not in raw
+        ds = pydicom.dcmread(io.BytesIO(raw))
+        assert ds.StudyInstanceUID == r["studies"][0] and ds.PatientIdentityRemoved == "YES"
+        stored[ds.InstanceNumber] = ds.pixel_array
+
+    # a colleague with the token opens the link: the same pixels, bit-exact (the files were lossless and untouched)
+    page2 = remote.context.new_page()
+    page2.goto(remote.base_url + "index.html")
+    page2.evaluate("window.venos.ready")
+    page2.evaluate("(t) => venos.dicomweb.setToken(t)", TOKEN)
+    page2.evaluate("(link) => venos.open(link)", r["links"][0])
+    page2.wait_for_function("window.venos && venos.frame() !== null", timeout=60_000)
+    (series,) = page2.evaluate("venos.series()")
+    assert series["slices"] == len(files)
+    originals = sorted((pydicom.dcmread(p) for p in files), key=lambda d: float(d.ImagePositionPatient[2]))
+    shown = [pixels_b64(page2, series["id"], i) for i in range(len(files))]
+    orig_px = [d.pixel_array for d in originals]
+    for px in shown:
+        assert any(np.array_equal(px, o) for o in orig_px)
+    assert sorted(a.tobytes() for a in shown) == sorted(o.tobytes() for o in orig_px)

@@ -398,6 +398,7 @@ export function createRemote(ctx) {
     cancel,
     busy: () => run !== null, // a case is being fetched
     cache, // kept downloads: the viewer's memory budget trims it first (app/js/memory.js)
+    authHeaders, // the Authorization header when a token is set (net/stow.js sends with it; the token stays here)
     handlers: {
       openCase,
       cancelCase: () => { cancel(); return true; },

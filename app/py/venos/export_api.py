@@ -117,7 +117,8 @@ def _ready(series: list[Series], rects: dict) -> None:
 
 def export_case(spec: Any = None) -> dict:
     """The loaded series (``series``: ids, default all) as a zip for a static host: ``{zip, files, skipped,
-    problems, report, uncompressed}``. ``deidentify``: apply the Basic Profile with the options named in camelCase
+    problems, report, uncompressed, deidentified, studies}`` (``studies``: the Study Instance UIDs written);
+    ``format: "files"`` answers ``parts`` [{name, data}] instead of the zip (for STOW-RS). ``deidentify``: apply the Basic Profile with the options named in camelCase
     (``modifiedDates``, ``patientCharacteristics``, ``deviceIdentity``, ``cleanDescriptors``, ``dateOffsetDays``);
     ``blackout``: {series id: [[x0, y0, x1, y1], …]} in image pixels, set to black on every frame; ``baseUrl``: the
     public address the folder will have (absolute urls in the manifest, for OHIF)."""
@@ -149,13 +150,15 @@ def export_case(spec: Any = None) -> dict:
         raise VenosError("nothing to export: " + ("; ".join(f"{x['source']}: {x['reason']}" for x in skipped[:3])
                                                   or "no series is loaded"))
     report = _report(context, options) if deid else None
+    out = {"files": len(case.files), "skipped": skipped, "problems": problems, "report": report,
+           "uncompressed": uncompressed, "deidentified": deid, "studies": list(case.studies())}
+    if o.get("format") == "files":  # for STOW-RS: each file's bytes, no zip
+        return {**out, "parts": [{"name": f.path, "data": f.data} for f in case.files]}
     if report is not None:
         case.extra["deidentification-report.json"] = json.dumps(report, indent=1).encode()
     when = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
-    zipped = zip_case(case, base_url=str(o.get("baseUrl") or ""), version=__version__, when=when,
-                      deidentified=deid)
-    return {"zip": zipped, "files": len(case.files), "skipped": skipped, "problems": problems,
-            "report": report, "uncompressed": uncompressed, "deidentified": deid}
+    return {**out, "zip": zip_case(case, base_url=str(o.get("baseUrl") or ""), version=__version__, when=when,
+                                   deidentified=deid)}
 
 
 def _one(inst: Instance, rects, options, context, problems: list) -> tuple[bytes, str]:

@@ -39,6 +39,10 @@ class CaseExport:
     _studies: dict[str, int] = field(default_factory=dict)  # study UID → its number
     _series: dict[tuple[int, str], list[int]] = field(default_factory=dict)  # (study, series UID) → [number, files]
 
+    def studies(self) -> list[str]:
+        """The Study Instance UIDs of the files, in the order they came."""
+        return list(self._studies)
+
     def add(self, ds: Any, data: bytes) -> str:
         """Add a file under ``study<n>/series<m>/<k>.dcm`` (short, safe names; the UIDs stay inside the files)."""
         study = self._studies.setdefault(str(ds.get("StudyInstanceUID", "")), len(self._studies) + 1)
