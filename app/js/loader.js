@@ -154,6 +154,11 @@ export function createLoader(w) {
       w.blobs().release(key);
       return joined; // the load counts it once the browser has decoded it, or not
     }
+    if (res.report) { // a measurement report (DICOM SR): kept by Python, its measurements go on their images
+      w.blobs().release(key);
+      w.emit("report", res.report);
+      return true;
+    }
     if (res.pending) { // its first frame waits for its codec: listed now, counted (or removed) once decoded
       w.emit("added", { series: res.series, new: false, source: got.name });
       return verify(res, key);

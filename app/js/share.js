@@ -57,7 +57,7 @@ function download(blob, name) {
 const mb = (n) => `${(n / 1e6).toFixed(n < 1e7 ? 1 : 0)} MB`;
 
 /** Install the Share dialog; `button` opens it. Returns {open, dialog}. */
-export function installShare({ client, annotations, button }) {
+export function installShare({ client, annotations, button, measurements = () => [] }) {
   const dlg = makeDialog("share-dialog", "Share a case");
   const deid = el("input", { type: "checkbox", id: "share-deid", checked: true });
   const opts = OPTIONS.map(([key, text, title]) => {
@@ -65,6 +65,8 @@ export function installShare({ client, annotations, button }) {
     return { key, box, label: el("label", { title }, box, ` ${text}`) };
   });
   const offset = el("input", { type: "number", id: "share-offset", step: 1, placeholder: "random", "aria-label": "Date shift in days" });
+  const withSr = el("input", { type: "checkbox", id: "share-sr", checked: true });
+  const srNote = el("span", { class: "muted", id: "share-sr-note" });
   const blackout = el("input", { type: "checkbox", id: "share-blackout" });
   const blackoutNote = el("span", { class: "muted", id: "share-blackout-note" });
   const base = el("input", { type: "url", id: "share-base", placeholder: "https://bucket.example/cases/case1/ (optional, for OHIF)", "aria-label": "Public address of the case folder" });
@@ -81,6 +83,7 @@ export function installShare({ client, annotations, button }) {
         el("label", {}, "Date shift (days) ", offset))),
     el("fieldset", { class: "share-set" }, el("legend", { text: "Text burned into the pixels" }), flagged,
       el("label", {}, blackout, " Black out the rectangles drawn with the Rect tool, on every image of their series "), blackoutNote),
+    el("label", {}, withSr, " Include the measurements, as a DICOM SR Measurement Report ", srNote),
     el("label", { class: "share-base" }, "Where the folder will be served ", base),
     el("div", { class: "row" }, go),
     el("fieldset", { class: "share-set" }, el("legend", { text: "Or send to a DICOMweb server (STOW-RS)" }),
@@ -104,6 +107,9 @@ export function installShare({ client, annotations, button }) {
     blackoutNote.textContent = n ? `(${n} rectangle${n > 1 ? "s" : ""} on ${Object.keys(rects).length} series)` : "(none drawn)";
     blackout.disabled = !n;
     if (!n) blackout.checked = false;
+    const m = measurements().length;
+    srNote.textContent = m ? `(${m})` : "(none made)";
+    withSr.disabled = !m;
     const survey = await client.call("shareSurvey");
     go.disabled = !survey.series.length;
     const items = survey.series.filter((s) => s.burnedIn.length).map((s) => el("li", {},
@@ -121,6 +127,7 @@ export function installShare({ client, annotations, button }) {
       if (x0(offset.value)) o.dateOffsetDays = Number(offset.value);
     }
     if (blackout.checked) o.blackout = blackoutRectangles(annotations);
+    if (withSr.checked && !withSr.disabled) o.measurements = measurements();
     return o;
   }
   const x0 = (v) => v !== "" && Number.isFinite(Number(v));
@@ -184,6 +191,10 @@ function summary(r) {
     el("ul", {}, ...rows.map((t) => el("li", { text: t })))));
   list("Skipped", r.skipped.map((s) => `${s.source}: ${s.reason}`));
   list("Pixels rewritten", r.uncompressed.map((u) => `${u.source}: ${u.note}`));
+  if (r.measurements) {
+    out.push(el("p", { id: "share-sr-result", text: `Measurements: ${r.measurements.saved} saved in a DICOM SR in the case.` }));
+    list("Measurements not saved", r.measurements.notSaved);
+  }
   if (r.report) {
     const counts = {};
     for (const st of Object.values(r.report.studies)) {

@@ -202,6 +202,9 @@ const handlers = {
   // the Python console: only what the user typed (venos.console); a series show() added is reported in `added`
   console: ({ code, state, timeoutMs }) => toJs(api.console_run(String(code), py.toPy(state || {}), Number(timeoutMs) || 10000)),
   // sharing a case: what the Share dialog shows; the loaded series as a zip, de-identified if asked (app/js/share.js)
+  // measurement reports (DICOM SR TID 1500): those loaded, placed on the images loaded; the layer's written as one
+  reports: () => toJs(api.reports()),
+  reportWrite: ({ items }) => toJs(api.report_write(py.toPy(items || []))),
   shareSurvey: () => toJs(api.share_survey()),
   exportCase: (o) => toJs(api.export_case(py.toPy(o || {}))),
   // the same files sent to a DICOMweb server by STOW-RS, with the token of the PACS dialog (net/stow.js)

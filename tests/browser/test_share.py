@@ -43,6 +43,7 @@ def test_deidentify_black_out_download_serve_and_open_by_link(remote, cors_host,
     remote.load_via_input(files)
     # a rectangle (the Rect tool) on the series: what the Share dialog blacks out on every image of it
     remote.measure_by_drag("rectangle", (-60, -60), (-20, -30))
+    length = remote.measure_by_drag("length", (0, 0), (50, 40))  # kept: the case carries it as a DICOM SR
     rect = remote.eval("venos.share.blackoutRectangles()")
     (sid, rects), = rect.items()
     remote.page.click("#share")
@@ -61,14 +62,15 @@ def test_deidentify_black_out_download_serve_and_open_by_link(remote, cors_host,
 
     z = zipfile.ZipFile(io.BytesIO(data))
     dcm = sorted(n for n in z.namelist() if n.endswith(".dcm"))
-    assert len(dcm) == len(files)
+    assert len(dcm) == len(files) + 1  # and the measurement report
+    assert "2 saved" in remote.page.text_content("#share-sr-result")
     for n in dcm:  # nothing planted survives, anywhere in the bytes
         raw = z.read(n)
         for mark in list(MARKS.values()) + ["PLANTED-PRIVATE", "PLANTED STUDY DESCRIPTION", "PLANTED CREATOR"]:
             assert mark.encode() not in raw, (n, mark)
         ds = pydicom.dcmread(io.BytesIO(raw))
-        assert ds.PatientIdentityRemoved == "YES" and ds.BurnedInAnnotation == "NO"
-        assert "DeidentificationMethodCodeSequence" in ds
+        assert ds.PatientIdentityRemoved == "YES" and "DeidentificationMethodCodeSequence" in ds
+        assert ds.Modality == "SR" or ds.BurnedInAnnotation == "NO"
     report = json.loads(z.read("deidentification-report.json"))
     assert report["dateOffsetDays"] == -30
     originals = {pydicom.dcmread(p).InstanceNumber: pydicom.dcmread(p).pixel_array for p in files}
@@ -78,6 +80,9 @@ def test_deidentify_black_out_download_serve_and_open_by_link(remote, cors_host,
     exported = {}
     for n in dcm:
         ds = pydicom.dcmread(io.BytesIO(z.read(n)))
+        if ds.Modality == "SR":
+            assert ds.ContentTemplateSequence[0].TemplateIdentifier == "1500"
+            continue
         px, was = ds.pixel_array, originals[ds.InstanceNumber]
         assert (px[~box] == was[~box]).all() and len(np.unique(px[box])) == 1
         exported[ds.SOPInstanceUID] = px
@@ -91,6 +96,11 @@ def test_deidentify_black_out_download_serve_and_open_by_link(remote, cors_host,
         && !document.getElementById('series-list').textContent.includes('loaded')""", timeout=60_000)
     (series,) = page2.evaluate("venos.series()")
     assert series["slices"] == len(files) and series["patientName"] == "" and series["pending"] == 0
+    # the measurements came with the case: the same length, on the same slice
+    page2.wait_for_function("venos.measurements().length === 2", timeout=30_000)
+    got = {m["kind"]: m for m in page2.evaluate("venos.measurements()")}
+    assert got["length"]["value"] == pytest.approx(length["value"], rel=1e-5) and got["length"]["units"] == "mm"
+    assert got["length"]["slice"] == remote.eval("venos.viewState().slice")
     for i in range(len(files)):
         d = page2.evaluate("""async ([s, i]) => { const d = await venos.pixelData(s, i);
             const u = new Uint8Array(d.data.buffer || d.data); let b = '';
@@ -137,15 +147,17 @@ def test_stow_to_a_real_pacs_then_open_the_link_by_dicomweb(remote, locked_pacs,
                       locked_pacs.url)
     assert err and "401" in err and "token" in err
     remote.eval("(t) => venos.dicomweb.setToken(t)", TOKEN)
-    r = remote.eval("(root) => venos.stowCase(root, { deidentify: true, patientCharacteristics: true })",
+    remote.measure_by_drag("length", (-30, 10), (40, 10))
+    r = remote.eval("(root) => venos.stowCase(root, { deidentify: true, patientCharacteristics: true, measurements: true })",
                     locked_pacs.url)
-    assert len(r["stow"]["stored"]) == len(files) and r["stow"]["failed"] == [] and r["problems"] == []
+    assert r["measurements"]["saved"] == 1
+    assert len(r["stow"]["stored"]) == len(files) + 1 and r["stow"]["failed"] == [] and r["problems"] == []
     assert len(r["links"]) == 1 and "dicomweb=" in r["links"][0] and r["studies"][0] in r["links"][0]
     assert TOKEN not in r["links"][0]
     # what the server holds: de-identified (read through Orthanc's own REST API, on CPython)
     with urllib.request.urlopen(locked_pacs.rest + "/instances", timeout=30) as res:
         ids = json.loads(res.read())
-    assert len(ids) == len(files)
+    assert len(ids) == len(files) + 1
     stored = {}
     for i in ids:
         with urllib.request.urlopen(f"{locked_pacs.rest}/instances/{i}/file", timeout=30) as res:
@@ -154,7 +166,8 @@ def test_stow_to_a_real_pacs_then_open_the_link_by_dicomweb(remote, locked_pacs,
             assert mark.encode() not in raw
         ds = pydicom.dcmread(io.BytesIO(raw))
         assert ds.StudyInstanceUID == r["studies"][0] and ds.PatientIdentityRemoved == "YES"
-        stored[ds.InstanceNumber] = ds.pixel_array
+        if ds.Modality != "SR":
+            stored[ds.InstanceNumber] = ds.pixel_array
 
     # a colleague with the token opens the link: the same pixels, bit-exact (the files were lossless and untouched)
     page2 = remote.context.new_page()
@@ -165,9 +178,44 @@ def test_stow_to_a_real_pacs_then_open_the_link_by_dicomweb(remote, locked_pacs,
     page2.wait_for_function("window.venos && venos.frame() !== null", timeout=60_000)
     (series,) = page2.evaluate("venos.series()")
     assert series["slices"] == len(files)
+    page2.wait_for_function("venos.measurements().length === 1", timeout=30_000)  # the SR came from the PACS too
     originals = sorted((pydicom.dcmread(p) for p in files), key=lambda d: float(d.ImagePositionPatient[2]))
     shown = [pixels_b64(page2, series["id"], i) for i in range(len(files))]
     orig_px = [d.pixel_array for d in originals]
     for px in shown:
         assert any(np.array_equal(px, o) for o in orig_px)
     assert sorted(a.tobytes() for a in shown) == sorted(o.tobytes() for o in orig_px)
+
+
+def test_measurements_saved_as_dicom_sr_come_back_with_their_images(viewer, tmp_path):
+    from conftest import ViewerPage
+
+    files = ge_files()[:4]
+    viewer.open()
+    viewer.load_via_input(files)
+    viewer.set_view({"slice": 2})
+    length = viewer.measure_by_drag("length", (-40, -10), (60, 30))
+    region = viewer.measure_by_drag("ellipse", (-30, -30), (30, 20))
+    viewer.page.click("#measurements")
+    viewer.page.wait_for_selector("#measurements-dialog[open]")
+    with viewer.page.expect_download() as dl:
+        viewer.page.click("#measurements-sr")
+    viewer.page.wait_for_function("document.getElementById('measurements-note').textContent.startsWith('Saved 2')")
+    sr_path = tmp_path / dl.value.suggested_filename
+    dl.value.save_as(sr_path)
+    ds = pydicom.dcmread(sr_path)
+    assert ds.Modality == "SR" and ds.ContentTemplateSequence[0].TemplateIdentifier == "1500"
+    assert ds.PatientID == pydicom.dcmread(files[0], stop_before_pixels=True).PatientID
+
+    # a colleague opens the images with the report (the report first): the measurements are back, on slice 2
+    page = ViewerPage(viewer.page.context.new_page(), viewer.base_url)
+    page.open()
+    page.load_via_input([sr_path] + files)
+    page.page.wait_for_function("venos.measurements().length === 2")
+    got = {m["kind"]: m for m in page.eval("venos.measurements()")}
+    assert got["length"]["value"] == pytest.approx(length["value"], rel=1e-5) and got["length"]["slice"] == 2
+    assert got["ellipse"]["mean"] == pytest.approx(region["mean"], rel=1e-5)
+    assert got["ellipse"]["units"] == region["units"] == "HU"
+    page.set_view({"slice": 2})
+    assert page.page.locator("#annotations line").count() >= 1 and page.page.locator("#annotations ellipse").count() == 1
+    assert page.eval("venos.skipped()") == []  # the report is used, not skipped

@@ -96,3 +96,57 @@ def test_nothing_loaded_is_a_clear_error():
     api.clear()
     with pytest.raises(VenosError, match="nothing to export"):
         api.export_case({})
+
+
+def _length_item(sid: str, slice_index: int = 1) -> dict:
+    st = {"series": sid, "slice": slice_index}
+    r = api.measure("length", st, [[10.5, 20.5], [110.5, 20.5]])
+    return {"kind": "length", "anchor": r["anchor"], "series": sid, "slice": slice_index,
+            "points": [[10.5, 20.5], [110.5, 20.5]], "result": r}
+
+
+def test_a_report_round_trip_through_the_session():
+    sid = _load(CT)[0]
+    item = _length_item(sid)
+    w = api.report_write([item])
+    assert w["saved"] == 1 and w["notSaved"] == []
+    assert not api.add_file("report.dcm", w["data"])["ok"]  # a report is no image: kept, not a series
+    placed = api.reports()
+    assert placed["waiting"] == 0 and len(placed["items"]) == 1
+    got = placed["items"][0]
+    assert got["series"] == sid and got["slice"] == 1 and got["kind"] == "length" and got["anchor"] == item["anchor"]
+    assert got["result"]["value"] == pytest.approx(item["result"]["value"], rel=1e-6)
+    assert got["result"]["units"] == "mm" and "PixelSpacing" in got["result"]["spacing"]
+    assert np.allclose(got["points"], item["points"], atol=1e-4)
+
+
+def test_a_report_before_its_images_waits_for_them():
+    sid = _load(CT)[0]
+    data = api.report_write([_length_item(sid, 2)])["data"]
+    api.clear()
+    res = api.add_file("report.dcm", data)
+    assert res["report"]["measurements"] == 1
+    assert api.reports()["waiting"] == 1 and api.reports()["items"] == []
+    for p in CT:
+        api.add_file(p.name, p.read_bytes())
+    assert len(api.reports()["items"]) == 1
+
+
+def test_an_exported_case_carries_its_measurements_on_the_deidentified_files():
+    sid = _load(CT)[0]
+    r = api.export_case({"deidentify": True, "measurements": [_length_item(sid)]})
+    assert r["measurements"]["saved"] == 1 and r["problems"] == []
+    z = _zip(r)
+    files = [pydicom.dcmread(io.BytesIO(z.read(n))) for n in z.namelist() if n.endswith(".dcm")]
+    (sr,) = [d for d in files if d.Modality == "SR"]
+    images = {d.SOPInstanceUID for d in files if d.Modality != "SR"}
+    ref = sr.CurrentRequestedProcedureEvidenceSequence[0].ReferencedSeriesSequence[0].ReferencedSOPSequence[0]
+    assert ref.ReferencedSOPInstanceUID in images and sr.StudyInstanceUID == files[0].StudyInstanceUID
+    assert sr.PatientName == files[0].PatientName and "PatientIdentityRemoved" in sr
+    # loaded again (the de-identified case alone), the measurement lands on its image
+    api.clear()
+    for d in files:
+        buf = io.BytesIO()
+        d.save_as(buf, enforce_file_format=True)
+        api.add_file("x.dcm", buf.getvalue())
+    assert len(api.reports()["items"]) == 1

@@ -428,3 +428,18 @@ def export_case(spec: Any = None) -> dict:
     from . import export_api
 
     return export_api.export_case(to_plain(spec))
+
+
+# ------------------------------------------------------------------------------------------------ measurement reports
+def reports() -> dict:
+    """The loaded measurement reports' measurements, placed on the images loaded now (venos/reports.py)."""
+    from . import reports as _reports
+
+    return _reports.resolved()
+
+
+def report_write(items: Any) -> dict:
+    """The measurement layer's items as a DICOM SR Measurement Report file: ``{data, name, saved, notSaved}``."""
+    from . import reports as _reports
+
+    return _reports.write(to_plain(items))

@@ -29,6 +29,8 @@ from .model.series import Instance, Series
 from .pixels.codecs import CodecNotLoaded
 from .session import session
 
+DEID_MARKS = ("PatientIdentityRemoved", "DeidentificationMethod", "DeidentificationMethodCodeSequence",
+              "LongitudinalTemporalInformationModified")
 OPTION_NAMES = ("modified_dates", "patient_characteristics", "device_identity", "clean_descriptors")
 
 
@@ -121,7 +123,9 @@ def export_case(spec: Any = None) -> dict:
     ``format: "files"`` answers ``parts`` [{name, data}] instead of the zip (for STOW-RS). ``deidentify``: apply the Basic Profile with the options named in camelCase
     (``modifiedDates``, ``patientCharacteristics``, ``deviceIdentity``, ``cleanDescriptors``, ``dateOffsetDays``);
     ``blackout``: {series id: [[x0, y0, x1, y1], …]} in image pixels, set to black on every frame; ``baseUrl``: the
-    public address the folder will have (absolute urls in the manifest, for OHIF)."""
+    public address the folder will have (absolute urls in the manifest, for OHIF); ``measurements``: the
+    measurement layer's items, added as a DICOM SR Measurement Report on the files written (``measurements`` in the
+    answer: ``{saved, notSaved}``)."""
     o = dict(spec or {})
     series = _series(o.get("series"))
     rects = _rectangles(o.get("blackout"))
@@ -129,6 +133,7 @@ def export_case(spec: Any = None) -> dict:
     deid = bool(o.get("deidentify"))
     options, context = (_options(o), Context()) if deid else (None, None)
     case, skipped, problems, uncompressed = CaseExport(), [], [], []
+    written: dict[str, Any] = {}  # original SOP Instance UID → the header of the file written for it
     for s in series:
         for inst in _instances(s):
             name = inst.info.source
@@ -145,12 +150,15 @@ def export_case(spec: Any = None) -> dict:
                 continue
             if note:
                 uncompressed.append({"source": name, "note": note})
-            case.add(pydicom.dcmread(io.BytesIO(data), stop_before_pixels=True), data)
+            header = pydicom.dcmread(io.BytesIO(data), stop_before_pixels=True)
+            written[inst.info.sop_instance_uid] = header
+            case.add(header, data)
     if not case.files:
         raise VenosError("nothing to export: " + ("; ".join(f"{x['source']}: {x['reason']}" for x in skipped[:3])
                                                   or "no series is loaded"))
+    saved = _measurements(case, o.get("measurements"), written, options, context) if o.get("measurements") else None
     report = _report(context, options) if deid else None
-    out = {"files": len(case.files), "skipped": skipped, "problems": problems, "report": report,
+    out = {"measurements": saved, "files": len(case.files), "skipped": skipped, "problems": problems, "report": report,
            "uncompressed": uncompressed, "deidentified": deid, "studies": list(case.studies())}
     if o.get("format") == "files":  # for STOW-RS: each file's bytes, no zip
         return {**out, "parts": [{"name": f.path, "data": f.data} for f in case.files]}
@@ -190,3 +198,47 @@ def _report(context: Context, options: Options) -> dict:
             "options": sorted(options.enabled), "dateOffsetDays": context.date_offset(options)
             if options.modified_dates else None,
             "studies": {study: rep.to_dict() for study, rep in studies.items()}}
+
+
+def _measurements(case: CaseExport, items: Any, written: dict, options, context) -> dict:
+    """The measurements as a report on the files as written: references, patient and study follow the
+    de-identified files (the report's own content is only the numbers, shapes, units and spacing sources)."""
+    from .reports import measurements_in
+    from .sr import write_measurement_report
+
+    measurements, images, _patient, problems = measurements_in(items)
+    kept = []
+    for m in measurements:
+        if m.get("plane"):
+            if options is not None:  # the plane's Frame of Reference is remapped like every UID
+                m["geometry"] = {**m["geometry"], "frameOfReference": context.uid(m["geometry"]["frameOfReference"])}
+            kept.append(m)
+            continue
+        h = written.get(m["sopInstanceUid"])
+        if h is None:
+            problems.append(f"a {m['kind']} on {m['sopInstanceUid']}: its image is not in the case, not saved")
+            continue
+        kept.append({**m, "sopInstanceUid": str(h.SOPInstanceUID)})
+    headers = {str(h.SOPInstanceUID): h for h in written.values()}
+    refs = [{"sopInstanceUid": str(h.SOPInstanceUID), "sopClassUid": str(h.SOPClassUID),
+             "seriesInstanceUid": str(h.SeriesInstanceUID), "studyInstanceUid": str(h.StudyInstanceUID),
+             "frames": int(h.get("NumberOfFrames", 1) or 1),
+             "pixelSpacing": [float(v) for v in h.PixelSpacing] if "PixelSpacing" in h else None}
+            for uid, h in headers.items() if any(k.get("sopInstanceUid") == uid for k in kept)]
+    if not kept:
+        return {"saved": 0, "notSaved": problems}
+    first = headers.get(next((k["sopInstanceUid"] for k in kept if k.get("sopInstanceUid")), ""),
+                        next(iter(written.values())))
+    from .reports import PATIENT_KEYS
+
+    patient = {k: first[k].value for k in PATIENT_KEYS if k in first}
+    when = datetime.datetime.now()
+    if options is not None and options.modified_dates:  # the report's date moves with the others
+        when += datetime.timedelta(days=context.date_offset(options))
+    rep = write_measurement_report(kept, images=refs, patient=patient, content_datetime=when)
+    for k in DEID_MARKS:  # the report is as de-identified as the files it points to, and says so
+        if k in first:
+            rep.dataset[k] = first[k]
+    data = write(rep.dataset, "measurements.dcm")
+    case.add(rep.dataset, data)
+    return {"saved": len(rep.saved), "notSaved": problems + rep.not_saved}

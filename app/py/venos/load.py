@@ -11,7 +11,7 @@ import numpy as np
 from .blob import Blob
 from .dicom.attrs import FrameInfo, ImageInfo, image_info, is_encapsulated
 from .dicom.parse import read_dataset, sniff
-from .errors import DecodeError, Duplicate, InvalidDataset, VenosError
+from .errors import DecodeError, Duplicate, InvalidDataset, NotAnImage, VenosError
 from .pixels.codecs import CodecNotLoaded
 from .session import session
 
@@ -30,6 +30,12 @@ def add(name: str, blob: Blob, group: str = "") -> dict:
             info = image_info(parsed.dataset, source=name, pixels=parsed.pixels)
         except RecursionError:
             raise InvalidDataset("sequences are nested too deeply to read", source=name) from None
+        except NotAnImage:
+            from .reports import take  # a measurement report is kept: its measurements go on their images
+            report = take(parsed.dataset, name)
+            if report is None:
+                raise
+            return {"ok": False, "report": report}
         check_bounds(info, parsed.pixels)
         same = session.series.loaded_as(info)
         if same is not None:  # the same image twice (a folder dropped again, a copy): shown once

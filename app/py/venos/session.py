@@ -110,6 +110,7 @@ class Session:
         # worker): instance key → (instance, series); load.verify() decodes it, then keeps or removes the file
         self.unverified: dict[int, tuple[Any, Series]] = {}
         self.volumes = Volumes()
+        self.reports: list[dict] = []  # measurement reports loaded (venos.reports)
 
     def clear(self) -> None:
         self.__init__()

@@ -1,0 +1,44 @@
+// Measurement reports (DICOM SR, TID 1500 Measurement Report): a report loaded with its images puts its
+// measurements back on them (Python reads it: app/py/venos/sr, places it: venos/reports.py); the measurements made
+// here are saved as one. What a report holds that cannot be drawn is listed, never dropped silently.
+
+/** The fields of a measurement-layer item that a report keeps (app/js/annotations.js). */
+const keep = ({ kind, anchor, series, slice, points, result, plane, angle, slab, slabMode }) =>
+  ({ kind, anchor, series, slice, points, result, ...(plane ? { plane, angle, slab, slabMode } : {}) });
+
+export function installReports({ client, viewer, annotations, redraw, say = () => {} }) {
+  const placed = new Set(); // report measurement ids already on the layer
+  let last = { items: [], waiting: 0, unshown: [], reports: 0 };
+  let timer = 0;
+
+  /** Put the loaded reports' measurements whose images are loaded on the layer; → what Python said. */
+  async function place() {
+    last = await client.call("reports");
+    const fresh = last.items.filter((it) => !placed.has(it.id));
+    for (const it of fresh) {
+      placed.add(it.id);
+      annotations.items.push({ kind: it.kind, anchor: it.anchor, series: it.series, slice: it.slice, source: it.source,
+        frame: it.frame, points: it.points, result: it.result, seriesDescription: "", at: Date.now(), report: it.report });
+    }
+    if (fresh.length) {
+      annotations._changed();
+      redraw();
+      const from = [...new Set(fresh.map((it) => it.report))].join(", ");
+      say(`${fresh.length} measurement${fresh.length > 1 ? "s" : ""} from ${from} shown${last.unshown.length ? `; ${last.unshown.length} not shown (see Measures)` : ""}`);
+    }
+    return last;
+  }
+  const soon = () => { clearTimeout(timer); timer = setTimeout(() => place().catch(() => {}), 150); };
+  client.on("report", soon);
+  // a report may come before its images: place the rest as they arrive
+  viewer.addEventListener("series", () => { if (last.waiting || last.reports === 0) soon(); });
+  viewer.addEventListener("cleared", () => { placed.clear(); last = { items: [], waiting: 0, unshown: [], reports: 0 }; });
+
+  /** The layer's measurements as a DICOM SR file → {blob, name, saved, notSaved}. */
+  async function save() {
+    const r = await client.call("reportWrite", { items: annotations.items.map(keep) });
+    return { blob: new Blob([r.data], { type: "application/dicom" }), name: r.name, saved: r.saved, notSaved: r.notSaved };
+  }
+
+  return { place, save, items: () => annotations.items.map(keep), unshown: () => last.unshown.slice() };
+}
