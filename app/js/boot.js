@@ -388,6 +388,17 @@ const reports = installReports({ client, viewer, annotations, redraw: () => { fo
 installMeasurements({ setViewState: (p) => act().setViewState(p), addEventListener: (t, f) => viewer.addEventListener(t, f) },
   annotations, $("measurements"), { reports });
 
+// ------------------------------------------------------------------------------------------------ sample case
+// A real CT that build.py ships beside the viewer (runtime.sample), for a first look without data of one's own.
+const sample = early && early.runtime && early.runtime.sample;
+if (sample) {
+  $("sample-credit").textContent = sample.credit;
+  $("sample-box").hidden = false;
+  $("open-sample").addEventListener("click", () => {
+    cloud.open({ manifest: new URL(sample.manifest, location.href).href }).catch(() => {});
+  });
+}
+
 /** `measurements: true` in an export's options: the measurement layer's, as a DICOM SR in the case. */
 const withMeasurements = (o) => ({ ...(o || {}), ...(o && o.measurements === true ? { measurements: reports.items() } : {}) });
 

@@ -18,11 +18,19 @@
   try { runtime = inline ? JSON.parse(inline.textContent) : null; } catch { runtime = null; }
   worker.postMessage({ boot: { runtime } });
 
+  // index.html?sample: the build's sample case (build.py), opened like a share link of it, which the address becomes
+  if (runtime && runtime.sample && /[?&]sample(=|&|$)/.test(location.search)) {
+    const u = new URL(location.href);
+    u.searchParams.delete("sample");
+    u.searchParams.set("manifest", new URL(runtime.sample.manifest, location.href).href);
+    history.replaceState(history.state, "", u.href);
+  }
+
   // id 1 is the case of the page's own address; rpc.js numbers its calls from 2.
   const CASE_ID = 1;
   const caseRequested = /[?&](manifest|url|dicomweb|dicomdir)=/.test(location.search);
   if (caseRequested) worker.postMessage({ id: CASE_ID, method: "openLink", args: { href: location.href } });
 
-  window.__venosEarly = { worker, inbox, caseId: caseRequested ? CASE_ID : 0, crashed: () => crashed };
+  window.__venosEarly = { worker, inbox, runtime, caseId: caseRequested ? CASE_ID : 0, crashed: () => crashed };
   window.dispatchEvent(new Event("venos-early"));
 })();

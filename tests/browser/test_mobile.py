@@ -99,3 +99,40 @@ def test_installable_manifest_and_icons(viewer):
     assert parsed["errors"] == [] and parsed["url"] == href
     files = json.loads(viewer.eval("fetch('runtime.json').then((r) => r.text())"))["files"]
     assert "app/manifest.webmanifest" in files and "app/img/icon-512.png" in files  # kept for offline use
+
+
+def test_the_sample_case_opens_by_tap_and_by_address_on_a_phone(phone, dist):
+    """The first run: a real CT (TCIA RIDER Lung CT, CC BY 4.0, shipped by build.py) by one tap, its credit shown;
+    `index.html?sample` opens it too and the address becomes its share link. Pixels bit-exact."""
+    import base64
+
+    import numpy as np
+    import pydicom
+
+    runtime = __import__("json").loads((dist / "runtime.json").read_text())
+    assert "sample" in runtime, "build.py shipped no sample case (see its log)"
+    folder = dist / runtime["sample"]["manifest"].rsplit("/", 1)[0]
+    assert "CC BY 4.0" in (folder / "LICENSE.txt").read_text()
+    phone.open()
+    assert phone.page.is_visible("#open-sample")
+    assert "CC BY 4.0" in phone.page.text_content("#sample-credit")
+    phone.page.tap("#open-sample")
+    phone.page.wait_for_function("""() => venos.frame() !== null && document.getElementById('progress').hidden
+        && !document.getElementById('series-list').textContent.includes('loaded')""", timeout=60_000)
+    (s,) = phone.eval("venos.series()")
+    assert s["slices"] == runtime["sample"]["slices"] >= 50 and s["modality"] == "CT" and s["pending"] == 0
+    d = phone.eval("""async () => { const d = await venos.pixelData('1', 20);
+        const u = new Uint8Array(d.data.buffer || d.data); let b = '';
+        for (let k = 0; k < u.length; k += 0x8000) b += String.fromCharCode.apply(null, u.subarray(k, k + 0x8000));
+        return { dtype: d.dtype, shape: d.shape, source: d.source, b64: btoa(b) }; }""")
+    got = np.frombuffer(base64.b64decode(d["b64"]), dtype=d["dtype"]).reshape(d["shape"])
+    ref = pydicom.dcmread(folder / d["source"].rsplit("/", 1)[1]).pixel_array
+    assert np.array_equal(got, ref)
+    assert phone.page.evaluate("document.documentElement.scrollWidth") <= 390
+
+    page2 = phone.page.context.new_page()
+    page2.goto(phone.base_url + "index.html?sample")
+    page2.wait_for_function("window.venos && venos.frame() !== null", timeout=60_000)
+    assert "manifest=" in page2.url and "sample" not in page2.url.split("?", 1)[1].split("manifest=")[0]
+    page2.wait_for_function("(n) => venos.series().then((l) => l.length === 1 && l[0].slices === n && !l[0].pending)",
+                            arg=runtime["sample"]["slices"], timeout=60_000)
