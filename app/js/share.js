@@ -69,6 +69,9 @@ export function installShare({ client, annotations, button, measurements = () =>
   const srNote = el("span", { class: "muted", id: "share-sr-note" });
   const blackout = el("input", { type: "checkbox", id: "share-blackout" });
   const blackoutNote = el("span", { class: "muted", id: "share-blackout-note" });
+  const title = el("input", { type: "text", id: "share-title", value: "Teaching case", maxLength: 200, "aria-label": "Case title" });
+  const description = el("input", { type: "text", id: "share-description", maxLength: 2000, placeholder: "What the case teaches (optional)", "aria-label": "Case description" });
+  const library = el("input", { type: "file", id: "share-library", accept: ".json,application/json", "aria-label": "A library index to extend (library.json, optional)" });
   const base = el("input", { type: "url", id: "share-base", placeholder: "https://bucket.example/cases/case1/ (optional, for OHIF)", "aria-label": "Public address of the case folder" });
   const flagged = el("ul", { class: "share-flags", id: "share-flags" });
   const go = el("button", { class: "btn primary", type: "button", id: "share-download", text: "Download zip" });
@@ -84,7 +87,11 @@ export function installShare({ client, annotations, button, measurements = () =>
     el("fieldset", { class: "share-set" }, el("legend", { text: "Text burned into the pixels" }), flagged,
       el("label", {}, blackout, " Black out the rectangles drawn with the Rect tool, on every image of their series "), blackoutNote),
     el("label", {}, withSr, " Include the measurements, as a DICOM SR Measurement Report ", srNote),
-    el("label", { class: "share-base" }, "Where the folder will be served ", base),
+    el("fieldset", { class: "share-set" }, el("legend", { text: "The case in its library" }),
+      el("label", { class: "share-base" }, "Title (shown to everyone: no patient's name) ", title),
+      el("label", { class: "share-base" }, "Description ", description),
+      el("label", { class: "share-base" }, "Add it to a library already online: its library.json (optional) ", library),
+      el("label", { class: "share-base" }, "Where the folder will be served ", base)),
     el("div", { class: "row" }, go),
     el("fieldset", { class: "share-set" }, el("legend", { text: "Or send to a DICOMweb server (STOW-RS)" }),
       el("div", { class: "row" }, stowRoot, stowGo),
@@ -120,8 +127,10 @@ export function installShare({ client, annotations, button, measurements = () =>
       : "Nothing is loaded." })]));
   }
 
-  function options() {
-    const o = { deidentify: deid.checked, baseUrl: base.value.trim() };
+  async function options() {
+    const o = { deidentify: deid.checked, baseUrl: base.value.trim(), title: title.value.trim() || "Teaching case",
+      description: description.value.trim() };
+    if (library.files && library.files[0]) o.library = await library.files[0].text();
     if (deid.checked) {
       for (const x of opts) o[x.key] = x.box.checked;
       if (x0(offset.value)) o.dateOffsetDays = Number(offset.value);
@@ -138,8 +147,8 @@ export function installShare({ client, annotations, button, measurements = () =>
     result.replaceChildren();
     try {
       const t0 = performance.now();
-      const r = await exportCase(client, options());
-      download(r.blob, r.deidentified ? "venos-case-deidentified.zip" : "venos-case.zip");
+      const r = await exportCase(client, await options());
+      download(r.blob, `${r.folder}.zip`);
       status.textContent = `${r.files} files, ${mb(r.blob.size)}, in ${((performance.now() - t0) / 1000).toFixed(1)} s: downloaded.`;
       result.append(...summary(r));
     } catch (e) {
@@ -157,7 +166,7 @@ export function installShare({ client, annotations, button, measurements = () =>
     result.replaceChildren();
     const off = client.on("stow", ({ done, total }) => { status.textContent = `Sending… ${done} of ${total} files`; });
     try {
-      const r = await stowCase(client, root, options());
+      const r = await stowCase(client, root, await options());
       const ok = r.stow.failed.length === 0;
       status.textContent = ok ? `${r.stow.stored.length} files stored on ${root}.`
         : `${r.stow.stored.length} stored, ${r.stow.failed.length} refused by the server.`;

@@ -53,12 +53,15 @@ def test_deidentify_black_out_download_serve_and_open_by_link(remote, cors_host,
     remote.page.check("#share-blackout")
     remote.page.check("#share-modifiedDates")
     remote.page.fill("#share-offset", "-30")
+    remote.page.fill("#share-title", "Chest CT, planted identifiers")
+    remote.page.fill("#share-description", "De-identified in the browser")
     with remote.page.expect_download() as dl:
         remote.page.click("#share-download")
     remote.page.wait_for_function("document.getElementById('share-status').textContent.includes('downloaded')")
     assert remote.page.text_content("#share-check").startswith("Checked:")
     data = Path(dl.value.path()).read_bytes()
-    assert dl.value.suggested_filename == "venos-case-deidentified.zip"
+    assert dl.value.suggested_filename == "chest-ct-planted-identifiers.zip"
+    folder_name = "chest-ct-planted-identifiers"
 
     z = zipfile.ZipFile(io.BytesIO(data))
     dcm = sorted(n for n in z.namelist() if n.endswith(".dcm"))
@@ -71,7 +74,7 @@ def test_deidentify_black_out_download_serve_and_open_by_link(remote, cors_host,
         ds = pydicom.dcmread(io.BytesIO(raw))
         assert ds.PatientIdentityRemoved == "YES" and "DeidentificationMethodCodeSequence" in ds
         assert ds.Modality == "SR" or ds.BurnedInAnnotation == "NO"
-    report = json.loads(z.read("deidentification-report.json"))
+    report = json.loads(z.read(f"{folder_name}/deidentification-report.json"))
     assert report["dateOffsetDays"] == -30
     originals = {pydicom.dcmread(p).InstanceNumber: pydicom.dcmread(p).pixel_array for p in files}
     x0, y0, x1, y1 = rects[0]
@@ -88,10 +91,17 @@ def test_deidentify_black_out_download_serve_and_open_by_link(remote, cors_host,
         exported[ds.SOPInstanceUID] = px
 
     # served from another origin, opened by the manifest's link: the same pixels
-    folder = case_dir.parent / "shared-case"
-    z.extractall(folder)
+    library = case_dir.parent / "shared-case"
+    z.extractall(library)
+    folder = library / folder_name
+    # the zip is a library of one case: its link opens the library dialog, one click opens the case
     page2 = remote.context.new_page()
-    page2.goto(remote.base_url + "index.html?manifest=" + cors_host.url + "shared-case/manifest.json")
+    page2.goto(remote.base_url + "index.html?library=" + cors_host.url + "shared-case/library.json")
+    page2.wait_for_selector("#library-dialog[open] #library-list li")
+    assert page2.text_content("#library-list .case-title") == "Chest CT, planted identifiers"
+    assert "De-identified in the browser" in page2.text_content("#library-list")
+    assert page2.evaluate("document.querySelector('#library-list img').naturalWidth") > 0  # the thumbnail
+    page2.click("#library-list button")
     page2.wait_for_function("""() => window.venos && venos.frame() !== null
         && !document.getElementById('series-list').textContent.includes('loaded')""", timeout=60_000)
     (series,) = page2.evaluate("venos.series()")
@@ -107,7 +117,7 @@ def test_deidentify_black_out_download_serve_and_open_by_link(remote, cors_host,
             for (let k = 0; k < u.length; k += 0x8000) b += String.fromCharCode.apply(null, u.subarray(k, k + 0x8000));
             return { dtype: d.dtype, shape: d.shape, source: d.source, b64: btoa(b) }; }""", [series["id"], i])
         got = np.frombuffer(base64.b64decode(d["b64"]), dtype=d["dtype"]).reshape(d["shape"])
-        uid = pydicom.dcmread(folder / d["source"].split("shared-case/")[1], stop_before_pixels=True).SOPInstanceUID
+        uid = pydicom.dcmread(library / d["source"].split("shared-case/")[1], stop_before_pixels=True).SOPInstanceUID
         assert np.array_equal(got, exported[uid])
 
 

@@ -6,11 +6,12 @@ import json
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pydicom
 import pytest
 
 from venos.errors import VenosError
-from venos.export.case import MANIFEST, CaseExport, manifest, zip_case
+from venos.export.case import LIBRARY, MANIFEST, CaseExport, manifest, png, zip_case
 from venos.sources.manifest import parse_manifest
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared/data/dicom"
@@ -65,10 +66,45 @@ def test_absolute_urls_for_ohif_and_a_bad_address_refused():
 def test_zip_holds_files_bit_exact_manifest_readme_and_extras():
     case = make_case()
     case.extra["deidentification-report.json"] = b"{}"
-    z = zipfile.ZipFile(io.BytesIO(zip_case(case, version="t", when="now", deidentified=True)))
+    data, folder = zip_case(case, title="Liver lesion, arterial phase", version="t", when="now", deidentified=True,
+                            thumbnail=png(np.zeros((4, 6, 4), np.uint8)))
+    z = zipfile.ZipFile(io.BytesIO(data))
+    assert folder == "liver-lesion-arterial-phase"
     names = z.namelist()
-    assert names[:3] == [MANIFEST, "README.txt", "deidentification-report.json"]
-    assert z.read("study1/series1/0001.dcm") == CT[0].read_bytes()
+    assert names[:4] == [LIBRARY, "README.txt", f"{folder}/{MANIFEST}", f"{folder}/thumbnail.png"]
+    assert f"{folder}/deidentification-report.json" in names
+    assert z.read(f"{folder}/study1/series1/0001.dcm") == CT[0].read_bytes()
     readme = z.read("README.txt").decode()
-    assert "Access-Control-Allow-Origin: *" in readme and "?manifest=" in readme and "de-identified" in readme
-    assert json.loads(z.read(MANIFEST))["studies"]
+    assert "Access-Control-Allow-Origin: *" in readme and "?manifest=" in readme and "?library=" in readme
+    assert "de-identified" in readme
+    assert json.loads(z.read(f"{folder}/{MANIFEST}"))["studies"]
+    lib = json.loads(z.read(LIBRARY))
+    assert lib["cases"] == [{"title": "Liver lesion, arterial phase", "description": "", "modality": "CT/MR",
+                             "manifest": f"{folder}/{MANIFEST}", "thumbnail": f"{folder}/thumbnail.png"}]
+    assert z.read(f"{folder}/thumbnail.png").startswith(b"\x89PNG")
+
+
+def test_a_library_is_extended_and_folders_do_not_collide():
+    old = {"title": "Our cases", "cases": [{"title": "Case", "manifest": "case/manifest.json"}]}
+    data, folder = zip_case(make_case(), title="Case", library=json.dumps(old))
+    lib = json.loads(zipfile.ZipFile(io.BytesIO(data)).read(LIBRARY))
+    assert folder == "case-2" and lib["title"] == "Our cases"
+    assert [c["manifest"] for c in lib["cases"]] == ["case/manifest.json", "case-2/manifest.json"]
+    with pytest.raises(VenosError, match="cases"):
+        zip_case(make_case(), library="{}")
+    with pytest.raises(VenosError, match="not JSON"):
+        zip_case(make_case(), library="<html>")
+
+
+def test_png_is_read_by_a_png_reader():
+    import struct
+    import zlib
+
+    img = np.arange(5 * 7 * 4, dtype=np.uint8).reshape(5, 7, 4)
+    data = png(img)
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    w, h = struct.unpack(">II", data[16:24])
+    idat = data[data.index(b"IDAT") + 4:data.index(b"IEND") - 8]
+    raw = zlib.decompress(idat)
+    rows = [raw[i * (1 + w * 4) + 1:(i + 1) * (1 + w * 4)] for i in range(h)]
+    assert (w, h) == (7, 5) and np.array_equal(np.frombuffer(b"".join(rows), np.uint8).reshape(5, 7, 4), img)

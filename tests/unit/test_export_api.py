@@ -67,9 +67,10 @@ def test_deidentified_export_removes_identity_keeps_pixels_and_reports():
             from datetime import date, timedelta
             old = date(int(b.StudyDate[:4]), int(b.StudyDate[4:6]), int(b.StudyDate[6:8]))
             assert d.StudyDate == (old - timedelta(days=100)).strftime("%Y%m%d")
-    manifest = json.loads(z.read("manifest.json"))
+    folder = r["folder"]
+    manifest = json.loads(z.read(f"{folder}/manifest.json"))
     assert manifest["studies"][0]["StudyInstanceUID"] == out[0].StudyInstanceUID
-    report = json.loads(z.read("deidentification-report.json"))
+    report = json.loads(z.read(f"{folder}/deidentification-report.json"))
     assert report["options"] == ["modified_dates"] and report["dateOffsetDays"] == -100
     rows = next(iter(report["studies"].values()))["attributes"]
     assert any(row["keyword"] == "PatientName" for row in rows)
@@ -150,3 +151,17 @@ def test_an_exported_case_carries_its_measurements_on_the_deidentified_files():
         d.save_as(buf, enforce_file_format=True)
         api.add_file("x.dcm", buf.getvalue())
     assert len(api.reports()["items"]) == 1
+
+
+def test_the_library_thumbnail_is_blacked_out_too():
+    import struct
+    import zlib
+
+    sid = _load(CT)[0]
+    r = api.export_case({"blackout": {sid: [[0, 0, 512, 512]]}, "title": "All black"})
+    data = _zip(r).read(f"{r['folder']}/thumbnail.png")
+    w, h = struct.unpack(">II", data[16:24])
+    raw = zlib.decompress(data[data.index(b"IDAT") + 4:data.index(b"IEND") - 8])
+    px = np.frombuffer(b"".join(raw[i * (1 + w * 4) + 1:(i + 1) * (1 + w * 4)] for i in range(h)), np.uint8)
+    rgba = px.reshape(h, w, 4)
+    assert max(w, h) <= 128 and (rgba[..., :3] == 0).all() and (rgba[..., 3] == 255).all()

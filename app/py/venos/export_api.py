@@ -24,7 +24,7 @@ from .deid.report import by_study
 from .deid.verify import verify
 from .dicom.parse import Parsed
 from .errors import VenosError
-from .export.case import CaseExport, zip_case
+from .export.case import CaseExport, png, zip_case
 from .model.series import Instance, Series
 from .pixels.codecs import CodecNotLoaded
 from .session import session
@@ -125,7 +125,9 @@ def export_case(spec: Any = None) -> dict:
     ``blackout``: {series id: [[x0, y0, x1, y1], …]} in image pixels, set to black on every frame; ``baseUrl``: the
     public address the folder will have (absolute urls in the manifest, for OHIF); ``measurements``: the
     measurement layer's items, added as a DICOM SR Measurement Report on the files written (``measurements`` in the
-    answer: ``{saved, notSaved}``)."""
+    answer: ``{saved, notSaved}``); ``title``, ``description``: the case's entry in the library index written
+    beside it, ``library``: the index (JSON text or object) of a library to extend with this case (``folder``
+    in the answer: the case's folder in the zip)."""
     o = dict(spec or {})
     series = _series(o.get("series"))
     rects = _rectangles(o.get("blackout"))
@@ -165,8 +167,11 @@ def export_case(spec: Any = None) -> dict:
     if report is not None:
         case.extra["deidentification-report.json"] = json.dumps(report, indent=1).encode()
     when = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
-    return {**out, "zip": zip_case(case, base_url=str(o.get("baseUrl") or ""), version=__version__, when=when,
-                                   deidentified=deid)}
+    zipped, folder = zip_case(case, title=str(o.get("title") or "Teaching case"),
+                              description=str(o.get("description") or ""), library=o.get("library"),
+                              thumbnail=_thumbnail(series, rects), base_url=str(o.get("baseUrl") or ""),
+                              version=__version__, when=when, deidentified=deid)
+    return {**out, "zip": zipped, "folder": folder}
 
 
 def _one(inst: Instance, rects, options, context, problems: list) -> tuple[bytes, str]:
@@ -242,3 +247,20 @@ def _measurements(case: CaseExport, items: Any, written: dict, options, context)
     data = write(rep.dataset, "measurements.dcm")
     case.add(rep.dataset, data)
     return {"saved": len(rep.saved), "notSaved": problems + rep.not_saved}
+
+
+def _thumbnail(series: list[Series], rects: dict) -> bytes | None:
+    """The library's picture of the case: the first series' middle image in its default window, with its black-out
+    rectangles applied (the same the files got), at most 128 pixels on a side, as PNG."""
+    from .api import render
+
+    for s in series:
+        meta, rgba = render({"series": s.id, "slice": len(s.ordered()) // 2})
+        if rgba is None:
+            continue
+        rgba = np.array(rgba, copy=True)
+        for x0, y0, x1, y1 in rects.get(s.id, []):
+            rgba[max(0, y0):max(0, y1), max(0, x0):max(0, x1), :3] = 0
+        step = max(1, -(-max(rgba.shape[:2]) // 128))
+        return png(np.ascontiguousarray(rgba[::step, ::step]))
+    return None
