@@ -367,7 +367,8 @@ function on(type, fn) {
   return () => source.removeEventListener(type, h);
 }
 
-const cloud = installCloud(viewer, { toolbar: document.querySelector(".toolbar"), viewport: vp, layout, onMessage: showMessage });
+const cloud = installCloud(viewer, { toolbar: document.querySelector(".toolbar"), viewport: vp, layout, onMessage: showMessage,
+  measurements: { list: () => reports.linkable(), place: (list) => reports.placeLinked(list) } });
 installAnnouncer(layout, viewer, $("announce"));
 const pyConsole = installConsole({ client, state: () => act().state, button: $("console"),
   added: async (ids) => { await viewer.refreshSeries(); await act().setViewState({ series: ids[ids.length - 1] }); } });

@@ -40,5 +40,30 @@ export function installReports({ client, viewer, annotations, redraw, say = () =
     return { blob: new Blob([r.data], { type: "application/dicom" }), name: r.name, saved: r.saved, notSaved: r.notSaved };
   }
 
-  return { place, save, items: () => annotations.items.map(keep), unshown: () => last.unshown.slice() };
+  /** A share link's measurements ({kind, sop, frame, points}), measured again on the images loaded: the link
+   * says what was drawn, the pixels give the numbers. → {placed, missing}. */
+  async function placeLinked(list) {
+    const where = await client.call("locate", { refs: list.map(({ sop, frame }) => ({ sop, frame })) });
+    let placed = 0, missing = 0;
+    for (let i = 0; i < list.length; i++) {
+      const m = list[i], w = where[i];
+      if (!w) { missing++; continue; }
+      let result;
+      try {
+        result = await client.call("measure", { name: m.kind, state: { series: w.series, slice: w.slice }, points: m.points });
+      } catch { missing++; continue; }
+      annotations.items.push({ kind: m.kind, anchor: result.anchor, series: w.series, slice: w.slice, source: w.source,
+        frame: m.frame, points: result.points || m.points, result, seriesDescription: "", at: Date.now(), fromLink: true });
+      placed++;
+    }
+    if (placed) { annotations._changed(); redraw(); }
+    if (placed || missing) say(`${placed} measurement${placed === 1 ? "" : "s"} from the link shown${missing ? `; ${missing} not: their images are not in this case` : ""}`);
+    return { placed, missing };
+  }
+
+  /** The measurements a link can carry: those made on one image (not on a reformatted plane). */
+  const linkable = () => annotations.items.filter((it) => it.result && it.result.ref)
+    .map((it) => ({ kind: it.kind, sop: it.result.ref.sop, frame: it.result.ref.frame, points: it.points }));
+
+  return { place, save, placeLinked, linkable, items: () => annotations.items.map(keep), unshown: () => last.unshown.slice() };
 }

@@ -219,6 +219,7 @@ const handlers = {
   },
   pointAt: ({ state, x, y }) => toJs(api.point_at(py.toPy(state), x, y)),
   sliceAt: ({ state, point }) => toJs(api.slice_at(py.toPy(state), py.toPy(point))),
+  locate: ({ refs }) => toJs(api.locate(py.toPy(refs || []))), // a share link's measurements: where their images are
   stats: () => ({ ...toJs(api.stats()), files: blobs.stats(), memory: memory.report(), runtime: { build: runtime.build, timings, lazy: toJs(py.pyimport("venos._lazy").status()) } }),
   tags: ({ series, slice }) => toJs(api.tags(series, slice)),
   thumbnail: async ({ series, size }) => {

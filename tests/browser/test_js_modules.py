@@ -215,6 +215,31 @@ def test_a_layout_with_reformatted_planes_round_trips_through_a_link(page):
     assert nested["viewports"][0] == {} and "layout" not in nested["viewports"][0]
 
 
+def test_measurements_round_trip_through_a_link_and_hostile_ones_are_dropped(page):
+    ms = [{"kind": "length", "sop": "1.2.840.1", "frame": 0, "points": [[10.123, 20], [30, 40.456]]},
+          {"kind": "bidirectional", "sop": "1.2.840.2", "frame": 3, "points": [[1, 2], [3, 4], [5, 6], [7, 8]]},
+          {"kind": "angle", "sop": "1.2.840.1", "frame": 0, "points": [[0, 0], [5, 5], [10, 0]]}]
+    frag = link(page, "viewFragment", {"seriesUid": "1.2", "slice": 3, "measurements": ms})
+    assert "&m=1." in frag
+    parsed = link(page, "parseView", "#" + frag)
+    assert parsed["measurements"][0] == {**ms[0], "points": [[10.12, 20], [30, 40.46]]}  # 0.01 px
+    assert parsed["measurements"][1:] == ms[1:]
+    # a plane's measurement names no image: left out of the link
+    assert link(page, "encodeMeasurements", [{"kind": "length", "sop": "", "frame": 0, "points": [[0, 0], [1, 1]]}]) \
+        == link(page, "encodeMeasurements", [])
+    enc = lambda rows: page.eval("(r) => '1.' + btoa(JSON.stringify(r)).replace(/\\+/g, '-').replace(/\\//g, '_').replace(/=+$/, '')", rows)
+    bad = [["l", "1.2<script>", 0, 1, 2, 3, 4], ["x", "1.2", 0, 1, 2, 3, 4], ["l", "1.2", -1, 1, 2, 3, 4],
+           ["l", "1.2", 0, 1, 2, 3], ["l", "1.2", 0, 1, 2, 3, "4"], ["l", "1.2", 0, 1, 2, 3, 1e300], "l",
+           ["l", "1.2", 0.5, 1, 2, 3, 4]]
+    assert link(page, "decodeMeasurements", enc(bad)) == []
+    assert link(page, "decodeMeasurements", enc([["e", "1.2", 0, 1, 2, 3, 4]])) == \
+        [{"kind": "ellipse", "sop": "1.2", "frame": 0, "points": [[1, 2], [3, 4]]}]
+    for junk in ["2." + enc([["l", "1.2", 0, 1, 2, 3, 4]])[2:], "1.!!!", "1.", "", "1." + "A" * 30000]:
+        assert link(page, "decodeMeasurements", junk) == []
+    many = [{"kind": "length", "sop": "1.2", "frame": 0, "points": [[i, 0], [i, 9]]} for i in range(150)]
+    assert len(link(page, "decodeMeasurements", link(page, "encodeMeasurements", many))) == 100
+
+
 @pytest.mark.parametrize("fragment,view", [
     ("slice=abc", {}), ("slice=Infinity", {}), ("slice=-4", {"slice": 0}), ("slice=3.9", {"slice": 3}),
     ("set=x&slice=2", {"slice": 2}),

@@ -229,3 +229,29 @@ def test_measurements_saved_as_dicom_sr_come_back_with_their_images(viewer, tmp_
     page.set_view({"slice": 2})
     assert page.page.locator("#annotations line").count() >= 1 and page.page.locator("#annotations ellipse").count() == 1
     assert page.eval("venos.skipped()") == []  # the report is used, not skipped
+
+
+def test_a_share_link_carries_the_measurements_and_they_are_measured_again(remote, cors_host):
+    remote.open("index.html?manifest=" + cors_host.url + "case/manifest.json")
+    remote.page.wait_for_function("""() => window.venos && venos.frame() !== null
+        && !document.getElementById('series-list').textContent.includes('loaded')""", timeout=60_000)
+    remote.set_view({"slice": 17})
+    length = remote.measure_by_drag("length", (-50, 0), (40, 30))
+    region = remote.measure_by_drag("ellipse", (-20, -20), (30, 10))
+    link = remote.eval("venos.link()")
+    assert "&m=1." in link
+    page2 = remote.context.new_page()
+    page2.goto(link)
+    page2.wait_for_function("window.venos && venos.measurements().length === 2", timeout=60_000)
+    got = {m["kind"]: m for m in page2.evaluate("venos.measurements()")}
+    assert got["length"]["value"] == pytest.approx(length["value"], abs=0.01 * 2) and got["length"]["slice"] == 17
+    assert got["ellipse"]["mean"] == pytest.approx(region["mean"], rel=0.02)
+    assert page2.evaluate("venos.viewState().slice") == 17
+    assert page2.locator("#annotations line").count() >= 1 and page2.locator("#annotations ellipse").count() == 1
+    # the link names what was drawn, never a number: the numbers come from the pixels
+    import base64 as b64
+    from urllib.parse import parse_qs, urlsplit
+
+    m = parse_qs(urlsplit(link).fragment)["m"][0]
+    rows = json.loads(b64.urlsafe_b64decode(m[2:] + "=" * (-len(m[2:]) % 4)))
+    assert [r[0] for r in rows] == ["l", "e"] and all(len(r) == 7 for r in rows)

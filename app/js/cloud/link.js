@@ -9,7 +9,10 @@
 //   &zoom=<z>&pan=<x>,<y>&rot=<90|180|270>&flip=1&plane=<axial|coronal|sagittal|oblique>&angle=<deg>&slab=<mm>&mode=<mip|minip|avg>
 //   &layout=<1x2|2x1|2x2|1x3>&active=<i>&v1=<the same keys for viewport 1, URL-encoded>&v2=…&v3=…
 //   &sync=<scroll,window,zoom>&lines=<active|all|off>
+//   &m=1.<base64url of [[kind, SOPInstanceUID, frame, x1, y1, x2, y2, …], …]>  the measurements (version 1)
 //
+// The measurements carry only what was drawn (kind, image, points): the page that opens the link measures them
+// again on the pixels, so a link can never make the viewer show a number the image does not give.
 // The top-level keys are the first viewport's (a link from before layouts opens as it did); v1…v3 carry the others.
 // slice is 0-based like the rest of the API; set picks among display sets sharing a series UID (multi-frame
 // objects), 0 when absent; sop names the instance shown, so the page can fetch it before Python has sorted the
@@ -64,6 +67,7 @@ export function parseView(hash, nested = false) {
   if (num("slab") !== undefined && num("slab") > 0) view.slab = num("slab");
   if (SLAB_MODES.has(h.get("mode"))) view.slabMode = h.get("mode");
   if (nested) return view;
+  if (h.get("m")) view.measurements = decodeMeasurements(h.get("m"));
   if (LAYOUTS.has(h.get("layout"))) {
     view.layout = h.get("layout");
     view.viewports = [1, 2, 3].map((i) => (h.get(`v${i}`) ? parseView(h.get(`v${i}`), true) : null));
@@ -121,6 +125,7 @@ export function viewFragment(v) {
   if (v.plane) h.set("plane", v.plane);
   if (v.plane === "oblique" && v.angle) h.set("angle", String(round(v.angle, 2)));
   if (v.plane && v.slab) { h.set("slab", String(round(v.slab, 2))); h.set("mode", v.slabMode || "mip"); }
+  if (v.measurements && v.measurements.length) h.set("m", encodeMeasurements(v.measurements));
   if (v.layout && v.layout !== "1x1") {
     h.set("layout", v.layout);
     if (v.active) h.set("active", String(v.active));
@@ -147,4 +152,45 @@ export function toSpec(input, pageHref) {
   if (spec.url && !spec.urls) { spec.urls = [spec.url]; delete spec.url; }
   if (spec.zip) { spec.urls = [spec.zip]; delete spec.zip; }
   return { spec, view };
+}
+
+// ------------------------------------------------------------------------------------------------ measurements
+const KINDS = { length: ["l", 2], angle: ["a", 3], ellipse: ["e", 2], rectangle: ["r", 2], bidirectional: ["b", 4] };
+const BY_CODE = Object.fromEntries(Object.entries(KINDS).map(([k, [c, n]]) => [c, [k, n]]));
+export const MAX_LINK_MEASUREMENTS = 100;
+
+const b64url = (text) => btoa(String.fromCharCode(...new TextEncoder().encode(text))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+const unb64url = (s) => new TextDecoder().decode(Uint8Array.from(atob(s.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0)));
+
+/** Measurements ({kind, sop, frame, points}) as the link's `m` value; those on no one image (a reformatted plane)
+ * cannot be named by a link and are left out. */
+export function encodeMeasurements(list) {
+  const rows = [];
+  for (const m of list) {
+    const k = KINDS[m.kind];
+    if (!k || !m.sop || m.points.length !== k[1] || rows.length >= MAX_LINK_MEASUREMENTS) continue;
+    rows.push([k[0], m.sop, m.frame || 0, ...m.points.flat().map((x) => round(x, 2))]);
+  }
+  return "1." + b64url(JSON.stringify(rows));
+}
+
+/** The link's `m` value → [{kind, sop, frame, points}] (anything malformed or of another version: []). */
+export function decodeMeasurements(value) {
+  const [version, body] = String(value).split(".", 2);
+  if (version !== "1" || !body || body.length > 20000) return [];
+  let rows;
+  try { rows = JSON.parse(unb64url(body)); } catch { return []; }
+  if (!Array.isArray(rows)) return [];
+  const out = [];
+  for (const r of rows.slice(0, MAX_LINK_MEASUREMENTS)) {
+    if (!Array.isArray(r) || !BY_CODE[r[0]]) continue;
+    const [kind, n] = BY_CODE[r[0]];
+    const nums = r.slice(3);
+    if (typeof r[1] !== "string" || !/^[0-9.]{1,64}$/.test(r[1]) || !Number.isInteger(r[2]) || r[2] < 0
+        || nums.length !== 2 * n || !nums.every((x) => typeof x === "number" && Number.isFinite(x) && Math.abs(x) < 1e6)) continue;
+    const points = [];
+    for (let i = 0; i < n; i++) points.push([nums[2 * i], nums[2 * i + 1]]);
+    out.push({ kind, sop: r[1], frame: r[2], points });
+  }
+  return out;
 }

@@ -53,6 +53,10 @@ export class CloudSession {
       await v.client.call("settle");
       await v.refreshSeries();
       if (this.view) await this._applyView(); // a list of URLs: series exist only now
+      // the link's measurements, measured again on the pixels now that their images are here
+      if (view && view.measurements && view.measurements.length && this.measurements) {
+        await this.measurements.place(view.measurements).catch((e) => console.warn("link measurements:", e.message || e));
+      }
       v.dispatchEvent(new CustomEvent("loadend", { detail: summary }));
       return summary;
     } finally {
@@ -114,6 +118,7 @@ export class CloudSession {
       Object.assign(view, { layout: d.layout, active: d.active, sync: d.sync, referenceLines: d.referenceLines,
         viewports: lay.visible.slice(1).map((p) => (p.viewer.state.series ? this._view(p.viewer) : null)) });
     }
+    if (this.measurements) view.measurements = this.measurements.list();
     return buildLink(location.href, this.spec, view);
   }
 

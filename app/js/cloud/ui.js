@@ -16,9 +16,10 @@ function installStylesheet() {
 }
 
 /** Wire the cloud features into the page; returns the additions to window.venos. */
-export function installCloud(viewer, { toolbar, viewport, layout = null, onMessage = () => {} }) {
+export function installCloud(viewer, { toolbar, viewport, layout = null, onMessage = () => {}, measurements = null }) {
   installStylesheet();
   const session = new CloudSession(viewer, layout);
+  session.measurements = measurements; // {list(), place(list)}: what a link carries of the measurements, and back
   const report = (e) => onMessage(e && e.message ? e.message : String(e));
   const open = (input, opts) => session.open(input, opts).catch((e) => { report(e); throw e; });
 

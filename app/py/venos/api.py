@@ -226,6 +226,8 @@ def measure(name: str, state_in: Any, points: Any) -> dict:
     r = resolve(state_in, need_pixels=m.pixels)
     out = m.fn(Measured(r.info, r.frame_info, r.frame, pts))
     out["anchor"] = r.anchor
+    if not r.reformatted:  # the image it was made on, as a link or a report names it
+        out["ref"] = {"sop": r.info.sop_instance_uid, "frame": r.slice.frame}
     return out
 
 
@@ -443,3 +445,11 @@ def report_write(items: Any) -> dict:
     from . import reports as _reports
 
     return _reports.write(to_plain(items))
+
+
+def locate(refs: Any) -> list:
+    """Where images are (``[{sop, frame}]``, a share link's measurements): ``{series, slice, source}`` each, or
+    None for one not loaded."""
+    from . import reports as _reports
+
+    return _reports.locate(to_plain(refs) or [])

@@ -70,6 +70,23 @@ def resolved() -> dict:
     return {"items": items, "waiting": waiting, "unshown": unshown, "reports": len(session.reports)}
 
 
+def locate(refs: list) -> list:
+    """``[{sop, frame}]`` → ``{series, slice, source}`` for each image loaded, None for the others."""
+    where = _by_sop()
+    out = []
+    for ref in refs[:1000]:
+        hit = where.get(str((ref or {}).get("sop", "")))
+        frame = int((ref or {}).get("frame") or 0)
+        if hit is None:
+            out.append(None)
+            continue
+        sid, inst = hit
+        idx = next((k for k, sl in enumerate(session.series.get(sid).ordered())
+                    if sl.instance is inst and sl.frame == frame), None)
+        out.append(None if idx is None else {"series": sid, "slice": idx, "source": inst.info.source})
+    return out
+
+
 def _image(inst: Instance) -> dict:
     info = inst.info
     return {"sopInstanceUid": info.sop_instance_uid, "sopClassUid": info.sop_class_uid,
