@@ -112,7 +112,7 @@ def test_identity_references_and_json(ct):
     e = pr["applies"][0]
     assert e["window"] is None and e["modalityLut"] is None and e["shutters"] is None
     assert e["presentationLut"] == {"shape": "IDENTITY", "inverse": False}
-    assert json.loads(json.dumps(pr)) == pr  # plain JSON values only
+    assert json.loads(json.dumps(pr, allow_nan=False)) == pr  # plain JSON values only
     assert any("Displayed Area Selection" in r for r in pr["unsupported"])
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from .colour import cielab_css, grey_css
 from .refs import Cells, Ref, as_json
-from .values import MAX_OBJECTS, MAX_POINTS, Notes, code, get, integer, items, numbers, plain
+from .values import MAX_OBJECTS, MAX_POINTS, Notes, code, floats_un, get, integer, items, numbers, plain
 
 KINDS = {"POINT": ("point", 1, 1), "POLYLINE": ("polyline", 1, None), "INTERPOLATED": ("interpolated", 2, None),
          "CIRCLE": ("circle", 2, 2), "ELLIPSE": ("ellipse", 4, 4)}
@@ -65,15 +65,14 @@ def _graphic(g, notes: Notes, what: str) -> dict | None:
                   "not shown")
         return None
     raw = get(g, "GraphicData")
-    room = MAX_POINTS - notes.points
     try:
-        count = len(raw) // 2 if raw is not None and not isinstance(raw, (str, bytes, float, int)) else 0
+        count = len(raw) // (8 if isinstance(raw, bytes) else 2) if not isinstance(raw, (str, float, int)) else 1
     except TypeError:
         count = 0
-    if count > room:
+    if count > MAX_POINTS - notes.points:
         notes.add(f"more than {MAX_POINTS} graphic points in all: the graphics beyond are not shown")
         return None
-    data = numbers(g, "GraphicData")
+    data = floats_un(g, "GraphicData", limit=2 * MAX_POINTS)
     name, least, most = KINDS[kind]
     if data is None or len(data) % 2 or len(data) // 2 < least or (most and len(data) // 2 != most):
         notes.add(f"{what}: {kind} Graphic Data malformed or of the wrong length "
@@ -141,7 +140,7 @@ def annotations(ds, notes: Notes, *, cells: Cells, apps: list, area_of, spatial:
     images}`` (+ ``box``, ``anchor``, ``anchorVisible``, ``justify`` for text). ``apps`` holds each item's
     applicability; ``area_of(cell)`` gives (key, displayed area [x0, y0, x1, y1] or None) of a cell."""
     out: list[dict] = []
-    styles = False
+    styles, parsed = False, 0
     for n, (ann, app) in enumerate(zip(items(ds, "GraphicAnnotationSequence", notes, "Graphic Annotation"), apps)):
         what = f"graphic annotation {n + 1}"
         layer = plain(get(ann, "GraphicLayer"), limit=64)
@@ -150,13 +149,18 @@ def annotations(ds, notes: Notes, *, cells: Cells, apps: list, area_of, spatial:
         info = layer_map.get(layer, {})
         if get(ann, "CompoundGraphicSequence") is not None:
             notes.add(f"{what}: compound graphics (rulers, arrows, axes … PS3.3 C.10.5.1.4) are not shown")
+        room = min(MAX_OBJECTS - notes.objects, 2 * MAX_OBJECTS - parsed)  # malformed objects cost time too
+        if room <= 0:
+            notes.add(f"more than {MAX_OBJECTS} graphic objects in all: the rest are not shown")
+            break
         specs = []
-        for k, g in enumerate(items(ann, "GraphicObjectSequence", notes, what)):
+        for k, g in enumerate(items(ann, "GraphicObjectSequence", notes, what)[:room]):
             styles = styles or any(get(g, kw) is not None for kw in ("LineStyleSequence", "FillStyleSequence"))
             specs.append(_graphic(g, notes, f"{what}, graphic {k + 1}"))
-        for k, t in enumerate(items(ann, "TextObjectSequence", notes, what)):
+        for k, t in enumerate(items(ann, "TextObjectSequence", notes, what)[:room]):
             styles = styles or get(t, "TextStyleSequence") is not None
             specs.append(_text(t, notes, f"{what}, text {k + 1}"))
+        parsed += len(specs)
         groups = None
         for spec in specs:
             if spec is None:
@@ -169,10 +173,12 @@ def annotations(ds, notes: Notes, *, cells: Cells, apps: list, area_of, spatial:
                 placed = [(_place(spec, None, spatial), as_json(app))]
             for rec, refs in placed:
                 size = len(rec["points"])
-                if notes.objects >= MAX_OBJECTS or notes.points + size > MAX_POINTS:
-                    notes.add(f"more than {MAX_OBJECTS} graphic objects or {MAX_POINTS} points in all: the rest "
-                              "are not shown")
-                    return out
+                if notes.objects >= MAX_OBJECTS:
+                    notes.add(f"more than {MAX_OBJECTS} graphic objects in all: the rest are not shown")
+                    break
+                if notes.points + size > MAX_POINTS:
+                    notes.add(f"more than {MAX_POINTS} graphic points in all: the graphics beyond are not shown")
+                    continue
                 notes.objects += 1
                 if rec["units"] == "display":
                     notes.add(f"{what}: DISPLAY coordinates with no displayed area for its images: returned as "
