@@ -19,7 +19,6 @@ from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
 from venos.errors import VenosError
 from venos.pstate import GSPS, is_presentation_state, not_handled_reason, read_presentation_state, venos_invert
-from venos.pstate.colour import cielab_css, lab_to_srgb, pcs_to_lab
 from venos.pstate.graphics import from_display
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared/data/dicom"

@@ -192,7 +192,8 @@ def test_hostile_sizes_are_bounded(ct):
 def test_a_gsps_with_nothing_readable_still_answers():
     ds = Dataset()
     ds.SOPClassUID, ds.Modality = GSPS, "PR"
-    ds.ReferencedSeriesSequence = Sequence([item(ReferencedImageSequence=Sequence([item(ReferencedSOPInstanceUID="x")]))])
+    bad_ref = item(ReferencedSOPInstanceUID="x")
+    ds.ReferencedSeriesSequence = Sequence([item(ReferencedImageSequence=Sequence([bad_ref]))])
     ds.GraphicAnnotationSequence = Sequence([item(TextObjectSequence=Sequence([item(UnformattedTextValue="t")]))])
     pr = read_presentation_state(ds)
     assert pr["images"] == [] and pr["applies"] == [] and pr["graphics"] == [] and pr["uid"] == ""

@@ -50,8 +50,8 @@ def cielab_css(values) -> str | None:
 
 
 def grey_css(p_value) -> str | None:
-    """A P-Value 0…0xFFFF (PS3.3 C.10.7.1.1: grayscale recommended display value) → "#gggggg" (linear in P-Values,
-    which are perceptually linearized: the display maps them)."""
+    """A P-Value 0…0xFFFF (a recommended grayscale display value) → "#gggggg", scaled linearly: P-Values are
+    perceptually linear (PS3.14) and so, roughly, are sRGB levels."""
     try:
         g = int(round(min(max(float(p_value), 0.0), 65535.0) * 255.0 / 65535.0))
     except (TypeError, ValueError, OverflowError):

@@ -9,7 +9,7 @@ from ..errors import VenosError
 from . import settings as S
 from .graphics import annotations, layers
 from .refs import Cells, applicability, referenced_images
-from .values import Notes, code, get, items, person, plain, uid
+from .values import Notes, code, codes, get, items, person, plain, uid
 
 GSPS = "1.2.840.10008.5.1.4.1.1.11.1"
 OTHER_PR = {
@@ -124,7 +124,7 @@ def _unsupported_modules(ds, notes: Notes) -> None:
                       "as the viewer's overlay setting says")
         if g << 16 | 0x3000 in tags:
             notes.add(f"the presentation state's own overlay plane (group {g:04X}) is not shown")
-    if get(ds, "ShutterOverlayGroup") is not None and "BITMAP" not in [c for c in (get(ds, "ShutterShape") or [])]:
+    if get(ds, "ShutterOverlayGroup") is not None and "BITMAP" not in codes(ds, "ShutterShape"):
         notes.add("bitmap display shutter (Shutter Overlay Group, PS3.3 C.7.6.15) is not applied")
     if get(ds, "MaskSubtractionSequence") is not None:
         notes.add("mask subtraction (PS3.3 C.7.6.10) is not applied")
