@@ -42,6 +42,9 @@ EXT = ".cpython-312-wasm32-emscripten.so"
 # solve, svd, eig …: 0.42 MB); urllib.request, which pydicom imports to download its test data (it pulls in
 # http.client and most of the email package).
 DEFER = ["numpy.linalg._umath_linalg", "urllib.request"]
+# venos's own modules that only a feature the user asks for imports: sharing a case (de-identification, the zip),
+# measurement reports, presentation states. They arrive on first use like the rest of the lazy bundles.
+VENOS_LAZY = ("venos.deid", "venos.sr", "venos.export", "venos.reports", "venos.pstate")
 MIN_GROUP = 40_000
 FEATURES = "features"  # modules the viewer's features import after start-up: fetched once the first image is up  # a top-level package smaller than this (compressed) shares its bundle with others
 
@@ -53,6 +56,20 @@ class Diet:
     numpy: bytes  # the eager numpy.zip: fetched after site.zip, imported after pydicom and venos (see worker.js)
     bundles: dict[str, bytes]  # name → lazy bundle zip
     report: dict = field(default_factory=dict)
+
+
+def source_of(rel: str) -> str | None:
+    """The source of a compiled module kept beside it (venos ships both): 'a/__pycache__/b.cpython-312.pyc' →
+    'a/b.py'; None for anything else."""
+    if "/__pycache__/" not in rel or not rel.endswith(".pyc"):
+        return None
+    where, name = rel.split("/__pycache__/", 1)
+    return f"{where}/{name.split('.', 1)[0]}.py"
+
+
+def module_of(rel: str) -> str | None:
+    """The module a file is, or is the compiled form of (it travels with its source)."""
+    return module_name(rel) or module_name(source_of(rel) or "")
 
 
 def module_name(rel: str) -> str | None:
@@ -186,7 +203,7 @@ def trace(site: dict[str, bytes], pydicom_whl: Path, core_dir: Path, tmp: Path) 
 def group_of(rel: str, sizes: dict[str, int], prefix: str) -> str:
     """Which lazy bundle a file goes to: its top-level package (numpy: second level) when that is big enough."""
     parts = rel.split("/")
-    depth = 2 if prefix in ("numpy", "pydicom") and len(parts) > 2 else 1
+    depth = 2 if prefix in ("numpy", "pydicom", "venos") and len(parts) > 2 else 1
     key = "/".join(parts[:depth]) if len(parts) > depth else ""
     if key and sizes.get(key, 0) >= MIN_GROUP:
         return f"{prefix}-{key.split('/')[-1].lstrip('_')}" if prefix != "stdlib" else f"stdlib-{key.lstrip('_')}"
@@ -201,17 +218,17 @@ def split(files: dict[str, bytes], startup: set[str], features: set[str],
     travels in their bundle, beside them."""
     eager, lazy_files = {}, {}
     for rel, data in files.items():
-        mod = module_name(rel)
+        mod = module_of(rel)
         if mod is not None:
             (eager if (mod in startup or mod in ALWAYS) and mod not in DEFER else lazy_files)[rel] = data
     folder = lambda rel: rel.rsplit("/", 1)[0] if "/" in rel else ""  # noqa: E731
     eager_dirs = {folder(r) for r in eager}
     lazy_dirs = {folder(r) for r in lazy_files} - eager_dirs
     for rel, data in files.items():
-        if module_name(rel) is None:
+        if module_of(rel) is None:
             (lazy_files if folder(rel) in lazy_dirs else eager)[rel] = data
     bundles: dict[str, dict[str, bytes]] = {}
-    for rel in [r for r in lazy_files if module_name(r) in features and module_name(r) not in DEFER]:
+    for rel in [r for r in lazy_files if module_of(r) in features and module_of(r) not in DEFER]:
         bundles.setdefault(FEATURES, {})[rel] = lazy_files.pop(rel)
     sizes: dict[str, int] = {}
     for rel, data in lazy_files.items():
@@ -221,7 +238,7 @@ def split(files: dict[str, bytes], startup: set[str], features: set[str],
                 k = "/".join(parts[:depth])
                 sizes[k] = sizes.get(k, 0) + len(data) // 3  # rough compressed size
     for rel, data in lazy_files.items():
-        bundles.setdefault(group_of(rel, sizes, prefix), {})[rel] = data
+        bundles.setdefault(group_of(source_of(rel) or rel, sizes, prefix), {})[rel] = data
     return eager, bundles
 
 
@@ -241,13 +258,16 @@ def make_diet(core: dict[str, bytes], numpy_whl: Path, pydicom_whl: Path, venos:
     site_loaded = loaded_modules(loaded, SITE)
     site_used = loaded_modules(used, SITE)
     site = {}
-    for top in ("numpy", "pydicom"):
+    for top in ("numpy", "pydicom", "venos"):
         part = {rel: d for rel, d in compiled.items() if rel.split("/", 1)[0] == top}
-        eager, lazy = split(part, site_loaded, site_used, top)
+        loaded_here = site_loaded
+        if top == "venos":  # eager but for the features named in VENOS_LAZY (the trace misses some common paths)
+            loaded_here = site_loaded | {m for m in map(module_of, part) if m and not m.startswith(VENOS_LAZY)}
+        eager, lazy = split(part, loaded_here, site_used, top)
         site.update(eager)
         for name, files in lazy.items():
             bundles.setdefault(name, {}).update(files)
-    site.update({rel: d for rel, d in compiled.items() if rel.split("/", 1)[0] not in ("numpy", "pydicom")})
+    site.update({rel: d for rel, d in compiled.items() if rel.split("/", 1)[0] not in ("numpy", "pydicom", "venos")})
     shipped = {module_name(r) for r in site} | set(DEFER)
     missing = sorted(m for m in site_loaded if m not in shipped)
     if missing:

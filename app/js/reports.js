@@ -31,7 +31,7 @@ export function installReports({ client, viewer, annotations, redraw, say = () =
   const soon = () => { clearTimeout(timer); timer = setTimeout(() => place().catch(() => {}), 150); };
   client.on("report", soon);
   // a report may come before its images: place the rest as they arrive
-  viewer.addEventListener("series", () => { if (last.waiting || last.reports === 0) soon(); });
+  viewer.addEventListener("series", () => { if (last.waiting) soon(); });
   viewer.addEventListener("cleared", () => { placed.clear(); last = { items: [], waiting: 0, unshown: [], reports: 0 }; });
 
   /** The layer's measurements as a DICOM SR file → {blob, name, saved, notSaved}. */
