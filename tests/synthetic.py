@@ -96,3 +96,55 @@ def load(files: dict[str, bytes], *, order: Sequence[str] | None = None) -> str:
         assert r["ok"], r
         sid = r["series"]
     return sid
+
+
+def gsps(images: Sequence, *, center: float | None = None, width: float | None = None, rotation: int = 0,
+         flip: bool = False, area: tuple[int, int, int, int] | None = None, inverse: bool = False,
+         polyline: Sequence[Sequence[float]] | None = None, text: tuple[str, Sequence[float]] | None = None,
+         label: str = "TEACHING") -> bytes:
+    """A Grayscale Softcopy Presentation State (PS3.3 A.33.1) on ``images`` (pydicom datasets of one series): a
+    window, rotation, flip, displayed area (1-based TLHC/BRHC columns and rows), a POLYLINE and an anchored TEXT
+    on the first image, in PIXEL units. As Part 10 bytes."""
+    from pydicom.dataset import Dataset
+    from pydicom.sequence import Sequence as Seq
+
+    def ds_of(**kw) -> Dataset:
+        d = Dataset()
+        for k, v in kw.items():
+            setattr(d, k, v)
+        return d
+
+    refs = [ds_of(ReferencedSOPClassUID=i.SOPClassUID, ReferencedSOPInstanceUID=i.SOPInstanceUID) for i in images]
+    pr = Dataset()
+    pr.SOPClassUID, pr.SOPInstanceUID, pr.Modality = "1.2.840.10008.5.1.4.1.1.11.1", generate_uid(), "PR"
+    pr.StudyInstanceUID, pr.SeriesInstanceUID = images[0].StudyInstanceUID, generate_uid()
+    pr.ContentLabel, pr.ContentDescription, pr.ContentCreatorName = label, "<b>not markup</b>", "Teacher^A"
+    pr.ReferencedSeriesSequence = Seq([ds_of(SeriesInstanceUID=images[0].SeriesInstanceUID,
+                                             ReferencedImageSequence=Seq(refs))])
+    pr.PresentationLUTShape = "INVERSE" if inverse else "IDENTITY"
+    pr.ImageRotation, pr.ImageHorizontalFlip = rotation, "Y" if flip else "N"
+    if center is not None:
+        pr.SoftcopyVOILUTSequence = Seq([ds_of(WindowCenter=center, WindowWidth=width)])
+    if area is not None:
+        pr.DisplayedAreaSelectionSequence = Seq([ds_of(
+            DisplayedAreaTopLeftHandCorner=list(area[:2]), DisplayedAreaBottomRightHandCorner=list(area[2:]),
+            PresentationSizeMode="SCALE TO FIT", PresentationPixelSpacing=[1.0, 1.0])])
+    if polyline or text:
+        ann = ds_of(GraphicLayer="LAYER1", ReferencedImageSequence=Seq([refs[0]]))
+        if polyline:
+            ann.GraphicObjectSequence = Seq([ds_of(
+                GraphicAnnotationUnits="PIXEL", GraphicDimensions=2, NumberOfGraphicPoints=len(polyline),
+                GraphicData=[float(v) for p in polyline for v in p], GraphicType="POLYLINE", GraphicFilled="N")])
+        if text:
+            ann.TextObjectSequence = Seq([ds_of(
+                AnchorPointAnnotationUnits="PIXEL", UnformattedTextValue=text[0],
+                AnchorPoint=[float(v) for v in text[1]], AnchorPointVisibility="N")])
+        pr.GraphicAnnotationSequence = Seq([ann])
+        pr.GraphicLayerSequence = Seq([ds_of(GraphicLayer="LAYER1", GraphicLayerOrder=1,
+                                             GraphicLayerRecommendedDisplayGrayscaleValue=0xFFFF)])
+    pr.file_meta = FileMetaDataset()
+    pr.file_meta.MediaStorageSOPClassUID, pr.file_meta.MediaStorageSOPInstanceUID = pr.SOPClassUID, pr.SOPInstanceUID
+    pr.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    buf = io.BytesIO()
+    pr.save_as(buf, enforce_file_format=True)
+    return buf.getvalue()

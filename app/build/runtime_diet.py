@@ -44,7 +44,7 @@ EXT = ".cpython-312-wasm32-emscripten.so"
 DEFER = ["numpy.linalg._umath_linalg", "urllib.request"]
 # venos's own modules that only a feature the user asks for imports: sharing a case (de-identification, the zip),
 # measurement reports, presentation states. They arrive on first use like the rest of the lazy bundles.
-VENOS_LAZY = ("venos.deid", "venos.sr", "venos.export", "venos.reports", "venos.pstate")
+VENOS_LAZY = ("venos.deid", "venos.sr", "venos.export", "venos.reports", "venos.pstate", "venos.presentations")
 MIN_GROUP = 40_000
 FEATURES = "features"  # modules the viewer's features import after start-up: fetched once the first image is up  # a top-level package smaller than this (compressed) shares its bundle with others
 

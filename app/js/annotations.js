@@ -128,7 +128,7 @@ export class Annotations {
 
   /** Every measurement made, oldest first, as plain data: what it is, where, its value(s) and units. */
   list() {
-    return this.items.map((it, i) => ({
+    return this.items.filter((it) => isMeasurement(it.kind)).map((it, i) => ({
       n: i + 1, kind: it.kind, series: it.series, seriesDescription: it.seriesDescription, slice: it.slice,
       ...(it.plane ? { plane: it.plane, angle: it.angle, slab: it.slab, slabMode: it.slabMode } : {}),
       source: it.source, frame: it.frame,
@@ -166,9 +166,11 @@ export class Annotations {
         span.textContent = line;
         t.append(span);
       });
-      const tip = document.createElementNS(SVG, "title");
-      tip.textContent = `Pixel spacing: ${it.result.spacing}${it.result.note ? `\n${it.result.note}` : ""}`;
-      t.append(tip);
+      if (it.result.spacing) {
+        const tip = document.createElementNS(SVG, "title");
+        tip.textContent = `Pixel spacing: ${it.result.spacing}${it.result.note ? `\n${it.result.note}` : ""}`;
+        t.append(tip);
+      }
       this.svg.append(t);
     }
     if (this.cursor) {

@@ -15,6 +15,7 @@ import { clearOverlay, fmt, paintCorners } from "./overlay.js";
 import { installAnnouncer, installHelp, keyboardPickers } from "./a11y.js";
 import { blackoutRectangles, exportCase, installShare, stowCase } from "./share.js";
 import { installReports } from "./reports.js";
+import { installPresentations } from "./presentations.js";
 import { installConsole } from "./console.js";
 import { TOOLS } from "./tools/index.js";
 import { installTags } from "./tags.js";
@@ -170,7 +171,7 @@ $("presets").addEventListener("change", (e) => { if (e.target.value !== "") appl
 
 // ------------------------------------------------------------------------------------------------ controls
 // the left-button tools, one button each, from the tool registry (app/js/tools/index.js)
-$("tools").append(...[...TOOLS.values()].map((t) => {
+$("tools").append(...[...TOOLS.values()].filter((t) => !t.hidden).map((t) => {
   const b = document.createElement("button");
   b.className = t.name === activeTool ? "btn tool active" : "btn tool";
   b.dataset.tool = t.name;
@@ -386,6 +387,8 @@ const tagBrowser = installTags({ get state() { return tagState(); }, tags: (s, i
   addEventListener: (t, f) => { for (const p of layout.panes) p.viewer.addEventListener(t, f); } }, $("tags"));
 const reports = installReports({ client, viewer, annotations, redraw: () => { for (const p of layout.panes) p.annotations.draw(); },
   say: (t) => annotations.hint(t) });
+const prStates = installPresentations({ client, viewer, annotations, active: act,
+  redraw: () => { for (const p of layout.panes) p.annotations.draw(); }, say: (t) => annotations.hint(t) });
 installMeasurements({ setViewState: (p) => act().setViewState(p), addEventListener: (t, f) => viewer.addEventListener(t, f) },
   annotations, $("measurements"), { reports });
 
@@ -441,6 +444,8 @@ window.venos = Object.freeze({
   // DICOM SR Measurement Report: the measurements as a file → {blob, name, saved, notSaved}; loaded reports placed
   saveReport: () => reports.save(),
   reports: () => reports.place(), // → {items, waiting, unshown, reports}
+  // presentation states (GSPS) loaded: applied as their images arrive → [{uid, label, views, graphics, unsupported, …}]
+  presentations: () => prStates.apply(),
   tags: (series, slice) => viewer.tags(series ?? act().state.series, slice ?? tagState().slice),
   // decode a file's frames in the worker without adding it (codec checks, benchmarks) ({dtype, shape, sha256, errors[, data]})
   decode: async (source, { pixels = false, frames = null, name = "" } = {}) => {

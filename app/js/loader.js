@@ -154,9 +154,9 @@ export function createLoader(w) {
       w.blobs().release(key);
       return joined; // the load counts it once the browser has decoded it, or not
     }
-    if (res.report) { // a measurement report (DICOM SR): kept by Python, its measurements go on their images
-      w.blobs().release(key);
-      w.emit("report", res.report);
+    if (res.report || res.presentation) { // a measurement report (SR) or a presentation state (GSPS): kept by
+      w.blobs().release(key); // Python for the images it names, which it is applied to
+      w.emit(res.report ? "report" : "presentation", res.report || res.presentation);
       return true;
     }
     if (res.pending) { // its first frame waits for its codec: listed now, counted (or removed) once decoded

@@ -2,6 +2,8 @@
 // measurements back on them (Python reads it: app/py/venos/sr, places it: venos/reports.py); the measurements made
 // here are saved as one. What a report holds that cannot be drawn is listed, never dropped silently.
 
+import { isMeasurement } from "./tools/index.js";
+
 /** The fields of a measurement-layer item that a report keeps (app/js/annotations.js). */
 const keep = ({ kind, anchor, series, slice, points, result, plane, angle, slab, slabMode }) =>
   ({ kind, anchor, series, slice, points, result, ...(plane ? { plane, angle, slab, slabMode } : {}) });
@@ -36,7 +38,7 @@ export function installReports({ client, viewer, annotations, redraw, say = () =
 
   /** The layer's measurements as a DICOM SR file → {blob, name, saved, notSaved}. */
   async function save() {
-    const r = await client.call("reportWrite", { items: annotations.items.map(keep) });
+    const r = await client.call("reportWrite", { items: annotations.items.filter((it) => isMeasurement(it.kind)).map(keep) });
     return { blob: new Blob([r.data], { type: "application/dicom" }), name: r.name, saved: r.saved, notSaved: r.notSaved };
   }
 
@@ -62,8 +64,9 @@ export function installReports({ client, viewer, annotations, redraw, say = () =
   }
 
   /** The measurements a link can carry: those made on one image (not on a reformatted plane). */
-  const linkable = () => annotations.items.filter((it) => it.result && it.result.ref)
+  const linkable = () => annotations.items.filter((it) => isMeasurement(it.kind) && it.result && it.result.ref)
     .map((it) => ({ kind: it.kind, sop: it.result.ref.sop, frame: it.result.ref.frame, points: it.points }));
 
-  return { place, save, placeLinked, linkable, items: () => annotations.items.map(keep), unshown: () => last.unshown.slice() };
+  const measured = () => annotations.items.filter((it) => isMeasurement(it.kind)); // not a presentation state's graphics
+  return { place, save, placeLinked, linkable, items: () => measured().map(keep), unshown: () => last.unshown.slice() };
 }

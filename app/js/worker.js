@@ -205,6 +205,7 @@ const handlers = {
   // measurement reports (DICOM SR TID 1500): those loaded, placed on the images loaded; the layer's written as one
   reports: () => toJs(api.reports()),
   reportWrite: ({ items }) => toJs(api.report_write(py.toPy(items || []))),
+  presentations: () => toJs(api.presentations()), // presentation states (GSPS) loaded, on the images loaded
   shareSurvey: () => toJs(api.share_survey()),
   exportCase: (o) => toJs(api.export_case(py.toPy(o || {}))),
   // the same files sent to a DICOMweb server by STOW-RS, with the token of the PACS dialog (net/stow.js)

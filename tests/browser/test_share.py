@@ -255,3 +255,35 @@ def test_a_share_link_carries_the_measurements_and_they_are_measured_again(remot
     m = parse_qs(urlsplit(link).fragment)["m"][0]
     rows = json.loads(b64.urlsafe_b64decode(m[2:] + "=" * (-len(m[2:]) % 4)))
     assert [r[0] for r in rows] == ["l", "e"] and all(len(r) == 7 for r in rows)
+
+
+def test_a_presentation_state_loaded_with_its_images_is_applied(viewer, tmp_path):
+    import synthetic as sy
+
+    files = ge_files()[:3]
+    images = [pydicom.dcmread(p, stop_before_pixels=True) for p in files]
+    pr = tmp_path / "pr.dcm"
+    pr.write_bytes(sy.gsps(images, center=-600, width=1500, rotation=90, flip=True, area=(129, 129, 384, 384),
+                           polyline=[[100, 100], [200, 100], [200, 180]], text=("Look <here>", [210, 120])))
+    viewer.open()
+    viewer.load_via_input([pr] + files)
+    viewer.page.wait_for_function("""() => { const s = venos.viewState();
+        return s.rotate === 90 && s.flip === true && s.width === 1500 && s.zoom > 0; }""")
+    st = viewer.eval("venos.viewState()")
+    assert (st["center"], st["voiFunction"]) == (-600, "LINEAR") and st["invert"] is False
+    first = pydicom.dcmread(files[0], stop_before_pixels=True).SOPInstanceUID
+    shown = viewer.eval("venos.pixelData(venos.viewState().series, venos.viewState().slice)")["source"]
+    assert pydicom.dcmread(shown if Path(shown).exists() else files[[p.name for p in files].index(Path(shown).name)],
+                           stop_before_pixels=True).SOPInstanceUID == first
+    # the displayed area (columns/rows 129…384: 256 px) fills the viewport's smaller side
+    box = viewer.page.locator("#canvas").bounding_box()
+    assert st["zoom"] == pytest.approx(min(box["width"], box["height"]) / 256, rel=0.02)
+    assert st["pan"] == [0, 0]  # the area is centred on the image
+    # its graphics on that image, text as text
+    viewer.page.wait_for_selector("#annotations .pr-graphic")
+    assert viewer.page.locator("#annotations polyline.pr-graphic").count() == 1
+    assert viewer.page.locator("#annotations text").all_text_contents() == ["Look <here>"]
+    assert viewer.eval("venos.measurements()") == []  # graphics are not measurements
+    (p,) = viewer.eval("venos.presentations()")
+    assert p["label"] == "TEACHING" and p["waiting"] == 0
+    assert viewer.eval("venos.skipped()") == []

@@ -283,6 +283,7 @@ export function createRemote(ctx) {
         if (one.pending) waits.push(ctx.verify(one)); // its first frame waits for its codec
         if (one.ok || one.pending) emit("added", { series: one.series, new: one.new, source: job.url });
         else if (one.report) emit("report", one.report); // a measurement report: its measurements go on their images
+        else if (one.presentation) emit("presentation", one.presentation); // a presentation state: applied to its images
         else emit("skipped", one.error);
       }
       if (!out.results.length && out.error) emit("skipped", out.error);

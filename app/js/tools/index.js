@@ -3,7 +3,7 @@
 // them (annotations.js). A measurement tool's numbers come from Python (venos.tools: the same name, registered
 // there). A new measurement tool is one module here and one line below (and one module + one line in Python).
 //
-// A tool: { name, label, title, kind: "drag" | "measure" } and, for measurements,
+// A tool: { name, label, title, kind: "drag" | "measure" | "annotation", hidden (no toolbar button) } and, for measurements,
 // gestures: the user's gestures in order ("drag" gives two points, "click" one), area (a box: a flat one is no
 // measurement), draw(shape, pts, item) → the SVG nodes and where the text goes, text(result) → its label lines,
 // listLabel (the name in the Measures list, when not the button's label).
@@ -12,6 +12,7 @@ import { angle } from "./angle.js";
 import { bidirectional } from "./bidirectional.js";
 import { ellipse, rectangle } from "./region.js";
 import { length } from "./length.js";
+import { graphic } from "./graphic.js";
 
 export const TOOLS = new Map();
 
@@ -34,3 +35,4 @@ registerTool(angle);
 registerTool(ellipse);
 registerTool(rectangle);
 registerTool(bidirectional);
+registerTool(graphic); // hidden: what a presentation state draws (no button)

@@ -453,3 +453,10 @@ def locate(refs: Any) -> list:
     from . import reports as _reports
 
     return _reports.locate(to_plain(refs) or [])
+
+
+def presentations() -> dict:
+    """The loaded presentation states on the images loaded now (venos/presentations.py)."""
+    from . import presentations as _presentations
+
+    return _presentations.resolved()

@@ -30,12 +30,8 @@ def add(name: str, blob: Blob, group: str = "") -> dict:
             info = image_info(parsed.dataset, source=name, pixels=parsed.pixels)
         except RecursionError:
             raise InvalidDataset("sequences are nested too deeply to read", source=name) from None
-        except NotAnImage:
-            from .reports import take  # a measurement report is kept: its measurements go on their images
-            report = take(parsed.dataset, name)
-            if report is None:
-                raise
-            return {"ok": False, "report": report}
+        except NotAnImage as exc:  # a measurement report or a presentation state is kept for the images it names
+            return _not_an_image(parsed.dataset, name, exc)
         check_bounds(info, parsed.pixels)
         same = session.series.loaded_as(info)
         if same is not None:  # the same image twice (a folder dropped again, a copy): shown once
@@ -57,6 +53,20 @@ def add(name: str, blob: Blob, group: str = "") -> dict:
         return skip_error(exc if isinstance(exc, VenosError) else unexpected(exc, name))
     session.loaded += 1
     return {"ok": True, "series": series.id, "frames": info.frames, "new": len(series.instances) == 1}
+
+
+def _not_an_image(ds: Any, name: str, exc: NotAnImage) -> dict:
+    from . import presentations, reports
+
+    report = reports.take(ds, name)
+    if report is not None:
+        return {"ok": False, "report": report}
+    pr = presentations.take(ds, name)
+    if pr is None:
+        raise exc
+    if "refused" in pr:
+        raise NotAnImage(f"{pr['refused']}: not applied", source=name)
+    return {"ok": False, "presentation": pr}
 
 
 def verify(key: int, give_up: bool = False) -> dict:

@@ -111,6 +111,7 @@ class Session:
         self.unverified: dict[int, tuple[Any, Series]] = {}
         self.volumes = Volumes()
         self.reports: list[dict] = []  # measurement reports loaded (venos.reports)
+        self.presentations: list[dict] = []  # presentation states loaded (venos.presentations)
 
     def clear(self) -> None:
         self.__init__()
