@@ -157,7 +157,7 @@ def test_stow_to_a_real_pacs_then_open_the_link_by_dicomweb(remote, locked_pacs,
                       locked_pacs.url)
     assert err and "401" in err and "token" in err
     remote.eval("(t) => venos.dicomweb.setToken(t)", TOKEN)
-    remote.measure_by_drag("length", (-30, 10), (40, 10))
+    length = remote.measure_by_drag("length", (-30, 10), (40, 10))
     r = remote.eval("(root) => venos.stowCase(root, { deidentify: true, patientCharacteristics: true, measurements: true })",
                     locked_pacs.url)
     assert r["measurements"]["saved"] == 1
@@ -189,6 +189,8 @@ def test_stow_to_a_real_pacs_then_open_the_link_by_dicomweb(remote, locked_pacs,
     (series,) = page2.evaluate("venos.series()")
     assert series["slices"] == len(files)
     page2.wait_for_function("venos.measurements().length === 1", timeout=30_000)  # the SR came from the PACS too
+    (m,) = page2.evaluate("venos.measurements()")
+    assert m["kind"] == "length" and m["value"] == pytest.approx(length["value"], rel=1e-5) and m["units"] == "mm"
     originals = sorted((pydicom.dcmread(p) for p in files), key=lambda d: float(d.ImagePositionPatient[2]))
     shown = [pixels_b64(page2, series["id"], i) for i in range(len(files))]
     orig_px = [d.pixel_array for d in originals]
