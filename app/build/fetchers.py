@@ -101,17 +101,20 @@ def pip_download(name: str, version: str, sha256: str) -> Path:
 
 
 def pip_sdist(name: str, version: str, sha256: str) -> Path:
-    """A source archive from PyPI through pip (``--no-binary``; pip prepares its metadata with the package's own
-    build backend, which it also fetches), pinned by sha256, cached."""
+    """A source archive from PyPI through pip (``--no-binary``), pinned by sha256 and checked by pip itself
+    (``--require-hashes``) before it prepares the archive's metadata with its build backend; cached."""
     dest_dir = CACHE / "sdist"
     dest_dir.mkdir(parents=True, exist_ok=True)
     prefix = f"{name}-{version}.".lower()
     found = [p for p in dest_dir.glob("*.tar.gz") if p.name.lower().replace("_", "-").startswith(prefix)]
     if not found:
         log(f"pip download --no-binary {name}=={version}")
-        r = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary=:all:",
-                            "--disable-pip-version-check", "-q", "-d", str(dest_dir), f"{name}=={version}"],
-                           capture_output=True, text=True)
+        with tempfile.TemporaryDirectory() as tmp:
+            req = Path(tmp) / "requirements.txt"
+            req.write_text(f"{name}=={version} --hash=sha256:{sha256}\n")
+            r = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary=:all:",
+                                "--require-hashes", "--disable-pip-version-check", "-q", "-d", str(dest_dir),
+                                "-r", str(req)], capture_output=True, text=True)
         if r.returncode != 0:
             raise BuildError(f"pip download {name}=={version} (source) failed (is PyPI reachable?):\n{r.stderr[-2000:]}")
         found = [p for p in dest_dir.glob("*.tar.gz") if p.name.lower().replace("_", "-").startswith(prefix)]

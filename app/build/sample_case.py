@@ -57,8 +57,9 @@ def build_sample(dist: Path) -> dict | None:
                         key=lambda m: int(re.search(r"/1-(\d{3})\.dcm$", m).group(1)))
         licence = next((m for m in members if m.endswith(f"/{SERIES}/LICENSE")), None)
         if len(slices) != 236 or licence is None:
-            raise BuildError(f"{archive.name}: expected 236 slices and a LICENSE in data/{SERIES}/, found "
-                             f"{len(slices)} slices{'' if licence else ' and no LICENSE'}")
+            log(f"WARNING: no sample case in this build: {archive.name} holds {len(slices)} slices"
+                f"{'' if licence else ' and no LICENSE'} in data/{SERIES}/, not the 236 and the licence expected")
+            return None
         for m in slices[::STEP]:
             name = Path(m).name
             (out / name).write_bytes(tar.extractfile(members[m]).read())

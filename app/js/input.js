@@ -144,7 +144,8 @@ export function attachInput(viewer, element, { getTool, onProbe, onPreset, onTag
       if (!viewer.view.width) return false;
       if (!at) {
         const d = annotations.draft;
-        moveCursor(d ? [...d.points[d.points.length - 1]] : viewer.view.toImage(viewer.view.width / 2, viewer.view.height / 2));
+        const { w, h } = viewer.view.cssSize(); // the middle of the viewport
+        moveCursor(d ? [...d.points[d.points.length - 1]] : viewer.view.toImage(w / 2, h / 2));
         annotations.hint("Keyboard cursor: arrows move it, Shift moves ten times as far, Enter sets a point, Escape stops");
       } else if (annotations.holding()) annotations.release(at); // the end of a drag gesture
       else annotations.press(at, annotations.draft ? null : tool); // a click gesture, or the start of a drag

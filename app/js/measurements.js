@@ -2,7 +2,7 @@
 // goes to the slice, "Download CSV" saves them for a spreadsheet, "Save as DICOM SR" as a Measurement Report that
 // reopens with the images (app/js/reports.js). Strings are set with textContent only.
 
-import { el, makeDialog } from "./cloud/dom.js";
+import { download, el, makeDialog } from "./cloud/dom.js";
 import { TOOLS } from "./tools/index.js";
 
 const kindLabel = (kind) => { const t = TOOLS.get(kind); return t ? t.listLabel || t.label : kind; };
@@ -15,18 +15,18 @@ export function installMeasurements(viewer, annotations, button, { reports = nul
   const table = el("table", { class: "tags-table", id: "measurements-table" },
     el("thead", {}, el("tr", {}, ...["#", "What", "Result", "Slice", "File"].map((h) => el("th", { scope: "col", text: h })))),
     tbody);
-  const download = el("button", { class: "btn primary", type: "button", id: "measurements-csv", text: "Download CSV" });
+  const csvButton = el("button", { class: "btn primary", type: "button", id: "measurements-csv", text: "Download CSV" });
   const clear = el("button", { class: "btn", type: "button", id: "measurements-clear", text: "Clear all" });
   const saveSr = el("button", { class: "btn", type: "button", id: "measurements-sr", text: "Save as DICOM SR",
     title: "A DICOM Measurement Report (TID 1500): open it with the images, here or in another viewer, to see the measurements again" });
   const note = el("p", { class: "muted", id: "measurements-note", role: "status" });
   const unshown = el("ul", { class: "muted", id: "measurements-unshown" });
-  dlg.body.append(empty, table, el("div", { class: "row" }, download, ...(reports ? [saveSr] : []), clear), note, unshown);
+  dlg.body.append(empty, table, el("div", { class: "row" }, csvButton, ...(reports ? [saveSr] : []), clear), note, unshown);
 
   function refresh() {
     const list = annotations.list();
     empty.hidden = list.length > 0;
-    table.hidden = download.disabled = clear.disabled = saveSr.disabled = list.length === 0;
+    table.hidden = csvButton.disabled = clear.disabled = saveSr.disabled = list.length === 0;
     // what loaded reports hold that no tool draws (a point, a 3D coordinate, an image not loaded): said, not dropped
     unshown.replaceChildren(...(reports ? reports.unshown() : []).map((t) => el("li", { text: t })));
     tbody.replaceChildren(...list.map((m) => {
@@ -42,25 +42,13 @@ export function installMeasurements(viewer, annotations, button, { reports = nul
     }));
   }
 
-  download.addEventListener("click", () => {
-    const url = URL.createObjectURL(new Blob([annotations.csv()], { type: "text/csv" }));
-    const a = el("a", { href: url, download: "venos-measurements.csv" });
-    document.body.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 10_000);
-  });
+  csvButton.addEventListener("click", () => download(new Blob([annotations.csv()], { type: "text/csv" }), "venos-measurements.csv"));
   clear.addEventListener("click", () => annotations.clearAll());
   saveSr.addEventListener("click", async () => {
     note.textContent = "";
     try {
       const r = await reports.save();
-      const url = URL.createObjectURL(r.blob);
-      const a = el("a", { href: url, download: r.name });
-      document.body.append(a);
-      a.click();
-      a.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      download(r.blob, r.name);
       note.textContent = `Saved ${r.saved} measurement${r.saved === 1 ? "" : "s"} as ${r.name}.${r.notSaved.length ? " " + r.notSaved.join(" ") : ""}`;
     } catch (e) { note.textContent = `Not saved: ${e.message || e}`; }
   });

@@ -4,7 +4,8 @@
 // what it holds that VeNOS does not apply is listed by venos.presentations(), never dropped silently.
 
 export function installPresentations({ client, viewer, annotations, active, redraw, say = () => {} }) {
-  const applied = new Set(); // presentation states already applied (by SOP Instance UID)
+  const applied = new Set(); // presentation states whose view was applied (by SOP Instance UID)
+  const drawn = new Set(); // graphics placed (state, image, index): those on images that come later follow them
   let last = [];
   let timer = 0;
 
@@ -24,14 +25,19 @@ export function installPresentations({ client, viewer, annotations, active, redr
   async function apply() {
     const { presentations } = await client.call("presentations");
     last = presentations;
+    let placed = 0;
     for (const pr of presentations) {
-      if (applied.has(pr.uid) || !pr.views.length) continue; // its images are not here yet
-      applied.add(pr.uid);
-      for (const g of pr.graphics) {
+      pr.graphics.forEach((g, i) => {
+        const id = `${pr.uid}|${g.key}|${i}`;
+        if (drawn.has(id)) return;
+        drawn.add(id);
+        placed++;
         annotations.items.push({ kind: "graphic", anchor: g.key, series: g.series, slice: g.slice, source: g.source,
           frame: g.frame, points: g.points, graphic: g, result: { text: g.kind === "text" ? g.text : "" },
           presentation: pr.uid, at: Date.now() });
-      }
+      });
+      if (applied.has(pr.uid) || !pr.views.length) continue; // applied already, or its images are not here yet
+      applied.add(pr.uid);
       const v = pr.views[0];
       const patch = { series: v.series, slice: v.slice, rotate: v.rotate, flip: v.flip, invert: v.invert };
       if (v.center != null) Object.assign(patch, { center: v.center, width: v.width, voiFunction: v.voiFunction });
@@ -41,11 +47,12 @@ export function installPresentations({ client, viewer, annotations, active, redr
       const name = pr.label || pr.description || pr.source;
       say(`Presentation state ${name} applied${pr.unsupported.length ? `; ${pr.unsupported.length} part(s) not applied (see venos.presentations())` : ""}`);
     }
+    if (placed) redraw();
     return last;
   }
   const soon = () => { clearTimeout(timer); timer = setTimeout(() => apply().catch((e) => console.warn("presentation state:", e.message || e)), 150); };
   client.on("presentation", soon);
-  viewer.addEventListener("series", () => { if (last.some((p) => !applied.has(p.uid))) soon(); });
-  viewer.addEventListener("cleared", () => { applied.clear(); last = []; });
+  viewer.addEventListener("series", () => { if (last.some((p) => !applied.has(p.uid) || p.waiting)) soon(); });
+  viewer.addEventListener("cleared", () => { applied.clear(); drawn.clear(); last = []; });
   return { apply, list: () => last.slice() };
 }

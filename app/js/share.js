@@ -1,9 +1,10 @@
 // Share a case: what is loaded in this page, de-identified here if asked (DICOM PS3.15 Annex E, in Python:
 // app/py/venos/deid), with rectangles blacked out on every frame, downloaded as a zip for any static host (the files,
-// an OHIF DICOM JSON manifest, a README, the de-identification report). Nothing is sent anywhere.
+// an OHIF DICOM JSON manifest, a README, the de-identification report), or sent by STOW-RS to the DICOMweb server
+// the user names (net/stow.js): nothing goes anywhere else.
 // Every string from a file is set with textContent.
 
-import { el, makeDialog } from "./cloud/dom.js";
+import { download, el, makeDialog } from "./cloud/dom.js";
 
 const OPTIONS = [
   ["modifiedDates", "Keep the time between dates, moved", "Retain Longitudinal Temporal Information with Modified Dates: every date is shifted by the same number of days"],
@@ -45,14 +46,6 @@ export async function stowCase(client, root, opts = {}) {
   return { ...r, links };
 }
 
-function download(blob, name) {
-  const url = URL.createObjectURL(blob);
-  const a = el("a", { href: url, download: name });
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 60_000);
-}
 
 const mb = (n) => `${(n / 1e6).toFixed(n < 1e7 ? 1 : 0)} MB`;
 
@@ -80,7 +73,7 @@ export function installShare({ client, annotations, button, measurements = () =>
   const status = el("p", { class: "muted", id: "share-status", role: "status" });
   const result = el("div", { id: "share-result" });
   dlg.body.append(
-    el("p", { class: "muted", text: "Everything happens in this page: the files are written here and downloaded; nothing is sent." }),
+    el("p", { class: "muted", text: "Everything happens in this page: the files are written here and downloaded. Nothing is sent, unless you send them to a server below." }),
     el("fieldset", { class: "share-set" }, el("legend", {}, el("label", {}, deid, " De-identify (DICOM PS3.15 Basic Application Level Confidentiality Profile)")),
       el("div", { class: "share-options" }, ...opts.map((o) => o.label),
         el("label", {}, "Date shift (days) ", offset))),

@@ -71,7 +71,8 @@ def test_deidentified_export_removes_identity_keeps_pixels_and_reports():
     manifest = json.loads(z.read(f"{folder}/manifest.json"))
     assert manifest["studies"][0]["StudyInstanceUID"] == out[0].StudyInstanceUID
     report = json.loads(z.read(f"{folder}/deidentification-report.json"))
-    assert report["options"] == ["modified_dates"] and report["dateOffsetDays"] == -100
+    assert report["options"] == ["modified_dates"] and "dateOffsetDays" not in report  # the shift would undo itself
+    assert r["report"]["dateOffsetDays"] == -100  # the caller, who chose it, is told
     rows = next(iter(report["studies"].values()))["attributes"]
     assert any(row["keyword"] == "PatientName" for row in rows)
     assert str(before[0].PatientName) not in json.dumps(report)
@@ -165,3 +166,38 @@ def test_the_library_thumbnail_is_blacked_out_too():
     px = np.frombuffer(b"".join(raw[i * (1 + w * 4) + 1:(i + 1) * (1 + w * 4)] for i in range(h)), np.uint8)
     rgba = px.reshape(h, w, 4)
     assert max(w, h) <= 128 and (rgba[..., :3] == 0).all() and (rgba[..., 3] == 255).all()
+
+
+def test_a_date_shift_of_zero_is_refused():
+    _load(CT)
+    with pytest.raises(VenosError, match="0 days"):
+        api.export_case({"deidentify": True, "modifiedDates": True, "dateOffsetDays": 0})
+
+
+@pytest.mark.parametrize("rel", ["pydicom-data/emri_small_big_endian.dcm", "pydicom-data/SC_rgb_expb_2frame.dcm",
+                                 "cornerstone3D/US-YBR_FULL_422-EVRLE.dcm"])
+def test_blackout_rewrites_other_encodings_as_explicit_little_endian(rel):
+    """Big endian and YBR files blacked out: rewritten as Explicit VR Little Endian, the box black on every frame
+    (RGB black for colour: YBR frames are decoded to RGB), the rest of every frame unchanged."""
+    path = DATA / rel
+    api.clear()
+    assert api.add_file(path.name, path.read_bytes())["ok"]
+    sid = api.series()[0]["id"]
+    r = api.export_case({"blackout": {sid: [[0, 0, 10, 10]]}})
+    src = pydicom.dcmread(path)
+    note = r["uncompressed"][0]["note"]
+    assert r["files"] == 1 and r["skipped"] == [] and note.startswith("blacked out 1 region")
+    assert ("Explicit VR Little Endian" in note) == (src.file_meta.TransferSyntaxUID != pydicom.uid.ExplicitVRLittleEndian)
+    z = _zip(r)
+    d = pydicom.dcmread(io.BytesIO(z.read(next(n for n in z.namelist() if n.endswith(".dcm")))))
+    assert d.file_meta.TransferSyntaxUID == pydicom.uid.ExplicitVRLittleEndian
+    colour = src.SamplesPerPixel == 3
+    o = src.pixel_array  # pydicom gives YBR as RGB, as VeNOS decodes it
+    px = d.pixel_array
+    box = (Ellipsis, slice(0, 10), slice(0, 10)) + ((slice(None),) if colour else ())
+    rest = (Ellipsis, slice(10, None), slice(10, None)) + ((slice(None),) if colour else ())
+    if colour:
+        assert d.PhotometricInterpretation == "RGB" and (px[box] == 0).all()
+    else:
+        assert len(np.unique(px[box])) == 1
+    assert np.array_equal(px[rest], o[rest])

@@ -22,3 +22,13 @@ export function makeDialog(id, title) {
   document.body.append(dialog);
   return { dialog, body };
 }
+
+/** Offer `blob` as a download named `name` (the browser's save, no page change). */
+export function download(blob, name) {
+  const url = URL.createObjectURL(blob);
+  const a = el("a", { href: url, download: name });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}

@@ -158,6 +158,7 @@ export function toSpec(input, pageHref) {
 const KINDS = { length: ["l", 2], angle: ["a", 3], ellipse: ["e", 2], rectangle: ["r", 2], bidirectional: ["b", 4] };
 const BY_CODE = Object.fromEntries(Object.entries(KINDS).map(([k, [c, n]]) => [c, [k, n]]));
 export const MAX_LINK_MEASUREMENTS = 100;
+const MAX_ENCODED = 20000; // characters of the m value a link may carry (after "1.")
 
 const b64url = (text) => btoa(String.fromCharCode(...new TextEncoder().encode(text))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 const unb64url = (s) => new TextDecoder().decode(Uint8Array.from(atob(s.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0)));
@@ -166,10 +167,14 @@ const unb64url = (s) => new TextDecoder().decode(Uint8Array.from(atob(s.replace(
  * cannot be named by a link and are left out. */
 export function encodeMeasurements(list) {
   const rows = [];
+  let size = 2;
   for (const m of list) {
     const k = KINDS[m.kind];
     if (!k || !m.sop || m.points.length !== k[1] || rows.length >= MAX_LINK_MEASUREMENTS) continue;
-    rows.push([k[0], m.sop, m.frame || 0, ...m.points.flat().map((x) => round(x, 2))]);
+    const row = [k[0], m.sop, m.frame || 0, ...m.points.flat().map((x) => round(x, 2))];
+    size += JSON.stringify(row).length + 1;
+    if (Math.ceil((size * 4) / 3) > MAX_ENCODED) break; // what decodeMeasurements reads; the rest stays out
+    rows.push(row);
   }
   return "1." + b64url(JSON.stringify(rows));
 }
@@ -177,7 +182,7 @@ export function encodeMeasurements(list) {
 /** The link's `m` value → [{kind, sop, frame, points}] (anything malformed or of another version: []). */
 export function decodeMeasurements(value) {
   const [version, body] = String(value).split(".", 2);
-  if (version !== "1" || !body || body.length > 20000) return [];
+  if (version !== "1" || !body || body.length > MAX_ENCODED) return [];
   let rows;
   try { rows = JSON.parse(unb64url(body)); } catch { return []; }
   if (!Array.isArray(rows)) return [];

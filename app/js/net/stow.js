@@ -47,7 +47,13 @@ export function readAnswer(status, json) {
  */
 export async function stow({ root, files, headers = () => ({}), onProgress = () => {} }) {
   const url = `${String(root).replace(/\/+$/, "")}/studies`;
-  if (!/^https?:\/\//i.test(url)) throw { code: "source", message: `not an http(s) DICOMweb root: ${root}` };
+  let where;
+  try { where = new URL(url); } catch { throw { code: "source", message: `not a DICOMweb root: ${root}` }; }
+  const loopback = /^(localhost|127(\.\d+){3}|\[::1\])$/.test(where.hostname);
+  // images (and a token) never travel in clear text, except to this machine
+  if (where.protocol !== "https:" && !(where.protocol === "http:" && loopback)) {
+    throw { code: "source", message: `${root}: images are sent only over https (or to this machine)` };
+  }
   const out = { stored: [], failed: [], requests: 0 };
   let sent = 0;
   for (const group of batches(files)) {

@@ -32,6 +32,8 @@ from .view.state import ViewState
 from .codec_api import (codec_deliver, codec_failed, codec_ready, codecs_offer, codecs_status,  # noqa: F401
                         codecs_take_jobs, codecs_wanted, decode_file)
 from .remote_api import dicomweb_results, dicomweb_search_url, dicomweb_urls  # noqa: F401
+# sharing a case, measurement reports, presentation states: their modules are imported on first use
+from .share_api import export_case, locate, presentations, report_write, reports, share_survey  # noqa: F401
 
 _session = session  # the tests' name for it
 
@@ -415,48 +417,3 @@ def console_run(code: str, state_in: Any = None, timeout_ms: float = 10_000.0) -
     from . import console
 
     return console.run(str(code), state_in, float(timeout_ms))
-
-
-# ------------------------------------------------------------------------------------------------ sharing
-def share_survey() -> dict:
-    """What the Share dialog shows before writing: per series its files, those not arrived, burned-in text flags."""
-    from . import export_api
-
-    return export_api.share_survey()
-
-
-def export_case(spec: Any = None) -> dict:
-    """The loaded series as a zip for a static host, de-identified if asked (docs/api.md "Share a case")."""
-    from . import export_api
-
-    return export_api.export_case(to_plain(spec))
-
-
-# ------------------------------------------------------------------------------------------------ measurement reports
-def reports() -> dict:
-    """The loaded measurement reports' measurements, placed on the images loaded now (venos/reports.py)."""
-    from . import reports as _reports
-
-    return _reports.resolved()
-
-
-def report_write(items: Any) -> dict:
-    """The measurement layer's items as a DICOM SR Measurement Report file: ``{data, name, saved, notSaved}``."""
-    from . import reports as _reports
-
-    return _reports.write(to_plain(items))
-
-
-def locate(refs: Any) -> list:
-    """Where images are (``[{sop, frame}]``, a share link's measurements): ``{series, slice, source}`` each, or
-    None for one not loaded."""
-    from . import reports as _reports
-
-    return _reports.locate(to_plain(refs) or [])
-
-
-def presentations() -> dict:
-    """The loaded presentation states on the images loaded now (venos/presentations.py)."""
-    from . import presentations as _presentations
-
-    return _presentations.resolved()

@@ -164,8 +164,9 @@ def export_case(spec: Any = None) -> dict:
            "uncompressed": uncompressed, "deidentified": deid, "studies": list(case.studies())}
     if o.get("format") == "files":  # for STOW-RS: each file's bytes, no zip
         return {**out, "parts": [{"name": f.path, "data": f.data} for f in case.files]}
-    if report is not None:
-        case.extra["deidentification-report.json"] = json.dumps(report, indent=1).encode()
+    if report is not None:  # the zip's copy never holds the date shift: with it, the real dates come back
+        case.extra["deidentification-report.json"] = json.dumps(
+            {k: v for k, v in report.items() if k != "dateOffsetDays"}, indent=1).encode()
     when = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
     zipped, folder = zip_case(case, title=str(o.get("title") or "Teaching case"),
                               description=str(o.get("description") or ""), library=o.get("library"),
@@ -183,11 +184,13 @@ def _one(inst: Instance, rects, options, context, problems: list) -> tuple[bytes
     if rects:
         frames = _frames(inst)
         pi = str(ds.get("PhotometricInterpretation", "MONOCHROME2"))
+        if pi.startswith("YBR") and frames.ndim >= 3 and frames.shape[-1] == 3:
+            pi = "RGB"  # the decoded frames are RGB (set_pixels writes them so)
         was = str(ds.file_meta.get("TransferSyntaxUID", ""))
         set_pixels(ds, black_out(frames, rects, photometric=pi), text_removed=True)
         note = (f"blacked out {len(rects)} region(s) on every frame"
-                + (f"; written uncompressed (was {pydicom.uid.UID(was).name})"
-                   if was and pydicom.uid.UID(was).is_compressed else ""))
+                + (f"; rewritten as Explicit VR Little Endian, uncompressed (was {pydicom.uid.UID(was).name})"
+                   if was and was != pydicom.uid.ExplicitVRLittleEndian else ""))
     if options is not None:
         deidentify(ds, options=options, context=context, name=inst.info.source)
     data = write(ds, inst.info.source)
@@ -215,8 +218,12 @@ def _measurements(case: CaseExport, items: Any, written: dict, options, context)
     kept = []
     for m in measurements:
         if m.get("plane"):
+            geometry = m.get("geometry") or {}
+            if not geometry.get("frameOfReference"):
+                problems.append(f"a {m['kind']} on a reformatted plane with no geometry or Frame of Reference: not saved")
+                continue
             if options is not None:  # the plane's Frame of Reference is remapped like every UID
-                m["geometry"] = {**m["geometry"], "frameOfReference": context.uid(m["geometry"]["frameOfReference"])}
+                m["geometry"] = {**geometry, "frameOfReference": context.uid(geometry["frameOfReference"])}
             kept.append(m)
             continue
         h = written.get(m["sopInstanceUid"])
@@ -255,7 +262,8 @@ def _thumbnail(series: list[Series], rects: dict) -> bytes | None:
     from .api import render
 
     for s in series:
-        meta, rgba = render({"series": s.id, "slice": len(s.ordered()) // 2})
+        # overlay planes off: de-identification removes them from the files (group 60xx)
+        meta, rgba = render({"series": s.id, "slice": len(s.ordered()) // 2, "overlays": False})
         if rgba is None:
             continue
         rgba = np.array(rgba, copy=True)

@@ -7,6 +7,7 @@ from typing import Any
 
 from .dicom.parse import Parsed
 from .model.series import Instance
+from .reports import loaded_by_sop, slice_of
 from .session import session
 
 GRAPHIC_KINDS = ("polyline", "interpolated", "point", "circle", "ellipse", "text")
@@ -26,15 +27,6 @@ def take(ds: Any, name: str) -> dict | None:
     if not any(p["uid"] == pr["uid"] for p in session.presentations):
         session.presentations.append({**pr, "source": name})
     return {"source": name, "label": pr["label"], "graphics": len(pr["graphics"]), "unsupported": pr["unsupported"]}
-
-
-def _cells() -> dict[str, tuple[str, Instance]]:
-    return {i.info.sop_instance_uid: (s.id, i) for s in session.series for i in s.instances if not i.pending}
-
-
-def _slice_of(sid: str, inst: Instance, frame: int) -> int | None:
-    return next((k for k, sl in enumerate(session.series.get(sid).ordered())
-                 if sl.instance is inst and sl.frame == frame), None)
 
 
 def _applies(entry: dict, sop: str, frame: int) -> bool:
@@ -67,7 +59,7 @@ def resolved() -> dict:
     source, views: [{series, slice, ...view keys}], graphics: [...], unsupported, waiting}]}``. ``views`` holds one
     entry per series (the settings of its first referenced image loaded; other images of the series with other
     settings are said in ``unsupported``)."""
-    where = _cells()
+    where = loaded_by_sop()
     out = []
     for pr in session.presentations:
         notes = list(pr["unsupported"])
@@ -85,7 +77,7 @@ def resolved() -> dict:
                 continue
             view = _view(entry, inst)
             if sid not in views:
-                views[sid] = {"series": sid, "slice": _slice_of(sid, inst, frame) or 0, **view}
+                views[sid] = {"series": sid, "slice": slice_of(sid, inst, frame) or 0, **view}
             elif {k: v for k, v in views[sid].items() if k not in ("series", "slice")} != view:
                 notes.append(f"{inst.info.source}: its own settings differ from the first image of its series; "
                              "the first image's are applied to the whole series")
@@ -100,7 +92,7 @@ def resolved() -> dict:
                     continue
                 sid, inst = hit
                 f = (frame or 1) - 1
-                idx = _slice_of(sid, inst, f)
+                idx = slice_of(sid, inst, f)
                 if idx is None:
                     continue
                 graphics.append({"kind": g["kind"], "points": g.get("points") or [], "text": g.get("text") or "",

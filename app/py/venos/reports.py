@@ -32,15 +32,22 @@ def take(ds: Any, name: str) -> dict | None:
     return {"source": name, "measurements": len(records), "unshown": unshown}
 
 
-def _by_sop() -> dict[str, tuple[str, Instance]]:
+def loaded_by_sop() -> dict[str, tuple[str, Instance]]:
+    """SOP Instance UID → (series id, instance) of every image loaded (what reports and presentation states name)."""
     return {i.info.sop_instance_uid: (s.id, i) for s in session.series for i in s.instances if not i.pending}
+
+
+def slice_of(series_id: str, inst: Instance, frame: int) -> int | None:
+    """The index, in its series' order, of the slice that shows ``frame`` (0-based) of ``inst``."""
+    return next((k for k, sl in enumerate(session.series.get(series_id).ordered())
+                 if sl.instance is inst and sl.frame == frame), None)
 
 
 def resolved() -> dict:
     """Every kept report's measurements placed on the images loaded now, as the measurement layer's items
     (``{id, kind, anchor, series, slice, source, frame, points, result, report}``); ``waiting``: how many name an
     image not loaded (yet); ``unshown``: what cannot be drawn, said per measurement."""
-    where = _by_sop()
+    where = loaded_by_sop()
     items, unshown, waiting = [], [], 0
     for rep in session.reports:
         unshown.extend(f"{rep['source']}: {u}" for u in rep["unshown"])
@@ -57,8 +64,7 @@ def resolved() -> dict:
                 continue
             sid, inst = hit
             frame = int(rec.get("frame") or 0)
-            slices = session.series.get(sid).ordered()
-            idx = next((k for k, sl in enumerate(slices) if sl.instance is inst and sl.frame == frame), None)
+            idx = slice_of(sid, inst, frame)
             if idx is None:
                 unshown.append(f"{rep['source']}: measurement {n + 1} names frame {frame + 1} of "
                                f"{inst.info.source}, which has {inst.info.frames}")
@@ -72,7 +78,7 @@ def resolved() -> dict:
 
 def locate(refs: list) -> list:
     """``[{sop, frame}]`` → ``{series, slice, source}`` for each image loaded, None for the others."""
-    where = _by_sop()
+    where = loaded_by_sop()
     out = []
     for ref in refs[:1000]:
         hit = where.get(str((ref or {}).get("sop", "")))
@@ -81,8 +87,7 @@ def locate(refs: list) -> list:
             out.append(None)
             continue
         sid, inst = hit
-        idx = next((k for k, sl in enumerate(session.series.get(sid).ordered())
-                    if sl.instance is inst and sl.frame == frame), None)
+        idx = slice_of(sid, inst, frame)
         out.append(None if idx is None else {"series": sid, "slice": idx, "source": inst.info.source})
     return out
 

@@ -22,9 +22,11 @@ def read_whole(data: bytes, name: str):
 
 def write(ds, name: str) -> bytes:
     """The Part 10 file of ``ds``, in the transfer syntax its file meta names (PS3.10 7.1)."""
+    from pydicom import dcmwrite
+
     buf = io.BytesIO()
-    try:
-        ds.save_as(buf, enforce_file_format=True)
+    try:  # dcmwrite (not save_as): pixels rewritten uncompressed may change the encoding (big → little endian)
+        dcmwrite(buf, ds, enforce_file_format=True)
     except Exception as exc:  # pydicom raises many types for a value it cannot encode; name the file
         raise InvalidDataset(f"the de-identified data set cannot be written ({type(exc).__name__}: {exc})",
                              source=name) from None

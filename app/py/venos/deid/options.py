@@ -42,6 +42,9 @@ class Options:
     def __post_init__(self) -> None:
         if self.date_offset_days is not None and not isinstance(self.date_offset_days, int):
             raise VenosError(f"date_offset_days must be a whole number of days, not {self.date_offset_days!r}")
+        if self.date_offset_days == 0:
+            raise VenosError("a date shift of 0 days keeps the real dates: give a shift, or leave it empty for one "
+                             "drawn at random (1 to 10 years back)")
         if self.date_offset_days is not None and abs(self.date_offset_days) > 100 * 366:
             raise VenosError(f"date_offset_days {self.date_offset_days} is more than a century: give at most "
                              f"{100 * 366} days either way")

@@ -29,15 +29,6 @@ def _read(data: bytes, *, stop: bool) -> Dataset:
         return read_partial(io.BytesIO(data), stop_when=_at_pixel_data, force=True)
 
 
-def _header_end(data: bytes) -> int:
-    """Where the pixel data element starts (the end of the bytes that hold attribute values)."""
-    fp = io.BytesIO(data)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        read_partial(fp, stop_when=_at_pixel_data, force=True)
-    return fp.tell()
-
-
 def _flatten(ds: Dataset, out: dict[int, list]) -> dict[int, list]:
     for elem in ds:
         if elem.VR == "SQ":
@@ -61,15 +52,15 @@ def _must_change(code: str, vr: str, options: Options) -> bool:
     if code in ("X", "Z", "D", "U"):
         return True
     if code == "C" and vr in ("DA", "DT"):
-        return options.date_offset_days != 0
+        return True  # shifted (Options refuses a shift of 0 days)
     return code == "C" and vr == "AE"
 
 
 def verify(original: Dataset | bytes, deidentified: bytes, options: Options) -> list[str]:
     """The problems found in ``deidentified`` (the written file's bytes) against ``original``; empty means clean:
     no attribute the profile removes, replaces or remaps kept its original value (in any sequence item); no
-    original identifying text or date of such an attribute occurs in the file's bytes before its pixel data (four
-    characters or more, eight when only digits; a value the profile keeps verbatim elsewhere, such as a code
+    original identifying text or date of such an attribute occurs anywhere in the file's bytes, pixel data included
+    (text in a compressed stream's comment segments; four characters or more, eight when only digits; a value the profile keeps verbatim elsewhere, such as a code
     meaning, does not count); no private attribute outside ``options.safe_private``; Patient Identity Removed is
     YES."""
     with warnings.catch_warnings():  # pydicom warns about what a damaged file holds; the answer is the list
@@ -81,7 +72,7 @@ def _verify(original: Dataset | bytes, deidentified: bytes, options: Options) ->
     orig = _read(original, stop=False) if isinstance(original, (bytes, bytearray)) else original
     try:
         out = _read(bytes(deidentified), stop=False)
-        head = bytes(deidentified[:_header_end(bytes(deidentified))])
+        head = bytes(deidentified)  # the whole file: a compressed stream may carry text of its own
     except Exception as exc:  # noqa: BLE001 - any failure to re-read is the problem to report
         return [f"the de-identified file cannot be read back ({type(exc).__name__}: {exc})"]
     problems = []
