@@ -13,9 +13,7 @@ import { Layout, LAYOUT_ORDER, primaryDom } from "./layout.js";
 import { installSeriesList, SERIES_TYPE } from "./serieslist.js";
 import { clearOverlay, fmt, paintCorners } from "./overlay.js";
 import { installAnnouncer, installHelp, keyboardPickers } from "./a11y.js";
-import { blackoutRectangles, exportCase, installShare, stowCase } from "./share.js";
-import { installReports } from "./reports.js";
-import { installPresentations } from "./presentations.js";
+import { installCasework } from "./casework.js";
 import { installConsole } from "./console.js";
 import { TOOLS } from "./tools/index.js";
 import { installTags } from "./tags.js";
@@ -368,13 +366,13 @@ function on(type, fn) {
   return () => source.removeEventListener(type, h);
 }
 
+const casework = installCasework({ client, viewer, annotations, layout, active: act, shareButton: $("share") });
 const cloud = installCloud(viewer, { toolbar: document.querySelector(".toolbar"), viewport: vp, layout, onMessage: showMessage,
-  measurements: { list: () => reports.linkable(), place: (list) => reports.placeLinked(list) } });
+  measurements: casework.linkMeasurements });
 installAnnouncer(layout, viewer, $("announce"));
 const pyConsole = installConsole({ client, state: () => act().state, button: $("console"),
   added: async (ids) => { await viewer.refreshSeries(); await act().setViewState({ series: ids[ids.length - 1] }); } });
 installHelp($("help"));
-const share = installShare({ client, annotations, button: $("share"), measurements: () => reports.items() });
 keyboardPickers(document.querySelectorAll(".toolbar label.btn"));
 // a reformatted image comes from every file of its series: the tag browser lists the middle one's
 const tagState = () => {
@@ -385,12 +383,8 @@ const tagState = () => {
 };
 const tagBrowser = installTags({ get state() { return tagState(); }, tags: (s, i) => viewer.tags(s, i),
   addEventListener: (t, f) => { for (const p of layout.panes) p.viewer.addEventListener(t, f); } }, $("tags"));
-const reports = installReports({ client, viewer, annotations, redraw: () => { for (const p of layout.panes) p.annotations.draw(); },
-  say: (t) => annotations.hint(t) });
-const prStates = installPresentations({ client, viewer, annotations, active: act,
-  redraw: () => { for (const p of layout.panes) p.annotations.draw(); }, say: (t) => annotations.hint(t) });
 installMeasurements({ setViewState: (p) => act().setViewState(p), addEventListener: (t, f) => viewer.addEventListener(t, f) },
-  annotations, $("measurements"), { reports });
+  annotations, $("measurements"), { reports: casework.reports });
 
 // ------------------------------------------------------------------------------------------------ sample case
 // A real CT that build.py ships beside the viewer (runtime.sample), for a first look without data of one's own.
@@ -403,11 +397,9 @@ if (sample) {
   });
 }
 
-/** `measurements: true` in an export's options: the measurement layer's, as a DICOM SR in the case. */
-const withMeasurements = (o) => ({ ...(o || {}), ...(o && o.measurements === true ? { measurements: reports.items() } : {}) });
-
 window.venos = Object.freeze({
   ...cloud, // open(link | address | spec), cancel, link, dicomweb {search, thumbnail, setToken}, net, library
+  ...casework.api, // saveReport, reports, presentations, exportCase, stowCase, shareSurvey, share (./casework.js)
   ready: viewer.ready,
   load: (sources) => viewer.load(Array.from(sources)),
   series: () => viewer.refreshSeries().then((l) => l.map((s) => ({ ...s }))),
@@ -441,11 +433,6 @@ window.venos = Object.freeze({
   setMemoryBudget: (bytes) => viewer.client.call("memory", { budget: bytes }),
   measurements: () => annotations.list(), // sync: every measurement made, oldest first
   measurementsCsv: () => annotations.csv(), // sync: the same as CSV text
-  // DICOM SR Measurement Report: the measurements as a file → {blob, name, saved, notSaved}; loaded reports placed
-  saveReport: () => reports.save(),
-  reports: () => reports.place(), // → {items, waiting, unshown, reports}
-  // presentation states (GSPS) loaded: applied as their images arrive → [{uid, label, views, graphics, unsupported, …}]
-  presentations: () => prStates.apply(),
   tags: (series, slice) => viewer.tags(series ?? act().state.series, slice ?? tagState().slice),
   // decode a file's frames in the worker without adding it (codec checks, benchmarks) ({dtype, shape, sha256, errors[, data]})
   decode: async (source, { pixels = false, frames = null, name = "" } = {}) => {
@@ -462,11 +449,6 @@ window.venos = Object.freeze({
   // the time one compressed frame may take to decode: {baseMs, perMegapixelMs} (either may be left out) → both,
   // with counts of frames decoded, failed and abandoned
   setDecodeBudget: (o) => viewer.client.call("decodeBudget", o || {}),
-  // share a case: the loaded series as a zip for a static host, de-identified if asked → {blob, files, report, …}
-  exportCase: (opts) => exportCase(client, withMeasurements(opts)),
-  stowCase: (root, opts) => stowCase(client, root, withMeasurements(opts)), // → {..., stow: {stored, failed, requests}, links}
-  shareSurvey: () => client.call("shareSurvey"),
-  share: Object.freeze({ open: () => share.open(), blackoutRectangles: () => blackoutRectangles(annotations) }),
   clear: () => viewer.clear(),
   on,
   get runtime() { return viewer.runtime; },

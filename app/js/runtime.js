@@ -90,9 +90,10 @@ export class Progress {
  * Watch the worker's own fetches of the build's files (Pyodide fetches its wasm and standard library itself): each
  * response is handed on untouched (so streaming compilation and the code cache work as usual) while a clone is read
  * to count its bytes and, unless it came from the cache, stored in the build's cache. Returns a promise that
- * resolves when most of the wasm has arrived (at once for a runtime not served by this build).
+ * resolves when most of the wasm has arrived (at once for a runtime not served by this build). `prefetched`: url →
+ * a promise of the Response the worker requested before Pyodide asked (handed to Pyodide when it does).
  */
-export function tapRuntimeFetches(rt, progress, cache) {
+export function tapRuntimeFetches(rt, progress, cache, prefetched = new Map()) {
   const own = new RegExp(`^${rt.base.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(pyodide|py|codecs)/`);
   const wasmUrl = new URL("pyodide.asm.wasm", rt.indexURL).href;
   let wasmArrived = () => {};
@@ -101,8 +102,10 @@ export function tapRuntimeFetches(rt, progress, cache) {
   self.fetch = async (input, init) => {
     let url = "";
     try {
-      const response = await plain(input, init);
       url = input instanceof Request ? input.url : new URL(String(input), self.location.href).href; // Pyodide passes URLs
+      const early = prefetched.get(url); // requested by the worker the moment it started (worker.js)
+      prefetched.delete(url);
+      const response = await (early || plain(input, init));
       if (own.test(url) && response.ok && response.status === 200) {
         const nearly = url === wasmUrl ? Math.floor(0.75 * (rt.wasmBytes || 0)) : 0;
       keep(url, response.clone(), progress, cache, url === wasmUrl ? wasmArrived : null, nearly);
@@ -165,7 +168,8 @@ export async function checkSha256(buf, expected, url) {
  * `pageFetched(url)`: a promise of the bytes the page fetches for the worker; `blobs`: the ./blobs.js module promise.
  * Resolves with {py, api, rt, codecHooks, pythonCodes, keepDecompressed, info}.
  */
-export async function startPython({ boot, early, base: BASE, emit, timings, mark, pageFetched, blobs: blobsModule }) {
+export async function startPython({ boot, early, base: BASE, emit, timings, mark, pageFetched, blobs: blobsModule,
+  prefetched = new Map() }) {
   let py = null;
   let codecHooks = null;
   const progress = new Progress(emit);
@@ -175,7 +179,7 @@ export async function startPython({ boot, early, base: BASE, emit, timings, mark
   emit("stage", { stage: "runtime", source: rt.source, indexURL: rt.indexURL });
   const pyodideModule = early || import(rt.indexURL + "pyodide.mjs");
   const cache = await buildCache(rt.build);
-  const wasmDone = tapRuntimeFetches(rt, progress, cache);
+  const wasmDone = tapRuntimeFetches(rt, progress, cache, prefetched);
   progress.expect(rt.expect || 0);
   // The Python site is needed only once the interpreter is up, which needs the wasm: fetched as the wasm's last
   // quarter arrives, its download overlaps the interpreter's start instead of slowing the wasm down.

@@ -56,17 +56,32 @@ function onFetched({ url, buf, error }) {
 }
 
 // ------------------------------------------------------------------------------------------------ start-up
-// Every request the first image needs goes out at once (runtime.js, startPython): runtime.json, Pyodide's files, the
-// Python site and, for a shared case, its manifest and first slice (net/remote.js, started by the page's first
-// message). The UI modules of this worker load meanwhile (remoteReady).
+// Every request the first image needs goes out early (runtime.js, startPython): runtime.json and Pyodide's files at
+// once, the Python site as the wasm's last quarter arrives and, for a shared case, its manifest at once and its first
+// slice beside the site (net/remote.js, started by the page's first message). The UI modules of this worker load
+// meanwhile (remoteReady).
 let keepDecompressed = null; // stores the decompressed memory snapshot once the viewer is idle
+// The link is the runtime's until most of the wasm is in (the "fetch" of the site, runtime.js): a shared case's
+// first slice, needed only once Python is up, goes out then, so it does not slow the wasm down (measured:
+// bench/coldlink.py). Never later than Python's start, and at once where there is no wasm to wait for.
+let freeLink = () => {};
+const linkFree = new Promise((resolve) => (freeLink = resolve));
+const startEmit = (event, data) => { if (event === "fetch") freeLink(); emit(event, data); };
 async function start() {
   const boot = await bootMessage;
   // A built page inlines its runtime description: Pyodide's module is requested at once, beside runtime.js.
-  const early = boot.runtime && boot.runtime.source === "local" ? import(new URL(boot.runtime.pyodide.indexURL, BASE).href + "pyodide.mjs") : null;
+  const local = boot.runtime && boot.runtime.source === "local" ? new URL(boot.runtime.pyodide.indexURL, BASE).href : "";
+  const early = local ? import(local + "pyodide.mjs") : null;
   if (early) early.catch(() => {}); // reported where it is awaited
+  // Pyodide's own files are requested now, not once pyodide.mjs has arrived and asked for them (a round trip
+  // later): the wasm is the longest download and everything waits for it. Handed to Pyodide when it asks.
+  const prefetched = new Map(local ? ["pyodide.asm.wasm", "pyodide.asm.js", "python_stdlib.zip"]
+    .map((f) => [local + f, fetch(local + f)]) : []);
+  for (const p of prefetched.values()) p.catch(() => {}); // Pyodide's own request reports a failure
   const { startPython } = await runtimeModule;
-  const up = await startPython({ boot, early, base: BASE, emit, timings, mark, pageFetched, blobs: blobsModule });
+  if (!early) freeLink(); // not the built runtime: nothing of ours to wait for
+  const up = await startPython({ boot, early, base: BASE, emit: startEmit, timings, mark, pageFetched, blobs: blobsModule, prefetched })
+    .finally(() => freeLink());
   ({ py, api, codecHooks, pythonCodes, keepDecompressed } = up);
   runtime = up.rt;
   return up.info;
@@ -171,7 +186,7 @@ function render(state, fn = (st) => api.render(py.toPy(st))) {
 let remote = null;
 let remoteAdded = 0;
 const remoteReady = import("./net/remote.js").then(({ createRemote }) => (remote = createRemote({
-  api: () => api, py: () => py, emit, toJs, ready: () => pythonReady,
+  api: () => api, py: () => py, emit, toJs, ready: () => pythonReady, linkFree: () => linkFree,
   enqueue: (run) => { queues.parse.push({ ready: true, run }); schedule(); },
   addToPython: (got) => {
     const ok = loader.addToPython(got, "");

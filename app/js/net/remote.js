@@ -49,6 +49,15 @@ export function createRemote(ctx) {
     });
   }
 
+  /** The slice a case shows first, fetched alone before Python has planned the rest — once the runtime's own
+   * downloads are nearly done (ctx.linkFree): its bytes wait for Python anyway, and sooner they would only slow
+   * the wasm down, which everything waits for. */
+  function addFirst(r, url) {
+    r.guess = url;
+    const job = [{ url, accept: "", order: -1, series: "", slice: 0 }];
+    Promise.resolve(ctx.linkFree ? ctx.linkFree() : null).then(() => { if (run === r) r.queue.add(job); });
+  }
+
   /** Watch a manifest as it streams in and start fetching its first instance before the rest has arrived:
    * the first image then needs one round trip less. The guess is only used when no view was asked for. */
   function guesser(r, base) {
@@ -64,8 +73,7 @@ export function createRemote(ctx) {
       try {
         const url = absolute(JSON.parse(`"${m[1]}"`), base);
         if (!url) return;
-        r.guess = url;
-        r.queue.add([{ url, accept: "", order: -1, series: "", slice: 0 }]);
+        addFirst(r, url);
       } catch { /* not a usable address: wait for the plan */ }
     };
   }
@@ -123,8 +131,7 @@ export function createRemote(ctx) {
     try {
       const u = new URL(String(spec.urls[0]), spec.base || self.location.href);
       if (u.protocol !== "http:" && u.protocol !== "https:") return;
-      r.guess = u.href;
-      r.queue.add([{ url: u.href, accept: "", order: -1, series: "", slice: 0 }]);
+      addFirst(r, u.href);
     } catch { /* Python explains a bad address */ }
   }
 
@@ -138,10 +145,7 @@ export function createRemote(ctx) {
       const res = await pending;
       r.timing.fetched = performance.now() - r.t0;
       const info = peekManifest(text(res), r.want, spec.manifest);
-      if (info.guess && r.guess === undefined) {
-        r.guess = info.guess;
-        r.queue.add([{ url: info.guess, accept: "", order: -1, series: "", slice: 0 }]);
-      }
+      if (info.guess && r.guess === undefined) addFirst(r, info.guess);
       emit("caseinfo", { title: info.title, series: info.series, instances: info.instances });
       const api = await ctx.ready();
       return ctx.toJs(api.open_case("manifest", text(res), res.url || spec.manifest, null));
