@@ -10,7 +10,7 @@ const OPTIONS = [
   ["modifiedDates", "Keep the time between dates, moved", "Retain Longitudinal Temporal Information with Modified Dates: every date is shifted by the same number of days"],
   ["patientCharacteristics", "Keep age, sex, size, weight", "Retain Patient Characteristics"],
   ["deviceIdentity", "Keep the device identity", "Retain Device Identity (manufacturer's model, serial numbers, station)"],
-  ["cleanDescriptors", "Keep descriptions, cleaned", "Clean Descriptors: series and study descriptions kept with identifying words removed"],
+  ["cleanDescriptors", "Keep descriptions, cleaned", "Clean Descriptors: series and study descriptions kept, with the file's own identifying values, dates and long numbers removed. A name written only in a description survives: read them before sharing"],
 ];
 
 /** The black-out rectangles: the Rect measurements drawn on acquired images, by series (they apply to every frame of
