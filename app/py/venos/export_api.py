@@ -241,9 +241,9 @@ def _measurements(case: CaseExport, items: Any, written: dict, options, context)
         return {"saved": 0, "notSaved": problems}
     first = headers.get(next((k["sopInstanceUid"] for k in kept if k.get("sopInstanceUid")), ""),
                         next(iter(written.values())))
-    from .reports import PATIENT_KEYS
+    from .reports import patient_of
 
-    patient = {k: first[k].value for k in PATIENT_KEYS if k in first}
+    patient = patient_of(first)
     when = datetime.datetime.now()
     if options is not None and options.modified_dates:  # the report's date moves with the others
         when += datetime.timedelta(days=context.date_offset(options))

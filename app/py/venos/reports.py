@@ -13,10 +13,6 @@ from .session import resolve, session
 from .view import mpr
 
 DRAWN = ("length", "angle", "ellipse", "rectangle", "bidirectional")  # the tools that draw a record again
-PATIENT_KEYS = ("PatientName", "PatientID", "IssuerOfPatientID", "PatientBirthDate", "PatientSex", "PatientAge",
-                "PatientWeight", "PatientSize", "StudyInstanceUID", "StudyDate", "StudyTime", "StudyID",
-                "AccessionNumber", "ReferringPhysicianName", "StudyDescription")
-
 
 def take(ds: Any, name: str) -> dict | None:
     """Keep ``ds`` if it is a measurement report: ``{source, measurements, unshown}``; None for any other object."""
@@ -99,11 +95,16 @@ def _image(inst: Instance) -> dict:
             "pixelSpacing": list(info.pixel_spacing) if info.pixel_spacing else None}
 
 
+def patient_of(ds: Any) -> dict:
+    """The Patient and General Study attributes a report copies from its images (venos.sr.write.PATIENT_STUDY)."""
+    from .sr.write import PATIENT_STUDY
+
+    return {k: ds[k].value for k in PATIENT_STUDY if k in ds}
+
+
 def _patient(inst: Instance) -> dict:
     ds = inst.source.dataset if isinstance(inst.source, Parsed) else None
-    if ds is None:
-        return {"StudyInstanceUID": inst.info.study_uid}
-    return {k: ds[k].value for k in PATIENT_KEYS if k in ds}
+    return patient_of(ds) if ds is not None else {"StudyInstanceUID": inst.info.study_uid}
 
 
 def measurements_in(items: Any) -> tuple[list[dict], list[dict], dict, list[str]]:
