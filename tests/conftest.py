@@ -170,11 +170,11 @@ class ViewerPage:
         self.page.set_input_files("#open-folder" if folder else "#open-files", [str(p) for p in paths])
         return self.page.evaluate("h => h.promise", done)
 
-    def measure_by_drag(self, tool: str, a, b) -> dict:
-        """Pick `tool`, drag from `a` to `b` (offsets in CSS pixels from the canvas centre) with the mouse, and
-        return the `measurement` event it fires."""
+    def measure_by_drag(self, tool: str, a, b, *, on: str = "#canvas") -> dict:
+        """Pick `tool`, drag from `a` to `b` (offsets in CSS pixels from the centre of `on`, the first viewport's
+        canvas unless another viewport is named) with the mouse, and return the `measurement` event it fires."""
         self.page.click(f"[data-tool={tool}]")
-        box = self.page.locator("#canvas").bounding_box()
+        box = self.page.locator(on).bounding_box()
         cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
         done = self.when("measurement")
         self.page.mouse.move(cx + a[0], cy + a[1])

@@ -270,6 +270,19 @@ class Pacs:
             f.close()
 
 
+def started_pacs(tmp: Path, *, token: str = "", files=()) -> "Pacs":
+    """A PACS for a test fixture, holding `files`; the test is skipped (saying why) where none can start here."""
+    import pytest
+
+    why = pacs_available()
+    if why:
+        pytest.skip(f"no PACS here: {why}")
+    p = Pacs(tmp, token=token)
+    if files:
+        p.store(files)
+    return p
+
+
 def pacs_available() -> str:
     """'' when a PACS can be started here, else why not."""
     missing = [n for n, p in (("orthanc", ORTHANC), ("nginx", NGINX)) if not Path(p).exists()]

@@ -10,7 +10,7 @@ import pytest
 
 from conftest import data_path
 from remote_helpers import case_dir, cors_host, open_case, remote  # noqa: F401
-from servers import Pacs, pacs_available
+from servers import started_pacs
 from test_viewer import reference_grey
 
 pytestmark = [pytest.mark.browser, pytest.mark.servers]
@@ -30,11 +30,7 @@ def files() -> list[Path]:
 
 @pytest.fixture(scope="module")
 def pacs(tmp_path_factory):
-    why = pacs_available()
-    if why:
-        pytest.skip(f"no PACS here: {why}")
-    p = Pacs(tmp_path_factory.mktemp("pacs"))
-    p.store(files())
+    p = started_pacs(tmp_path_factory.mktemp("pacs"), files=files())
     yield p
     p.close()
 
@@ -42,11 +38,7 @@ def pacs(tmp_path_factory):
 @pytest.fixture(scope="module")
 def locked_pacs(tmp_path_factory):
     """The same server, but nginx wants a bearer token."""
-    why = pacs_available()
-    if why:
-        pytest.skip(f"no PACS here: {why}")
-    p = Pacs(tmp_path_factory.mktemp("pacs-locked"), token=TOKEN)
-    p.store(files()[:3])
+    p = started_pacs(tmp_path_factory.mktemp("pacs-locked"), token=TOKEN, files=files()[:3])
     yield p
     p.close()
 

@@ -84,15 +84,7 @@ def test_lengths_and_probe_work_in_mm_in_the_reformatted_planes(viewer):
     assert inside["units"] == "HU"
     # a length drawn with the mouse in the sagittal viewport is listed, and going to it returns to that plane
     viewer.eval("venos.setActiveViewport(2)")
-    viewer.page.click("[data-tool=length]")
-    box = viewer.page.locator("[data-pane='2']").bounding_box()
-    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    done = viewer.when("measurement")
-    viewer.page.mouse.move(cx - 30, cy)
-    viewer.page.mouse.down()
-    viewer.page.mouse.move(cx + 30, cy, steps=4)
-    viewer.page.mouse.up()
-    m = viewer.page.evaluate("h => h.promise", done)
+    m = viewer.measure_by_drag("length", (-30, 0), (30, 0), on="[data-pane='2']")
     assert m["units"] == "mm" and m["value"] > 0
     listed = viewer.eval("venos.measurements()")[-1]
     assert listed["plane"] == "sagittal"

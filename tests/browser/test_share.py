@@ -127,12 +127,9 @@ TOKEN = "stow-token-for-tests"
 @pytest.fixture(scope="module")
 def locked_pacs(tmp_path_factory):
     """An empty Orthanc + DICOMweb behind nginx that wants a bearer token."""
-    from servers import Pacs, pacs_available
+    from servers import started_pacs
 
-    why = pacs_available()
-    if why:
-        pytest.skip(f"no PACS here: {why}")
-    p = Pacs(tmp_path_factory.mktemp("pacs-stow"), token=TOKEN)
+    p = started_pacs(tmp_path_factory.mktemp("pacs-stow"), token=TOKEN)
     yield p
     p.close()
 
