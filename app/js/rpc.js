@@ -1,6 +1,9 @@
 // Page side of the worker protocol: calls return promises; errors carry {code, message, source};
 // events ({event, data}) are dispatched to listeners.
 
+import { Pace } from "./net/pace.js";
+import { checkSha256, unpackFiles } from "./net/archive.js";
+
 const STICKY = new Set(["ready", "fatal", "stage", "caseinfo"]);
 
 export class WorkerClient {
@@ -29,18 +32,52 @@ export class WorkerClient {
     });
   }
 
-  /** The worker asks the page to fetch files in order while its own thread is busy (the interpreter's start): each
-   * body is handed over (transferred), or the reason it could not be fetched. */
-  async _fetchFor(urls) {
-    for (const url of urls) {
-      try {
-        const r = await fetch(url);
-        if (!r.ok) throw new Error(`HTTP ${r.status}`);
-        const buf = await r.arrayBuffer();
-        this.worker.postMessage({ fetched: { url, buf } }, [buf]);
-      } catch (e) {
-        this.worker.postMessage({ fetched: { url, error: String((e && e.message) || e) } });
+  /** The worker asks the page for the runtime's archives while its own thread is busy (the interpreter's start):
+   * each is asked for as the one before is a request's wait from its end (net/pace.js), so they arrive one after
+   * the other with no pause between; then the link is the shared case's (the worker is told). Each is checked
+   * against its sha256 and unpacked here (net/archive.js), then handed over (transferred) with its files, or the
+   * reason it could not be. */
+  async _fetchFor(parts) {
+    const all = [];
+    for (const part of parts) {
+      let nearly;
+      const turn = new Promise((resolve) => (nearly = resolve));
+      all.push(this._fetchOne(part, nearly));
+      await turn;
+    }
+    this.worker.postMessage({ linkFree: true });
+    await Promise.all(all);
+  }
+
+  async _fetchOne({ url, sha256 }, nearly) {
+    const pace = new Pace();
+    try {
+      const r = await fetch(url);
+      pace.answered();
+      if (!r.ok) throw new Error(`HTTP ${r.status}`);
+      // the body's length as read; not known when the host encodes it (the zips are sent as they are)
+      const total = r.headers.get("Content-Encoding") ? 0 : Number(r.headers.get("Content-Length")) || 0;
+      const reader = r.body.getReader();
+      const chunks = [];
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        chunks.push(value);
+        pace.add(value.byteLength);
+        if (pace.nearlyDone(total)) nearly();
       }
+      nearly();
+      const buf = await new Blob(chunks).arrayBuffer();
+      if (sha256) await checkSha256(buf, sha256, url);
+      let files = null;
+      try {
+        files = await unpackFiles(buf);
+      } catch { /* the worker unpacks it then, and reports what is wrong with it */ }
+      this.worker.postMessage({ fetched: { url, buf, files } }, files ? [buf, files.data] : [buf]);
+    } catch (e) {
+      nearly();
+      const error = e && e.code ? { code: e.code, message: e.message } : { code: "runtime", message: `cannot load ${url}: ${(e && e.message) || e}` };
+      this.worker.postMessage({ fetched: { url, error } });
     }
   }
 
@@ -62,7 +99,7 @@ export class WorkerClient {
   }
 
   _onMessage(msg) {
-    if (msg.event === "fetch") return this._fetchFor(msg.data.urls);
+    if (msg.event === "fetch") return this._fetchFor(msg.data.parts);
     if (msg.event) return this._emit(msg.event, msg.data);
     const p = this.pending.get(msg.id);
     if (!p) return;

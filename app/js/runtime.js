@@ -9,6 +9,9 @@
 // arrive ("stage" events with loaded/total, for a real progress bar) and put into Cache Storage under the build's
 // id, so the service worker (sw.js) serves a repeat visit without the network and without downloading twice.
 
+import { Pace } from "./net/pace.js";
+import { writeFiles } from "./net/archive.js";
+
 export const PYODIDE_VERSION = "0.27.8";
 export const PYDICOM_VERSION = "3.0.2";
 export const CDN_INDEX_URL = `https://cdn.jsdelivr.net/pyodide/v${PYODIDE_VERSION}/full/`;
@@ -90,8 +93,10 @@ export class Progress {
  * Watch the worker's own fetches of the build's files (Pyodide fetches its wasm and standard library itself): each
  * response is handed on untouched (so streaming compilation and the code cache work as usual) while a clone is read
  * to count its bytes and, unless it came from the cache, stored in the build's cache. Returns a promise that
- * resolves when most of the wasm has arrived (at once for a runtime not served by this build). `prefetched`: url →
- * a promise of the Response the worker requested before Pyodide asked (handed to Pyodide when it does).
+ * resolves when the wasm's last bytes are a request's wait away (net/pace.js; at once for a runtime not served by
+ * this build). `prefetched`: url → a promise of the Response the worker requested before Pyodide asked (handed to
+ * Pyodide when it does), with the time it was asked (`asked`) and the Response with the time it was answered
+ * (`answeredAt`).
  */
 export function tapRuntimeFetches(rt, progress, cache, prefetched = new Map()) {
   const own = new RegExp(`^${rt.base.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(pyodide|py|codecs)/`);
@@ -105,10 +110,12 @@ export function tapRuntimeFetches(rt, progress, cache, prefetched = new Map()) {
       url = input instanceof Request ? input.url : new URL(String(input), self.location.href).href; // Pyodide passes URLs
       const early = prefetched.get(url); // requested by the worker the moment it started (worker.js)
       prefetched.delete(url);
+      const pace = new Pace(early && early.asked ? early.asked : performance.now());
       const response = await (early || plain(input, init));
+      pace.answered(response.answeredAt);
       if (own.test(url) && response.ok && response.status === 200) {
-        const nearly = url === wasmUrl ? Math.floor(0.75 * (rt.wasmBytes || 0)) : 0;
-      keep(url, response.clone(), progress, cache, url === wasmUrl ? wasmArrived : null, nearly);
+        const watch = url === wasmUrl ? { pace, total: rt.wasmBytes || 0, arrived: wasmArrived } : null;
+        keep(url, response.clone(), progress, cache, watch);
       } else if (url === wasmUrl) wasmArrived();
       return response;
     } catch (e) {
@@ -119,18 +126,22 @@ export function tapRuntimeFetches(rt, progress, cache, prefetched = new Map()) {
   return wasmDone;
 }
 
-async function keep(url, response, progress, cache, arrived, nearly = 0) {
+/** Count, then store, the bytes of one runtime file. `watch` ({pace, total, arrived}): call `arrived` once the rest
+ * of its `total` (decoded) bytes is a request's wait away, and at the latest when the last has come. */
+async function keep(url, response, progress, cache, watch = null) {
+  const arrived = watch ? watch.arrived : null;
   try {
     const reader = response.body.getReader();
     const chunks = [];
-    let got = 0;
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
       chunks.push(value);
       progress.add(value.byteLength);
-      got += value.byteLength;
-      if (arrived && nearly && got >= nearly) arrived();
+      if (watch) {
+        watch.pace.add(value.byteLength);
+        if (watch.pace.nearlyDone(watch.total)) arrived();
+      }
     }
     if (arrived) arrived();
     if (cache && !(await cache.match(url))) {
@@ -155,12 +166,6 @@ export async function buildCache(build) {
   } catch { return null; }
 }
 
-export async function checkSha256(buf, expected, url) {
-  const digest = await crypto.subtle.digest("SHA-256", buf);
-  const hex = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
-  if (hex !== expected) throw { code: "integrity", message: `${url}: sha256 ${hex} does not match ${expected}` };
-}
-
 // ------------------------------------------------------------------------------------------------ start in the worker
 /**
  * Start Python in the worker: runtime.json (inlined by the page, `boot.runtime`), Pyodide (from its memory snapshot
@@ -181,20 +186,21 @@ export async function startPython({ boot, early, base: BASE, emit, timings, mark
   const cache = await buildCache(rt.build);
   const wasmDone = tapRuntimeFetches(rt, progress, cache, prefetched);
   progress.expect(rt.expect || 0);
-  // The Python site is needed only once the interpreter is up, which needs the wasm: fetched as the wasm's last
-  // quarter arrives, its download overlaps the interpreter's start instead of slowing the wasm down.
-  // pydicom + venos first, numpy after: pydicom and venos import while numpy's bytes are still on the way (numpy is
-  // a stand-in until then, venos/_lazy.py), and numpy's own import follows its arrival.
-  // The page fetches them, one after the other: once the wasm is in, the interpreter's start blocks this thread for
-  // ~0.5 s, and a request issued here would wait for it, while the page's thread is free (app/js/rpc.js, "fetch").
-  const archive = (part) => pageFetched(part.url).then(async (buf) => {
-    if (part.sha256) await checkSha256(buf, part.sha256, part.url);
-    progress.add(buf.byteLength);
-    if (cache) cache.put(part.url, new Response(buf, { headers: { "Content-Type": "application/zip" } })).catch(() => {});
-    return buf;
+  // The Python site is needed only once the interpreter is up, which needs the wasm: asked for as the wasm's last
+  // bytes arrive (a request's wait before its end, net/pace.js), its download overlaps the interpreter's start
+  // instead of slowing the wasm down. pydicom + venos first, numpy after: pydicom and venos import while numpy's
+  // bytes are still on the way (numpy is a stand-in until then, venos/_lazy.py), and numpy's own import follows its
+  // arrival. The page fetches them, each as the one before ends: once the wasm is in, the interpreter's start blocks
+  // this thread for ~0.7 s, and a request issued here would wait for it, while the page's thread is free
+  // (app/js/rpc.js, "fetch"), which then says the link is free for the case (worker.js, linkFree).
+  // The page has checked each against its sha256 and unpacked it ({buf, files}; files: null when it could not).
+  const archive = (part) => pageFetched(part.url).then((got) => {
+    progress.add(got.buf.byteLength);
+    if (cache) cache.put(part.url, new Response(got.buf, { headers: { "Content-Type": "application/zip" } })).catch(() => {});
+    return got;
   });
   const parts = [rt.site, rt.numpy].filter(Boolean);
-  if (parts.length) wasmDone.then(() => emit("fetch", { urls: parts.map((p) => p.url) }));
+  if (parts.length) wasmDone.then(() => emit("fetch", { parts: parts.map(({ url, sha256 }) => ({ url, sha256 })) }));
   const siteBytes = rt.site ? archive(rt.site) : null;
   const numpyBytes = rt.numpy ? archive(rt.numpy) : null;
   if (numpyBytes) numpyBytes.catch(() => {}); // reported where it is awaited
@@ -223,10 +229,23 @@ export async function startPython({ boot, early, base: BASE, emit, timings, mark
   mark("pyodide");
   emit("stage", { stage: "python" });
   const where = py._api.sitePackages || "/lib/python3.12/site-packages";
-  // venos is in a restored snapshot, so its own (lighter) unzip is there to use
-  const unpack = (buf) => (timings.snapshot === "restored" ? py.pyimport("venos._lazy").unpack(buf, where)
-    : py.unpackArchive(buf, "zip", { extractDir: where }));
-  if (siteBytes) unpack(await siteBytes);
+  // Files the page unpacked are only written; an archive it could not unpack goes through Python, which says why
+  // (venos is in a restored snapshot, so its own lighter unzip is there to use).
+  const unpack = ({ buf, files }) => {
+    if (files) writeFiles(py.FS, files, where);
+    else if (timings.snapshot === "restored") py.pyimport("venos._lazy").unpack(buf, where);
+    else py.unpackArchive(buf, "zip", { extractDir: where });
+    // new folders and files: forget what the import system listed before (importlib.invalidate_caches() would do
+    // it too, but it imports importlib.metadata, ~60 ms, which nothing at start needs)
+    const sys = py.pyimport("sys");
+    sys.path_importer_cache.clear();
+    sys.destroy();
+  };
+  if (siteBytes) {
+    const site = await siteBytes;
+    mark("siteArrived");
+    unpack(site);
+  }
   mark("site");
   if (rt.source === "cdn") await installFromSources(py, rt);
   py.registerJsModule("venos_blobs", await blobsModule); // venos.blob.JsBlob reads files through it

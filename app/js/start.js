@@ -16,7 +16,9 @@
   const inline = document.getElementById("venos-runtime");
   let runtime = null;
   try { runtime = inline ? JSON.parse(inline.textContent) : null; } catch { runtime = null; }
-  worker.postMessage({ boot: { runtime } });
+  // a page the service worker serves gets the runtime from Cache Storage: the link is the case's from the start
+  const controlled = !!(navigator.serviceWorker && navigator.serviceWorker.controller);
+  worker.postMessage({ boot: { runtime, controlled } });
 
   // index.html?sample: the build's sample case (build.py), opened like a share link of it, which the address becomes
   if (runtime && runtime.sample && /[?&]sample(=|&|$)/.test(location.search)) {

@@ -49,24 +49,24 @@ function pageFetched(url) {
   }
   return fetchedByPage.get(url);
 }
-function onFetched({ url, buf, error }) {
+function onFetched({ url, buf, files, error }) {
   const p = pageFetched(url);
-  if (buf) p.settle.resolve(buf);
-  else p.settle.reject({ code: "runtime", message: `cannot load ${url}: ${error}` });
+  if (buf) p.settle.resolve({ buf, files });
+  else p.settle.reject(error);
 }
 
 // ------------------------------------------------------------------------------------------------ start-up
 // Every request the first image needs goes out early (runtime.js, startPython): runtime.json and Pyodide's files at
-// once, the Python site as the wasm's last quarter arrives and, for a shared case, its manifest at once and its first
-// slice beside the site (net/remote.js, started by the page's first message). The UI modules of this worker load
-// meanwhile (remoteReady).
+// once, then as each ends the Python site, numpy and, for a shared case, its first slice (its manifest goes out at
+// once: net/remote.js, started by the page's first message). The UI modules of this worker load meanwhile
+// (remoteReady).
 let keepDecompressed = null; // stores the decompressed memory snapshot once the viewer is idle
-// The link is the runtime's until most of the wasm is in (the "fetch" of the site, runtime.js): a shared case's
-// first slice, needed only once Python is up, goes out then, so it does not slow the wasm down (measured:
-// bench/coldlink.py). Never later than Python's start, and at once where there is no wasm to wait for.
+// The link is the runtime's until its files are nearly in: a shared case's first slice, needed only once Python is
+// up, goes out when the page says the last of the files it fetches for this worker is a request's wait from its end
+// (rpc.js), so it slows none of them down (measured: bench/coldlink.py). Never later than Python's start, and at
+// once where there is no wasm to wait for or the service worker serves it from Cache Storage (a repeat visit).
 let freeLink = () => {};
 const linkFree = new Promise((resolve) => (freeLink = resolve));
-const startEmit = (event, data) => { if (event === "fetch") freeLink(); emit(event, data); };
 async function start() {
   const boot = await bootMessage;
   // A built page inlines its runtime description: Pyodide's module is requested at once, beside runtime.js.
@@ -75,12 +75,15 @@ async function start() {
   if (early) early.catch(() => {}); // reported where it is awaited
   // Pyodide's own files are requested now, not once pyodide.mjs has arrived and asked for them (a round trip
   // later): the wasm is the longest download and everything waits for it. Handed to Pyodide when it asks.
+  const ask = (url) => Object.assign(fetch(url).then((r) => Object.assign(r, { answeredAt: performance.now() })),
+    { asked: performance.now() });
   const prefetched = new Map(local ? ["pyodide.asm.wasm", "pyodide.asm.js", "python_stdlib.zip"]
-    .map((f) => [local + f, fetch(local + f)]) : []);
+    .map((f) => [local + f, ask(local + f)]) : []);
   for (const p of prefetched.values()) p.catch(() => {}); // Pyodide's own request reports a failure
   const { startPython } = await runtimeModule;
-  if (!early) freeLink(); // not the built runtime: nothing of ours to wait for
-  const up = await startPython({ boot, early, base: BASE, emit: startEmit, timings, mark, pageFetched, blobs: blobsModule, prefetched })
+  // not the built runtime, or the built one from the service worker's cache: nothing of ours on the link
+  if (!early || boot.controlled) freeLink();
+  const up = await startPython({ boot, early, base: BASE, emit, timings, mark, pageFetched, blobs: blobsModule, prefetched })
     .finally(() => freeLink());
   ({ py, api, codecHooks, pythonCodes, keepDecompressed } = up);
   runtime = up.rt;
@@ -335,6 +338,7 @@ async function dispatch(msg) {
 self.onmessage = (ev) => {
   if (ev.data && ev.data.boot) gotBoot(ev.data.boot);
   else if (ev.data && ev.data.fetched) onFetched(ev.data.fetched);
+  else if (ev.data && ev.data.linkFree) freeLink();
   else dispatch(ev.data);
 };
 

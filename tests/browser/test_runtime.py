@@ -8,8 +8,10 @@ routes at the real URLs: the page's code path is the one a user with internet ta
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import sys
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -62,6 +64,62 @@ def test_runtime_choice_is_a_pure_function(viewer):
     assert got["cdn"]["source"] == "cdn" and got["cdn"]["indexURL"] == CDN
     assert got["cdn"]["pip"] == ["pydicom==3.0.2"]
     assert got["cdn"]["sources"]["manifest"] == "http://h/x/app/py/venos/MANIFEST"
+
+
+def test_pace_asks_for_the_next_download_one_wait_before_this_one_ends(viewer):
+    """net/pace.js on a clock of its own: 100 ms from asking to the answer, then 1000 bytes per ms."""
+    viewer.open()
+    got = viewer.eval("""async () => {
+        const { Pace } = await import('./app/js/net/pace.js');
+        let t = 0;
+        const clock = () => t;
+        const p = new Pace(0, clock);
+        p.answered(100);
+        const out = {};
+        t = 100; p.add(10000); out.first = p.nearlyDone(1e6);
+        t = 200; p.add(100000); out.far = p.nearlyDone(1e6);          // 890 ms to go, the wait is 100 ms
+        out.unknownTotal = p.nearlyDone(0);
+        t = 900; p.add(700000); out.stillFar = p.nearlyDone(1e6);     // 190 ms to go: more than 100 × 1.25 + 30
+        t = 960; p.add(60000); out.near = p.nearlyDone(1e6);          // 130 ms to go
+        t = 961; p.add(130000); out.done = p.nearlyDone(1e6);
+        // a body read late finds a backlog: its bytes say nothing of the rate
+        const late = new Pace(0, clock);
+        late.answered(50);
+        t = 1000; late.add(500000);
+        t = 1100; late.add(100000); out.backlog = late.nearlyDone(1e6); // 400 ms to go at the real rate
+        return out;
+    }""")
+    assert got == {"first": False, "far": False, "unknownTotal": False, "stillFar": False, "near": True,
+                   "done": True, "backlog": False}, got
+
+
+def test_runtime_archives_are_unpacked_by_the_page_and_written_as_they_were(viewer):
+    buf = io.BytesIO()
+    files = {"pkg/__init__.py": b"", "pkg/sub/mod.pyc": bytes(range(256)) * 40, "top.txt": b"plain text\n" * 100,
+             "pkg/data.bin": b"\0" * 5000}
+    with zipfile.ZipFile(buf, "w") as z:
+        for name, data in files.items():
+            z.writestr(name, data, compress_type=zipfile.ZIP_STORED if name == "top.txt" else zipfile.ZIP_DEFLATED)
+        z.writestr("pkg/empty/", b"")
+    evil = io.BytesIO()
+    with zipfile.ZipFile(evil, "w") as z:
+        z.writestr("pkg/../../etc/x", b"x")
+    viewer.open()
+    got = viewer.eval("""async ([good, bad]) => {
+        const m = await import('./app/js/net/archive.js');
+        const files = await m.unpackFiles(new Uint8Array(good).buffer);
+        const made = [], written = {};
+        const FS = { mkdirTree: (d) => made.push(d), writeFile: (p, u8, o) => { written[p] = [Array.from(u8), !!(o && o.canOwn)]; } };
+        const n = m.writeFiles(FS, files, '/site');
+        let refused = null;
+        try { await m.unpackFiles(new Uint8Array(bad).buffer); } catch (e) { refused = e.message; }
+        return { n, made, written, refused };
+    }""", [list(buf.getvalue()), list(evil.getvalue())])
+    assert got["n"] == len(files)
+    assert {p: bytes(v[0]) for p, v in got["written"].items()} == {f"/site/{k}": v for k, v in files.items()}
+    assert all(v[1] for v in got["written"].values()), "the bytes are handed over, not copied"
+    assert sorted(got["made"]) == ["/site", "/site/pkg", "/site/pkg/sub"]
+    assert got["refused"] and "outside the folder" in got["refused"]
 
 
 def test_unbuilt_page_without_network_says_where_it_tried(browser, repo_site):

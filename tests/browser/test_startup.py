@@ -149,16 +149,16 @@ def test_progress_counts_the_runtime_bytes_then_says_python_starts(viewer):
 
 def test_share_link_first_slice_is_requested_before_ready(browser, site, cors_host):
     """The manifest and the slice a link shows are fetched while the runtime is still loading: the test holds the
-    runtime's numpy (so `ready` cannot come) until the host has seen the first slice's request; a viewer that asked
-    only after `ready` would never get there."""
+    codec glue the start-up imports last (so `ready` cannot come) until the host has seen the first slice's request;
+    a viewer that asked only after `ready` would never get there."""
     context = browser.new_context(bypass_csp=True)
     seen_slice = threading.Event()
 
-    def hold_numpy(route):
+    def hold_codecs(route):
         seen_slice.wait(30)
         route.continue_()
 
-    context.route("**/py/numpy.zip", hold_numpy)
+    context.route("**/app/js/codecs.js", hold_codecs)
     page = context.new_page()
     cors_host.order.clear()
     manifest = cors_host.url + "case/manifest.json"
@@ -171,6 +171,44 @@ def test_share_link_first_slice_is_requested_before_ready(browser, site, cors_ho
     seen_slice.set()
     assert saw_before_ready and not ready_yet, (list(cors_host.order)[:5], ready_yet)
     page.wait_for_function("venos.frame() !== null", timeout=60_000)
+    context.close()
+
+
+def test_runtime_archives_then_the_first_slice_are_asked_for_one_after_the_other(browser, site, cors_host):
+    """Once the wasm is (nearly) in, the page asks for the Python site, then numpy, then the link's first slice, each
+    as the one before ends (net/pace.js): asked together they would share the link and all arrive late."""
+    context = browser.new_context(bypass_csp=True)
+    asked: list[tuple[float, str]] = []
+    context.on("request", lambda r: asked.append((time.monotonic(), r.url.split("?")[0])))
+    page = context.new_page()
+    cors_host.order.clear()
+    page.goto(f"{site.url}index.html?manifest={cors_host.url}case/manifest.json")
+    page.wait_for_function("venos.frame() !== null", timeout=60_000)
+    first = {}
+    for t, url in asked:
+        for key in ("py/site.zip", "py/numpy.zip", ".dcm", "pyodide.asm.wasm"):
+            if url.endswith(key) and key not in first:
+                first[key] = t
+    order = sorted(first, key=first.get)
+    assert order.index("py/site.zip") < order.index("py/numpy.zip") < order.index(".dcm"), order
+    assert order.index("pyodide.asm.wasm") < order.index("py/site.zip"), order
+    context.close()
+
+
+def test_a_damaged_runtime_archive_stops_the_start_and_says_which(browser, site):
+    """The page checks each runtime archive against the sha256 build.py recorded before unpacking it: a changed byte
+    (a broken proxy, a stale cache) is an integrity error naming the file, not a viewer that half works."""
+    context = browser.new_context(bypass_csp=True)
+    body = bytearray((DIST / "py/site.zip").read_bytes())
+    body[len(body) // 2] ^= 0xFF
+
+    context.route("**/py/site.zip", lambda route: route.fulfill(status=200, body=bytes(body),
+                                                                content_type="application/zip"))
+    page = context.new_page()
+    page.goto(site.url + "index.html")
+    err = page.evaluate("window.venos.ready.then(() => null, (e) => ({code: e.code, message: e.message}))")
+    assert err and err["code"] == "integrity" and "py/site.zip" in err["message"], err
+    page.wait_for_function("document.getElementById('message').textContent.includes('site.zip')")
     context.close()
 
 
