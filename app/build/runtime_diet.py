@@ -40,8 +40,11 @@ EXT = ".cpython-312-wasm32-emscripten.so"
 # Imported at start-up, used only inside functions the viewer never calls: shipped lazily, and a stand-in module
 # takes each one's place until one of its attributes is read (venos._lazy). numpy.linalg's LAPACK gufuncs (inv,
 # solve, svd, eig …: 0.42 MB); urllib.request, which pydicom imports to download its test data (it pulls in
-# http.client and most of the email package).
-DEFER = ["numpy.linalg._umath_linalg", "urllib.request"]
+# http.client and most of the email package); pydicom.examples, which pydicom imports to list the paths of its
+# documentation's example files: it looks for each (the build ships none) in pydicom's folder, then among the
+# installed packages' entry points, which imports importlib.metadata, the email package and csv (~60 ms at start
+# under Node, ~0.1 MB of the eager standard library).
+DEFER = ["numpy.linalg._umath_linalg", "urllib.request", "pydicom.examples"]
 # venos's own modules that only a feature the user asks for imports: sharing a case (de-identification, the zip),
 # measurement reports, presentation states. They arrive on first use like the rest of the lazy bundles.
 VENOS_LAZY = ("venos.deid", "venos.sr", "venos.export", "venos.reports", "venos.pstate", "venos.presentations")
