@@ -13,6 +13,7 @@ export class WorkerClient {
     this.worker = started.worker;
     this.nextId = 2; // 1 is the case start.js may have asked for
     this.pending = new Map();
+    this._chain = { parts: [], state: "waiting" }; // what the page fetches for the worker (_ask)
     this.listeners = new Map();
     // The worker may start before the page's listeners exist: the last of these events is replayed to late ones.
     this.sticky = new Map();
@@ -32,27 +33,40 @@ export class WorkerClient {
     });
   }
 
-  /** The worker asks the page for the runtime's archives while its own thread is busy (the interpreter's start):
-   * each is asked for as the one before is a request's wait from its end (net/pace.js), so they arrive one after
-   * the other with no pause between; then the link is the shared case's (the worker is told). Each is checked
-   * against its sha256 and unpacked here (net/archive.js), then handed over (transferred) with its files, or the
-   * reason it could not be. */
-  async _fetchFor(parts) {
+  /** The worker asks the page for files while its own thread is busy (the interpreter's start): the runtime's
+   * archives (the Python site, then numpy), then a shared case's first slice. Each is asked for as the one before
+   * is a request's wait from its end (net/pace.js), so they arrive one after the other with no pause between; then
+   * the link is the case's (the worker is told). A slice the worker asks for before the archives waits for them,
+   * one asked for after them goes at once. An archive is checked against its sha256 and unpacked here
+   * (net/archive.js); every body is handed over (transferred), or the reason it could not be fetched. */
+  _ask(parts) {
+    const c = this._chain;
+    const runtime = parts.filter((p) => p.runtime);
+    c.parts.unshift(...runtime);
+    c.parts.push(...parts.filter((p) => !p.runtime));
+    if (runtime.length || c.state === "done") this._runChain();
+  }
+
+  async _runChain() {
+    const c = this._chain;
+    if (c.state === "running") return;
+    c.state = "running";
     const all = [];
-    for (const part of parts) {
+    while (c.parts.length) {
       let nearly;
       const turn = new Promise((resolve) => (nearly = resolve));
-      all.push(this._fetchOne(part, nearly));
+      all.push(this._fetchOne(c.parts.shift(), nearly));
       await turn;
     }
+    c.state = "done";
     this.worker.postMessage({ linkFree: true });
     await Promise.all(all);
   }
 
-  async _fetchOne({ url, sha256 }, nearly) {
+  async _fetchOne({ url, sha256, runtime, headers }, nearly) {
     const pace = new Pace();
     try {
-      const r = await fetch(url);
+      const r = await fetch(url, runtime ? {} : { headers: headers || {}, mode: "cors", credentials: "omit" });
       pace.answered();
       if (!r.ok) throw new Error(`HTTP ${r.status}`);
       // the body's length as read; not known when the host encodes it (the zips are sent as they are)
@@ -68,12 +82,14 @@ export class WorkerClient {
       }
       nearly();
       const buf = await new Blob(chunks).arrayBuffer();
+      const got = { url, buf, contentType: r.headers.get("Content-Type") || "", finalUrl: r.url || url, files: null };
       if (sha256) await checkSha256(buf, sha256, url);
-      let files = null;
-      try {
-        files = await unpackFiles(buf);
-      } catch { /* the worker unpacks it then, and reports what is wrong with it */ }
-      this.worker.postMessage({ fetched: { url, buf, files } }, files ? [buf, files.data] : [buf]);
+      if (runtime) {
+        try {
+          got.files = await unpackFiles(buf);
+        } catch { /* the worker unpacks it then, and reports what is wrong with it */ }
+      }
+      this.worker.postMessage({ fetched: got }, got.files ? [buf, got.files.data] : [buf]);
     } catch (e) {
       nearly();
       const error = e && e.code ? { code: e.code, message: e.message } : { code: "runtime", message: `cannot load ${url}: ${(e && e.message) || e}` };
@@ -99,7 +115,7 @@ export class WorkerClient {
   }
 
   _onMessage(msg) {
-    if (msg.event === "fetch") return this._fetchFor(msg.data.parts);
+    if (msg.event === "fetch") return this._ask(msg.data.parts);
     if (msg.event) return this._emit(msg.event, msg.data);
     const p = this.pending.get(msg.id);
     if (!p) return;

@@ -200,7 +200,7 @@ export async function startPython({ boot, early, base: BASE, emit, timings, mark
     return got;
   });
   const parts = [rt.site, rt.numpy].filter(Boolean);
-  if (parts.length) wasmDone.then(() => emit("fetch", { parts: parts.map(({ url, sha256 }) => ({ url, sha256 })) }));
+  if (parts.length) wasmDone.then(() => emit("fetch", { parts: parts.map(({ url, sha256 }) => ({ url, sha256, runtime: true })) }));
   const siteBytes = rt.site ? archive(rt.site) : null;
   const numpyBytes = rt.numpy ? archive(rt.numpy) : null;
   if (numpyBytes) numpyBytes.catch(() => {}); // reported where it is awaited

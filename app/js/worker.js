@@ -49,10 +49,17 @@ function pageFetched(url) {
   }
   return fetchedByPage.get(url);
 }
-function onFetched({ url, buf, files, error }) {
+function onFetched({ url, error, ...got }) {
   const p = pageFetched(url);
-  if (buf) p.settle.resolve({ buf, files });
+  if (got.buf) p.settle.resolve(got); // {buf, files, contentType, finalUrl}
   else p.settle.reject(error);
+  fetchedByPage.delete(url); // a later case may ask for the same address again
+}
+/** Ask the page to fetch a file after the runtime's (its thread is free while this one is busy): {url, headers}. */
+function askPage(part) {
+  const got = pageFetched(part.url);
+  emit("fetch", { parts: [part] });
+  return got;
 }
 
 // ------------------------------------------------------------------------------------------------ start-up
@@ -66,7 +73,8 @@ let keepDecompressed = null; // stores the decompressed memory snapshot once the
 // (rpc.js), so it slows none of them down (measured: bench/coldlink.py). Never later than Python's start, and at
 // once where there is no wasm to wait for or the service worker serves it from Cache Storage (a repeat visit).
 let freeLink = () => {};
-const linkFree = new Promise((resolve) => (freeLink = resolve));
+let linkIsFree = false;
+const linkFree = new Promise((resolve) => (freeLink = () => { linkIsFree = true; resolve(); }));
 async function start() {
   const boot = await bootMessage;
   // A built page inlines its runtime description: Pyodide's module is requested at once, beside runtime.js.
@@ -190,6 +198,7 @@ let remote = null;
 let remoteAdded = 0;
 const remoteReady = import("./net/remote.js").then(({ createRemote }) => (remote = createRemote({
   api: () => api, py: () => py, emit, toJs, ready: () => pythonReady, linkFree: () => linkFree,
+  linkIsFree: () => linkIsFree, askPage,
   enqueue: (run) => { queues.parse.push({ ready: true, run }); schedule(); },
   addToPython: (got) => {
     const ok = loader.addToPython(got, "");

@@ -5,7 +5,7 @@
 // The bearer token lives here, in memory only: it is sent as an Authorization header, never put in a URL, an
 // event, an error message or a log.
 
-import { FetchQueue, DEFAULTS } from "./queue.js";
+import { FetchQueue, DEFAULTS, cacheKey } from "./queue.js";
 import { ByteCache } from "./cache.js";
 import { isZip, zipDirectory } from "./zip.js";
 
@@ -50,12 +50,21 @@ export function createRemote(ctx) {
   }
 
   /** The slice a case shows first, fetched alone before Python has planned the rest — once the runtime's own
-   * downloads are nearly done (ctx.linkFree): its bytes wait for Python anyway, and sooner they would only slow
-   * the wasm down, which everything waits for. */
+   * downloads are nearly done: its bytes wait for Python anyway, and sooner they would only slow the wasm down,
+   * which everything waits for. While the runtime still loads, the page fetches it after the runtime's files
+   * (ctx.askPage): this thread is then busy starting the interpreter and could ask for it only once that is done. Its
+   * bytes go to the case's cache, where the queue finds them; if the page could not fetch it, the queue does. */
   function addFirst(r, url) {
     r.guess = url;
     const job = [{ url, accept: "", order: -1, series: "", slice: 0 }];
-    Promise.resolve(ctx.linkFree ? ctx.linkFree() : null).then(() => { if (run === r) r.queue.add(job); });
+    const add = () => { if (run === r) r.queue.add(job); };
+    if (!ctx.askPage || !ctx.linkIsFree || ctx.linkIsFree()) {
+      Promise.resolve(ctx.linkFree ? ctx.linkFree() : null).then(add);
+      return;
+    }
+    ctx.askPage({ url, headers: authHeaders() }).then((got) => {
+      if (run === r) cache.put(cacheKey(job[0]), { buf: got.buf, contentType: got.contentType, url: got.finalUrl });
+    }, () => {}).then(add);
   }
 
   /** Watch a manifest as it streams in and start fetching its first instance before the rest has arrived:
