@@ -12,15 +12,18 @@ export async function checkSha256(buf, expected, url) {
   if (hex !== expected) throw { code: "integrity", message: `${url}: sha256 ${hex} does not match ${expected}` };
 }
 
+/** Throws unless `name` stays inside the folder a zip unpacks into (no absolute path, no `..`). */
+function inside(name) {
+  if (name.startsWith("/") || name.split("/").includes("..")) throw new Error(`${name}: outside the folder it unpacks into`);
+}
+
 /** Every file of a zip, in one buffer that can be transferred: {names, ends (byte offsets), data}. A name that
  * would leave the folder it unpacks into is refused. */
 export async function unpackFiles(buf) {
   const entries = zipDirectory(buf);
   const bodies = await Promise.all(entries.map((e) => e.read()));
   const names = entries.map((e) => e.name);
-  for (const name of names) {
-    if (name.startsWith("/") || name.split("/").includes("..")) throw new Error(`${name}: outside the folder it unpacks into`);
-  }
+  names.forEach(inside);
   const ends = [];
   let total = 0;
   for (const b of bodies) ends.push((total += b.byteLength));
@@ -34,7 +37,7 @@ export function writeFiles(FS, files, where) {
   const made = new Set();
   let start = 0;
   files.names.forEach((name, i) => {
-    if (name.startsWith("/") || name.split("/").includes("..")) throw new Error(`${name}: outside the folder it unpacks into`);
+    inside(name); // checked again here: the names crossed a message from the page
     const path = `${where}/${name}`;
     const dir = path.slice(0, path.lastIndexOf("/"));
     if (!made.has(dir)) {

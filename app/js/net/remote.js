@@ -58,8 +58,8 @@ export function createRemote(ctx) {
     r.guess = url;
     const job = [{ url, accept: "", order: -1, series: "", slice: 0 }];
     const add = () => { if (run === r) r.queue.add(job); };
-    if (!ctx.askPage || !ctx.linkIsFree || ctx.linkIsFree()) {
-      Promise.resolve(ctx.linkFree ? ctx.linkFree() : null).then(add);
+    if (ctx.linkIsFree()) {
+      ctx.linkFree().then(add);
       return;
     }
     ctx.askPage({ url, headers: authHeaders() }).then((got) => {
@@ -98,7 +98,9 @@ export function createRemote(ctx) {
     try {
       if (body.length > 64 * 1024 * 1024 || !/^\s*\{/.test(body)) return out;
       const m = JSON.parse(body);
-      const studies = Array.isArray(m && m.studies) ? m.studies : [];
+      // a plain list of addresses ({urls: [...]}) says how many images, not how many series
+      if (m && !Array.isArray(m.studies)) return Array.isArray(m.urls) ? { ...out, instances: m.urls.length } : out;
+      const studies = m.studies;
       let series = 0, instances = 0;
       for (const st of studies) {
         for (const se of Array.isArray(st && st.series) ? st.series : []) {
