@@ -131,8 +131,12 @@ def test_the_sample_case_opens_by_tap_and_by_address_on_a_phone(phone, dist):
     assert phone.page.evaluate("document.documentElement.scrollWidth") <= 390
 
     page2 = phone.page.context.new_page()
+    page2.add_init_script("""window.addEventListener('venos-early', () => __venosEarly.worker.addEventListener('message',
+        (e) => { if (e.data && e.data.event === 'caseinfo') window.__caseinfo = e.data.data; }));""")
     page2.goto(phone.base_url + "index.html?sample")
     page2.wait_for_function("window.venos && venos.frame() !== null", timeout=60_000)
+    # the sample's manifest is a list of addresses: it tells how many images, and no series count (not "0 series")
+    assert page2.evaluate("window.__caseinfo") == {"title": "", "series": None, "instances": runtime["sample"]["slices"]}
     assert "manifest=" in page2.url and "sample" not in page2.url.split("?", 1)[1].split("manifest=")[0]
     page2.wait_for_function("(n) => venos.series().then((l) => l.length === 1 && l[0].slices === n && !l[0].pending)",
                             arg=runtime["sample"]["slices"], timeout=60_000)
