@@ -115,6 +115,7 @@ export class WorkerClient {
   }
 
   _onMessage(msg) {
+    if (msg.events) { for (const m of msg.events) this._onMessage(m); return; } // the worker's events of one task
     if (msg.event === "fetch") return this._ask(msg.data.parts);
     if (msg.event) return this._emit(msg.event, msg.data);
     const p = this.pending.get(msg.id);

@@ -22,6 +22,7 @@ export class Viewer extends EventTarget {
     this.anchor = null; // instance+frame shown, so a re-sort during loading keeps the same image
     this.meta = null; // last render's metadata (overlay fields, presets)
     this.seriesList = [];
+    this.loadingFiles = 0; // local loads in flight (the series list keeps its thumbnails meanwhile)
     this._inflight = false;
     this._wantRender = false;
     this._pendingTool = null; // {name, event} merged while a request is in flight
@@ -64,11 +65,18 @@ export class Viewer extends EventTarget {
       else if (s && s.file) items.push({ file: s.file, path: s.path || s.file.name });
       else if (s && s.url) items.push({ url: s.url, name: s.name || s.url });
     }
-    // Zip archives are unpacked by the worker, member by member (a damaged one is reported, the rest load).
+    // Zip archives are unpacked by the worker, member by member (a damaged one is reported, the rest load). The
+    // worker answers once the load has settled (plain images and first frames decoded), with the series list: no
+    // further round trips, which queued behind the worker's idle decoding.
     this._fire("loadstart", { total: items.length });
-    const summary = await this.client.call("load", { items });
-    await this.client.call("settle");
-    await this.refreshSeries();
+    this.loadingFiles++;
+    let summary, series;
+    try {
+      ({ series, ...summary } = await this.client.call("load", { items, settle: true }));
+    } finally {
+      this.loadingFiles--;
+    }
+    this._setSeries(series);
     this._fire("loadend", summary);
     return summary;
   }
@@ -91,11 +99,15 @@ export class Viewer extends EventTarget {
   }
 
   async refreshSeries() {
-    this.seriesList = await this.client.call("series");
-    this._fire("series", this.seriesList);
-    const cur = this.seriesList.find((s) => s.id === this.state.series);
+    return this._setSeries(await this.client.call("series"));
+  }
+
+  _setSeries(list) {
+    this.seriesList = list;
+    this._fire("series", list);
+    const cur = list.find((s) => s.id === this.state.series);
     if (cur && this.meta && this.meta.overlay && this.meta.overlay.slices !== cur.slices) this.requestRender();
-    return this.seriesList;
+    return list;
   }
 
   async clear() {

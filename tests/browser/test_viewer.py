@@ -596,3 +596,47 @@ def test_a_scroll_while_a_frame_is_being_made_is_not_undone_by_it(viewer):
     settle(viewer)  # every request in flight has been answered and drawn
     assert viewer.eval("venos.viewState().slice") == 0
     assert viewer.eval("venos.viewState().center") == 100
+
+
+THUMB_WATCH = """(() => {
+  window.__thumbAsks = [];
+  const send = Worker.prototype.postMessage;
+  Worker.prototype.postMessage = function (msg, ...rest) {
+    if (msg && msg.method === "thumbnail") window.__thumbAsks.push(performance.now());
+    return send.call(this, msg, ...rest);
+  };
+})()"""
+
+
+def test_a_series_thumbnail_is_drawn_once_while_its_files_load_and_shows_the_whole_series_after(viewer):
+    """While a long load parses files, the series list keeps a series' first thumbnail (each new one cost the
+    worker a file read and a render between files); when the load ends it shows the middle slice of the whole
+    series. Slice k holds one value, so the thumbnail's grey says which slice it shows."""
+    import synthetic as sy
+
+    n, center, width = 240, -524.0, 1100.0
+    vol = (np.arange(n, dtype=np.int16) * 5)[:, None, None] * np.ones((1, 32, 32), dtype=np.int16)
+    files = sy.series(vol, positions=sy.stacked(n, 1.0), window=(center, width))
+    watch(viewer)
+    viewer.page.add_init_script(THUMB_WATCH)
+    viewer.open()
+    summary = viewer.eval("""async (staged) => {
+        const files = await (%s)(staged);
+        const ended = new Promise((r) => { const off = venos.on('loadend', (d) => { off(); r(performance.now()); }); });
+        const summary = await venos.load(files);
+        return { summary, ended: await ended, asks: window.__thumbAsks.slice() };
+    }""" % viewer._files_js, viewer._stage(files))
+    assert summary["summary"]["loaded"] == n
+    # one when the series first appeared, one with its final list as the load ended; none as it grew (the list
+    # is refreshed every 150 ms during a load: the load of ~1 s would have asked ~6 times)
+    viewer.page.wait_for_function("document.querySelector('#series-list .thumb').width > 1")
+    settle(viewer)
+    assert 1 <= len(viewer.eval("window.__thumbAsks")) <= 2, summary
+    grey = viewer.eval("""(() => {
+        const c = document.querySelector('#series-list .thumb');
+        return c.getContext('2d').getImageData(c.width >> 1, c.height >> 1, 1, 1).data[0];
+    })()""")
+    hu = (n // 2) * 5 - 1024.0  # the middle slice of the whole series
+    expected = ((hu - (center - 0.5)) / (width - 1) + 0.5) * 255
+    assert abs(grey - expected) <= 1, (grey, expected)
+
