@@ -30,6 +30,7 @@ export function installAnnouncer(layout, events, region) {
   let last = { slice: "", window: "" };
   let timer = 0;
   const say = (text) => {
+    clearTimeout(timer); // a measurement or a hint said now is not overwritten by a slice's pending announcement
     region.textContent = "";
     // a fresh text node after a frame, so screen readers announce it even when it repeats
     requestAnimationFrame(() => { region.textContent = text; });
@@ -46,7 +47,7 @@ export function installAnnouncer(layout, events, region) {
     last = { slice, window: win };
     if (!parts.length) return;
     clearTimeout(timer); // a scroll or a drag says where it ended, not every step
-    timer = setTimeout(() => say(parts.join("; ")), 300);
+    timer = setTimeout(() => { timer = 0; say(parts.join("; ")); }, 300);
   });
   events.addEventListener("measurement", (e) => {
     const m = e.detail;
