@@ -3,6 +3,7 @@
 
     python bench/localload.py                    # 5 runs, 140-slice CT, VeNOS and DWV 0.36
     python bench/localload.py --runs 3 --no-dwv --data /tmp/venos-bench
+    python bench/localload.py --runs 4 --helpers 1   # with one parsing helper (venos.setParsers) started first
 
 Set-up, all on loopback: VeNOS's built ``dist/`` and ``bench/peers`` (DWV 0.36.4 and its dependencies, installed
 with ``npm ci`` when missing; page ``dwv-files.html``) are each served by bench/server.py's plain static server,
@@ -103,7 +104,8 @@ DWV_LOAD = """async (limit) => Promise.race([window.__loadFiles(window.__files),
                                                       { timeout: true })), limit))])"""
 
 
-def visit(b, name: str, url: str, data_urls: list[str], settle_s: float, timeout_s: float) -> dict:
+def visit(b, name: str, url: str, data_urls: list[str], settle_s: float, timeout_s: float,
+          helpers: int | None = None) -> dict:
     """One visit in a new context: open, ready, Files in memory, then the timed load (see the docstring)."""
     ctx = b.new_context(viewport=browser.VIEWPORT)
     errors: list[str] = []
@@ -118,6 +120,14 @@ def visit(b, name: str, url: str, data_urls: list[str], settle_s: float, timeout
         else:
             page.wait_for_function("() => typeof window.__loadFiles === 'function'", timeout=timeout_s * 1000)
             row["ready_ms"] = page.evaluate("() => window.__peer.t.ready")
+        if name == "venos" and helpers is not None:  # parsing helpers (venos.setParsers): started, then warmed up
+            page.evaluate("(n) => venos.setParsers(n)", helpers)
+            for _ in range(600):
+                p = page.evaluate("venos.setParsers()")
+                if p["up"] >= helpers or p["failures"]:
+                    break
+                page.wait_for_timeout(100)
+            row["parsers"] = p
         row["files"] = page.evaluate(MAKE_FILES, data_urls)
         page.wait_for_timeout(settle_s * 1000)
         with Neighbours() as nb:
@@ -194,7 +204,7 @@ def progress(head: str, r: dict) -> str:
     if r["viewer"] == "venos":
         s = r.get("summary") or {}
         line += (f"; sw wait {r.get('sw_wait_ms') and round(r['sw_wait_ms'])} ms; pythonMs {s.get('pythonMs')}, "
-                 f"workerBusyMs {s.get('workerBusyMs')}; {r['series_note']}")
+                 f"workerBusyMs {s.get('workerBusyMs')}, helped {s.get('helped')}; {r['series_note']}")
         if r.get("error"):
             line += f"\n  error: {r['error']}"
     else:
@@ -213,6 +223,8 @@ def main(argv=None) -> int:
     ap.add_argument("--no-dwv", action="store_true", help="VeNOS only")
     ap.add_argument("--data", type=Path, default=Path(os.environ.get("VENOS_BENCH_DATA", "/tmp/venos-bench")))
     ap.add_argument("--settle", type=float, default=1.0, help="s to wait after the Files are made, before the clock")
+    ap.add_argument("--helpers", type=int, default=None,
+                    help="VeNOS's parsing helpers (venos.setParsers(n)); default: the viewer's own choice")
     ap.add_argument("--timeout", type=float, default=180.0, help="s per step of a visit")
     args = ap.parse_args(argv)
     from playwright.sync_api import sync_playwright
@@ -241,7 +253,7 @@ def main(argv=None) -> int:
                     s = servers[name]
                     urls = [f"{s.url}bench-data/ct{n}/{f}" for f in files]
                     try:
-                        run[name] = visit(b, name, s.url + pages[name], urls, args.settle, args.timeout)
+                        run[name] = visit(b, name, s.url + pages[name], urls, args.settle, args.timeout, args.helpers)
                     except Exception as e:  # a timeout or a crash: recorded, the other visits go on
                         run[name] = {"viewer": name, "failed": str(e).splitlines()[0][:300]}
                         print(f"run {i + 1} {name:<5}: FAILED {run[name]['failed']}", flush=True)
@@ -257,7 +269,7 @@ def main(argv=None) -> int:
     rs = ratios(runs)
     m = {**machine(), "chromium_playwright": chromium}
     out = {"when": time.strftime("%Y-%m-%dT%H:%M:%S"), "machine": m,
-           "args": {"runs": args.runs, "slices": n, "slice_bytes": round(slice_bytes), "settle_s": args.settle,
+           "args": {"runs": args.runs, "slices": n, "slice_bytes": round(slice_bytes), "settle_s": args.settle, "helpers": args.helpers,
                     "data": str(args.data / f"ct{n}"), "viewers": names},
            "targets": {"ratio_slices_per_s": TARGET_RATIO, "first_image_ms": TARGET_FIRST_MS},
            "ratio_per_run": rs, "ratio_median": statistics.median(rs) if rs else None, "runs": runs}

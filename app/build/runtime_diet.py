@@ -35,7 +35,8 @@ DROP = re.compile(r"(^|/)(tests?|include|lib/npy-pkg-config)/|\.(pyi|pxd|h|c|a|l
                   r"|^numpy/_core/lib/|^numpy/_core/include/|\.dist-info/(?!METADATA$|entry_points\.txt$)"
                   r"|^pydicom/data/test_files/")
 # Modules the lazy loader itself runs on: always eager, or the first lazy import would recurse.
-ALWAYS = ["hashlib", "zipfile", "io", "json", "importlib.util", "importlib.machinery", "importlib.abc"]
+ALWAYS = ["hashlib", "zipfile", "io", "json", "importlib.util", "importlib.machinery", "importlib.abc",
+          "venos.parse_api"]  # (what the parsing helper worker imports at its start: app/js/parseworker.js)
 EXT = ".cpython-312-wasm32-emscripten.so"
 # Imported at start-up, used only inside functions the viewer never calls: shipped lazily, and a stand-in module
 # takes each one's place until one of its attributes is read (venos._lazy). numpy.linalg's LAPACK gufuncs (inv,

@@ -431,6 +431,8 @@ window.venos = Object.freeze({
   stats: () => viewer.client.call("stats"),
   // the one memory budget for everything held (bytes; at least 256 MB) → how it is spent, as stats().memory
   setMemoryBudget: (bytes) => viewer.client.call("memory", { budget: bytes }),
+  // parsing helpers for local loads (n: how many from now on; none given: their state), as stats().parsers
+  setParsers: (n) => viewer.client.call("parsers", n === undefined ? {} : { helpers: Number(n) }),
   measurements: () => annotations.list(), // sync: every measurement made, oldest first
   measurementsCsv: () => annotations.csv(), // sync: the same as CSV text
   tags: (series, slice) => viewer.tags(series ?? act().state.series, slice ?? tagState().slice),

@@ -3,11 +3,12 @@
 // The bytes stay in JavaScript (blobs.js). A JPEG or PNG is decoded by the browser and joins Python afterwards. One
 // bad file is one skip naming it; the load goes on and settles with a summary.
 
-const READ_AHEAD = 8;
+const READ_AHEAD = 12; // files read ahead of Python (a few of them with a parsing helper: ./parsepool.js)
 export const HEAD_BYTES = 16 * 1024; // read ahead of Python: what venos.dicom.parse parses first (HEAD)
 
 /**
- * @param {object} w the worker's side: api(), blobs(), codecs() (the codec hooks or null), remote() (a promise of
+ * @param {object} w the worker's side: api(), blobs(), codecs() (the codec hooks or null), pool() (the parsing
+ *   helpers, ./parsepool.js, or null), remote() (a promise of
  *   net/remote.js's instance), emit, errorInfo, toJs, parseQueue and callQueue (its task queues), schedule(),
  *   busyMs() (its busy time so far), decodeDue() (compressed frames wait to be decoded when idle) and
  *   memoryChanged() (files were added: share the memory budget out again, memory.js)
@@ -15,13 +16,26 @@ export const HEAD_BYTES = 16 * 1024; // read ahead of Python: what venos.dicom.p
 export function createLoader(w) {
   let generation = 0; // a clear() makes every read still in flight a no-op
   const plainImages = []; // JPEG/PNG decodes in flight (settled() waits for them)
+  // A File's first bytes, read by the page and sent ahead (rpc.js sendHeads): id → {buf} or {wait}. Reading them
+  // costs a thread ~0.4 ms a file (the slice and the read's set-up), which the page's thread has to spare while
+  // this one parses; a head that does not come (null) is read here.
+  const heads = new Map();
+  function takeHead(id) {
+    const h = heads.get(id);
+    if (h && h.buf !== undefined) { heads.delete(id); return Promise.resolve(h.buf); }
+    return new Promise((resolve) => heads.set(id, { wait: resolve }));
+  }
+  function gotHead({ id, buf }) {
+    const h = heads.get(id);
+    if (h && h.wait) { heads.delete(id); h.wait(buf); } else heads.set(id, { buf });
+  }
 
   /** Queue sources for parsing. Resolves with a summary when every one has been parsed or skipped. */
   async function load(given, { group = "" } = {}) {
     const gen = generation;
     const items = [...given]; // a zip among them is replaced by its members when its first bytes are read
     let total = items.length;
-    let done = 0, failed = 0, bytes = 0, next = 0, inFlight = 0, pythonMs = 0;
+    let done = 0, failed = 0, bytes = 0, next = 0, inFlight = 0, pythonMs = 0, helped = 0;
     const busyAtStart = w.busyMs();
     let resolveAll;
     const finished = new Promise((r) => (resolveAll = r));
@@ -30,8 +44,9 @@ export function createLoader(w) {
 
     const progress = () => w.emit("progress", { done, total, failed, bytes, ms: performance.now() - started });
     const settleIfDone = () => {
+      if (done === total) for (const it of given) if (it.head) heads.delete(it.head); // sent for a file skipped early
       if (done === total) w.memoryChanged();
-      if (done === total) resolveAll({ total, loaded: done - failed, failed, bytes, ms: performance.now() - started, pythonMs, workerBusyMs: w.busyMs() - busyAtStart });
+      if (done === total) resolveAll({ total, loaded: done - failed, failed, bytes, ms: performance.now() - started, pythonMs, workerBusyMs: w.busyMs() - busyAtStart, helped });
     };
     const complete = (ok) => {
       done++; if (!ok) failed++;
@@ -62,6 +77,7 @@ export function createLoader(w) {
             let ok = false;
             try {
               ok = addToPython(got, group);
+              if (got.helped && ok === true) helped++;
             } catch (e) { // Python answers every file; this is a bug, but the load still settles and says which file
               const info = w.errorInfo(e);
               w.emit("skipped", { source: got.name, code: info.code, message: info.message });
@@ -106,11 +122,14 @@ export function createLoader(w) {
       return { name: item.name, buf: data.buffer.byteLength === data.byteLength ? data.buffer : data.slice().buffer, size: data.byteLength };
     }
     if (item.file) {  // only the first bytes are read now, ahead of Python; a frame when it is shown (blobs.js)
-      const head = new Uint8Array(await item.file.slice(0, HEAD_BYTES).arrayBuffer());
+      const sent = item.head ? await takeHead(item.head) : null;
+      const head = new Uint8Array(sent || await item.file.slice(0, HEAD_BYTES).arrayBuffer());
       if (head[0] === 0x50 && head[1] === 0x4b && item.file.size >= 22 && (await import("./net/zip.js")).isZip(head)) {
         return { members: await archiveMembers(item.file, item.path || item.file.name) };
       }
-      return { name: item.path || item.file.name, file: item.file, head, size: item.file.size, type: item.file.type };
+      const name = item.path || item.file.name;
+      const helped = w.pool() ? w.pool().parse(name, head, item.file.size) : null; // null: every helper is busy
+      return { name, file: item.file, head, size: item.file.size, type: item.file.type, parsed: helped && await helped };
     }
     if (item.url) {  // through the fetch queue (net/queue.js): its bounds, retries and CORS/redirect diagnosis
       const remote = await w.remote();
@@ -147,7 +166,9 @@ export function createLoader(w) {
       return false;
     }
     const head = got.head || (got.buf ? new Uint8Array(got.buf, 0, Math.min(HEAD_BYTES, got.buf.byteLength)) : null);
-    const res = w.toJs(w.api().add_blob(got.name, key, size, head, group));
+    const res = w.toJs(got.parsed ? w.api().add_parsed(got.name, key, size, head, got.parsed, group)
+      : w.api().add_blob(got.name, key, size, head, group));
+    got.helped = !!res.helped; // the helper's answer was used (else the file was parsed here after all)
     if (res.plain) {  // a JPEG or PNG: the browser decodes it (asynchronously); it joins Python when ready
       const joined = decodePlain(got.name, got.file || got.buf, `image/${res.plain}`, group);
       plainImages.push(joined);
@@ -244,7 +265,14 @@ export function createLoader(w) {
     readMember,
     verify,
     /** Drop what is queued and ignore what is still being read (the viewer was cleared). */
-    cancel() { generation++; w.parseQueue.length = 0; },
+    cancel() {
+      generation++;
+      w.parseQueue.length = 0;
+      for (const h of heads.values()) if (h.wait) h.wait(null);
+      heads.clear();
+    },
+    gotHead,
+    headBytes: HEAD_BYTES,
     /** Resolves once the plain images handed over so far have joined Python (or failed). */
     settled: () => Promise.all(plainImages.splice(0)),
   };

@@ -70,10 +70,12 @@ export class Viewer extends EventTarget {
     // further round trips, which queued behind the worker's idle decoding.
     this._fire("loadstart", { total: items.length });
     this.loadingFiles++;
+    const stopHeads = this.client.sendHeads(items, (this.runtime && this.runtime.headBytes) || 0);
     let summary, series;
     try {
       ({ series, ...summary } = await this.client.call("load", { items, settle: true }));
     } finally {
+      stopHeads();
       this.loadingFiles--;
     }
     this._setSeries(series);

@@ -128,12 +128,13 @@ function runOne() {
     queues.render.delete(key);
     task = t;
   } else if (queues.call.length) task = queues.call.shift();
-  else if (queues.parse.length && queues.parse[0].ready) task = queues.parse.shift().run;
+  else if (parseReady() >= 0) task = takeParse();
   else if (warmUpDue && api && (renderedOnce || !loading())) {
     // The render path runs 3× slower until the engine has optimized it: warm it on synthetic data, but only when
     // nothing waits and never before a first image a case is about to show (it would only delay it).
     warmUpDue = false;
     timings.warmUpMs = Math.round(api.warm_up());
+    if (pool && !loading()) pool.start(); // idle, and the link too: the parsing helpers start (./parsepool.js)
   } else if (idleDecode && api) {
     const remaining = api.decode_pending(8);
     idleDecode = remaining > 0;
@@ -151,18 +152,22 @@ function runOne() {
     try { task(); } catch (e) { console.error(e); }
     // Parsing: keep taking ready files for a few ms before yielding; each yield costs a trip through the event
     // loop, and a render request waits at most this budget plus one file.
-    while (!queues.render.size && !queues.call.length && queues.parse.length && queues.parse[0].ready
+    while (!queues.render.size && !queues.call.length && parseReady() >= 0
            && performance.now() - t < PARSE_SLICE_MS) {
-      try { queues.parse.shift().run(); } catch (e) { console.error(e); }
+      try { takeParse()(); } catch (e) { console.error(e); }
     }
     busyMs += performance.now() - t;
   }
-  if (queues.render.size || queues.call.length || (queues.parse.length && queues.parse[0].ready) || idleDecode
+  if (queues.render.size || queues.call.length || parseReady() >= 0 || idleDecode
       || (warmUpDue && (renderedOnce || !loading()))) schedule();
 }
 let warmUpDue = false; // set once Python is up; cleared when the warm-up has run
 let renderedOnce = false;
 const loading = () => queues.parse.length > 0 || (remote && remote.busy());
+// The first parsing task whose file is read (and, for a file given to a parsing helper, answered): files are added
+// in the order they are ready, so one waiting for a helper holds up none behind it.
+const parseReady = () => queues.parse.findIndex((e) => e.ready);
+const takeParse = () => queues.parse.splice(parseReady(), 1)[0].run;
 
 function toJs(proxy) {
   const v = proxy.toJs({ dict_converter: Object.fromEntries, create_pyproxies: false });
@@ -174,12 +179,13 @@ function toJs(proxy) {
 // Files into Python (./loader.js): parsing tasks go to queues.parse, drained above a few ms at a time.
 const PARSE_SLICE_MS = 6;
 let loader = null;
+let pool = null; // parsing helpers for local loads (./parsepool.js), made once the runtime is known
 let memory = null; // ./memory.js: the one memory budget (files, Python, frames, network cache)
 const loaderReady = Promise.all([import("./loader.js"), import("./memory.js")]).then(([{ createLoader }, { createMemory }]) => {
   memory = createMemory({ api: () => api, blobs: () => blobs, netCache: () => remote && remote.cache, toJs });
   loader = createLoader({
     api: () => api, blobs: () => blobs, codecs: () => codecHooks, remote: () => remoteReady.then(() => remote),
-    emit, errorInfo, toJs, parseQueue: queues.parse, callQueue: queues.call, schedule,
+    emit, errorInfo, toJs, parseQueue: queues.parse, callQueue: queues.call, schedule, pool: () => pool,
     busyMs: () => busyMs, decodeDue: () => { idleDecode = true; schedule(); }, memoryChanged: () => memory.sync(),
   });
 });
@@ -263,7 +269,7 @@ const handlers = {
   pointAt: ({ state, x, y }) => toJs(api.point_at(py.toPy(state), x, y)),
   sliceAt: ({ state, point }) => toJs(api.slice_at(py.toPy(state), py.toPy(point))),
   locate: ({ refs }) => toJs(api.locate(py.toPy(refs || []))), // a share link's measurements: where their images are
-  stats: () => ({ ...toJs(api.stats()), files: blobs.stats(), memory: memory.report(), runtime: { build: runtime.build, timings, lazy: toJs(py.pyimport("venos._lazy").status()) } }),
+  stats: () => ({ ...toJs(api.stats()), files: blobs.stats(), memory: memory.report(), runtime: { build: runtime.build, timings, lazy: toJs(py.pyimport("venos._lazy").status()) }, parsers: pool ? pool.status() : null }),
   tags: ({ series, slice }) => toJs(api.tags(series, slice)),
   thumbnail: async ({ series, size }) => {
     // A compressed series asked for before its codec is loaded: load it and draw, rather than leave a blank.
@@ -276,6 +282,7 @@ const handlers = {
   },
   clear: () => { remote.cancel(); loader.cancel(); api.clear(); blobs.clear(); volumeOf = ""; memory.sync(); return true; },
   memory: ({ budget }) => (budget === undefined ? memory.report() : memory.setBudget(budget)),
+  parsers: ({ helpers }) => (helpers === undefined ? pool.status() : pool.setHelpers(helpers)),
   settle: async () => { await loader.settled(); if (codecHooks) await codecHooks.pending(); return true; },
   // decode one file's frames without adding it (tests, benchmarks); which codecs are loaded
   decodeFile: ({ name, data, pixels, frames }) =>
@@ -351,7 +358,11 @@ async function dispatch(msg) {
     try {
       const result = await (codecHooks ? codecHooks.withCodecs(() => h(args || {})) : h(args || {}));
       post({ id, result });
-      if (method === "load" || method === "openCase") { idleDecode = true; schedule(); }
+      if (method === "load" || method === "openCase") {
+        idleDecode = true;
+        schedule();
+        if (pool && !warmUpDue) pool.start(); // a case in: the link is free for the helpers' start
+      }
     } catch (e) {
       post({ id, error: errorInfo(e) });
     }
@@ -363,6 +374,7 @@ self.onmessage = (ev) => {
   if (ev.data && ev.data.boot) gotBoot(ev.data.boot);
   else if (ev.data && ev.data.fetched) onFetched(ev.data.fetched);
   else if (ev.data && ev.data.linkFree) freeLink();
+  else if (ev.data && ev.data.head) loaderReady.then(() => loader.gotHead(ev.data.head)); // a File's first bytes
   else dispatch(ev.data);
 };
 
@@ -370,8 +382,9 @@ start().then(async (info) => {
   await remoteReady;
   await loaderReady;
   memory.sync();
+  pool = (await import("./parsepool.js")).createParsePool(runtime);
   markReady(api);
-  emit("ready", info);
+  emit("ready", { ...info, headBytes: loader.headBytes }); // how much of each File the page reads ahead (sendHeads)
   for (const msg of held.splice(0)) dispatch(msg);
   if (keepDecompressed && timings.snapshot === "restored") setTimeout(() => keepDecompressed().catch(() => {}), 2000);
   // Warm the render path while the user is still choosing files (queued as a normal task: anything the user

@@ -473,3 +473,15 @@ def test_the_network_cache_gives_way_and_held_bytes_are_bounded(page):
     assert "2.0 MB already held" in got["refused"]["message"] and "8.0 MB allowed" in got["refused"]["message"]
     assert got["stats"]["bytes"] == 2 * mb and got["stats"]["inMemory"] == 1
     assert got["cleared"]["bytes"] == 0 and got["heldAfterClear"] is False
+
+
+# ------------------------------------------------------------------------------------------------------ parsepool.js
+@pytest.mark.parametrize("nav,helpers", [
+    ({"hardwareConcurrency": 2}, 0),  # measured: on 2 cores a helper made loads no faster
+    ({"hardwareConcurrency": 4}, 1), ({"hardwareConcurrency": 4, "deviceMemory": 8}, 1),
+    ({"hardwareConcurrency": 8, "deviceMemory": 8}, 3), ({"hardwareConcurrency": 16}, 3),
+    ({"hardwareConcurrency": 8, "deviceMemory": 2}, 0), ({}, 0),
+])
+def test_parsing_helpers_follow_the_cores_and_the_memory(page, nav, helpers):
+    got = page.eval("async (nav) => (await import('./js/parsepool.js')).defaultHelpers(nav)", nav)
+    assert got == helpers

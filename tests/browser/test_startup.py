@@ -136,6 +136,21 @@ def test_calls_made_before_ready_wait_for_it(viewer):
     assert out == {"early": True, "series": 0, "loaded": 0}
 
 
+def test_what_start_up_made_leaves_the_cycle_collector_once_idle(viewer):
+    """Once idle after ready (the warm-up), start-up's objects are frozen out of the cycle collector's generations,
+    so a load's collections walk only what the load made (and a load's own objects stay collectable)."""
+    viewer.open()
+    for _ in range(200):
+        if viewer.eval("venos.stats()")["runtime"]["timings"].get("warmUpMs") is not None:
+            break
+        viewer.page.wait_for_timeout(50)
+    frozen = int(viewer.eval("venos.console.run('import gc; print(gc.get_freeze_count())')")["output"])
+    assert frozen > 10_000
+    viewer.load_bytes({p.name: p.read_bytes() for p in sorted(data_path("dcm_qa_ct/GE").glob("*.dcm"))[:3]})
+    out = viewer.eval("venos.console.run('import gc; print(gc.get_freeze_count())')")["output"]
+    assert int(out) <= frozen  # (some of what was frozen was freed since: the warm-up's own arrays)
+
+
 def test_progress_counts_the_runtime_bytes_then_says_python_starts(viewer):
     """The bar shows real bytes of the runtime as they arrive, then that Python starts; gone once ready."""
     viewer.page.add_init_script("""window.__progress = [];

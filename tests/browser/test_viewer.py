@@ -640,3 +640,78 @@ def test_a_series_thumbnail_is_drawn_once_while_its_files_load_and_shows_the_who
     expected = ((hu - (center - 0.5)) / (width - 1) + 0.5) * 255
     assert abs(grey - expected) <= 1, (grey, expected)
 
+
+HEAD_WATCH = """(() => {
+  window.__heads = [];
+  const send = Worker.prototype.postMessage;
+  Worker.prototype.postMessage = function (msg, ...rest) {
+    if (msg && msg.head) {
+      window.__heads.push({ id: msg.head.id, bytes: msg.head.buf ? msg.head.buf.byteLength : null });
+      // the first head sent is spoiled: the worker must parse what the page sent it, not read the file again
+      if (window.__heads.length === 1 && msg.head.buf) new Uint8Array(msg.head.buf).fill(0);
+    }
+    return send.call(this, msg, ...rest);
+  };
+})()"""
+
+
+def test_the_page_reads_each_files_first_bytes_and_the_worker_parses_those(viewer):
+    """A local load's heads (the first bytes Python parses) are read on the page's thread and sent to the worker
+    ahead of their turn; the worker parses what it was sent (a head spoiled on the way makes that file, and only
+    that one, a named skip)."""
+    files = {p.name: p.read_bytes() for p in ct_files()[:6]}
+    viewer.page.add_init_script(HEAD_WATCH)
+    viewer.open()
+    head_bytes = viewer.eval("venos.runtime.headBytes")
+    assert head_bytes >= 1024
+    summary = viewer.load_bytes(files)
+    heads = viewer.eval("window.__heads")  # the first two files the worker reads itself (the first image's)
+    assert len(heads) == 4 and len({h["id"] for h in heads}) == 4
+    assert all(h["bytes"] == min(head_bytes, len(b)) for h, b in zip(heads, files.values())), heads
+    assert summary["loaded"] == 5 and summary["failed"] == 1, summary
+    skipped = viewer.eval("venos.skipped()")
+    spoiled = list(files)[2 + heads[0]["id"] - min(h["id"] for h in heads)]  # ids follow the files' order
+    assert len(skipped) == 1 and skipped[0]["source"] == spoiled and skipped[0]["code"] == "not-dicom", skipped
+    assert viewer.eval("venos.series()")[0]["slices"] == 5
+
+
+def _load_and_describe(viewer, files):
+    summary = viewer.load_bytes(files)
+    out = viewer.eval("""async () => {
+        const series = await venos.series();
+        const tags = [];
+        for (const s of series) for (let i = 0; i < s.slices; i++) tags.push(await venos.tags(s.id, i));
+        return { series, tags, skipped: await venos.skipped() };
+    }""")
+    return summary, out
+
+
+def test_a_parsing_helper_parses_plain_files_and_the_viewer_shows_what_it_shows_without_one(viewer):
+    """With a parsing helper (a second Python), a load's plain files are parsed there and added here: the series,
+    every slice's elements (read here on demand), the skipped files and the pixels are those of a load without it;
+    a compressed file and a file that is no DICOM are left to the viewer's worker."""
+    ct = {p.name: p.read_bytes() for p in ct_files()[:12]}
+    jpeg = "cornerstone3D/CTImage.dcm_JPEGProcess1TransferSyntax_1.2.840.10008.1.2.4.50.dcm"
+    files = {**ct, "lossy.dcm": data_path(jpeg).read_bytes(), "notes.txt": b"not an image at all"}
+    viewer.open()
+    assert viewer.eval("venos.setParsers(0)")["wanted"] == 0
+    alone, described_alone = _load_and_describe(viewer, files)
+    frame_alone = viewer.frame()
+    assert alone["helped"] == 0
+
+    viewer.open()
+    state = viewer.eval("venos.setParsers(1)")
+    assert state["wanted"] == 1 and state["started"] is True
+    for _ in range(300):  # its start and warm-up: ~1.5 s
+        p = viewer.eval("venos.setParsers()")
+        if p["up"] or p["failures"]:
+            break
+        viewer.page.wait_for_timeout(100)
+    assert p["up"] == 1 and p["failures"] == [], p
+    helped, described = _load_and_describe(viewer, files)
+    assert 0 < helped["helped"] <= 12, helped  # only the plain CT slices can be the helper's
+    assert {k: helped[k] for k in ("total", "loaded", "failed")} == {k: alone[k] for k in ("total", "loaded", "failed")}
+    assert described == described_alone
+    assert np.array_equal(viewer.frame(), frame_alone)
+    p = viewer.eval("venos.stats()")["parsers"]
+    assert p["answered"] >= helped["helped"] and p["warmUp"]["runs"] > 0

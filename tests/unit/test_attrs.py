@@ -127,3 +127,78 @@ def test_pixel_aspect_ratio_of_a_real_file():
     parsed = read_dataset((DATA / rel).read_bytes(), source=rel)
     info = attrs.image_info(parsed.dataset, source=rel, pixels=parsed.pixels)
     assert info.aspect == pytest.approx(4 / 3)
+
+
+TEXT_KEYWORDS = ["PatientName", "PatientID", "StudyDescription", "SeriesDescription", "RescaleType",
+                 "InstitutionName", "ReferringPhysicianName", "Manufacturer",
+                 "ProtocolName", "StationName", "OperatorsName", "PerformingPhysicianName"]  # LO, SH, PN
+
+
+def slow_text(ds, kw):
+    """values.text as it was before its raw-bytes path: pydicom converts, then the text is joined and stripped."""
+    v = ds.get(kw)
+    if v is None:
+        return ""
+    if isinstance(v, (list, tuple)) or type(v).__name__ == "MultiValue":
+        return "\\".join(str(x) for x in v)
+    return str(v).strip()
+
+
+@pytest.mark.parametrize("entry", [pytest.param(f, id=f["path"]) for f in MANIFEST["files"]
+                                   if f.get("readable_by_pydicom")])
+def test_text_read_from_raw_bytes_matches_pydicom(entry):
+    path = DATA / entry["path"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            fast = pydicom.dcmread(path, stop_before_pixels=True, force=True)
+            slow = pydicom.dcmread(path, stop_before_pixels=True, force=True)
+        except Exception:
+            pytest.skip("pydicom cannot read it")
+        for kw in TEXT_KEYWORDS:
+            try:
+                expected = slow_text(slow, kw)
+            except Exception:
+                continue
+            assert values.text(fast, kw) == expected, kw
+
+
+def _written(charset, elements, *, implicit=False):
+    """A data set written and read back with pydicom, so its elements are raw bytes as in a loaded file."""
+    from io import BytesIO
+
+    from pydicom.dataset import FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
+
+    ds = pydicom.Dataset()
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = ImplicitVRLittleEndian if implicit else ExplicitVRLittleEndian
+    if charset is not None:
+        ds.add_new(0x00080005, "CS", charset)
+    for tag, vr, raw in elements:
+        ds.add(pydicom.DataElement(tag, vr, raw))  # bytes: written as they are
+    buf = BytesIO()
+    ds.save_as(buf, implicit_vr=implicit, little_endian=True, enforce_file_format=False)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("implicit", [False, True])
+@pytest.mark.parametrize("charset,raw", [
+    (None, b"Doe^John"), (None, b"  Doe^John  "), (None, b"Doe^J\xe9r\xf4me\x00"), ("ISO_IR 100", b"M\xfcller^Anna"),
+    ("ISO_IR 192", "Müller^Ænne".encode()), ("ISO_IR 192", b"bad \xff utf-8"), ("ISO_IR 6", b"Plain^Name"),
+    ("ISO 2022 IR 87", b"Yamada^Tarou=\x1b$B;3ED\x1b(B^\x1b$BB@O:\x1b(B"), (None, b"A^B=C^D"), (None, b"A^B\\C^D "),
+    (None, b""), (["", "ISO 2022 IR 100"], b"Caf\xe9"), ("ISO_IR 144", b"\xb8\xd2\xd0\xdd"),
+])
+def test_text_of_crafted_values_matches_pydicom(charset, raw, implicit):
+    from venos.dicom.parse import read_dataset
+
+    lo = raw.replace(b"^", b" ")  # the same bytes as LO (multi-valued at a backslash) and SH
+    data = _written(charset, [(0x00100010, "PN", raw), (0x00081030, "LO", lo), (0x0008103E, "LO", lo + b"\\ two "),
+                              (0x00081010, "SH", lo[:16])], implicit=implicit)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fast = read_dataset(b"\0" * 128 + b"DICM" + data[132:] if data[128:132] == b"DICM" else data,
+                            source="t").dataset
+        slow = pydicom.dcmread(__import__("io").BytesIO(data), force=True)
+        for kw in ["PatientName", "StudyDescription", "SeriesDescription", "StationName"]:
+            assert values.text(fast, kw) == slow_text(slow, kw), kw

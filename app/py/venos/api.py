@@ -9,6 +9,7 @@ the worker passes ``code`` on as it is (kebab-case, documented in docs/api.md).
 """
 from __future__ import annotations
 
+import gc
 import time
 from typing import Any
 
@@ -64,6 +65,13 @@ def warm_up() -> float:
     for i in range(16):
         d = Display("MONOCHROME2", 1.0, -1024.0, 40.0 + i, 400.0 + 7 * i, "LINEAR", bool(i & 1))
         render_mono(frame, -1024, 3071, d)
+    if not session.series:
+        # What start-up made (~32,000 modules, functions, classes: they live as long as the page) leaves the
+        # cycle collector's generations: a load's collections then walk only what the load made. Measured on
+        # 140 files: Python ~10 % faster (the full collections had walked everything start-up made each time).
+        # Only before anything is loaded, so that no image's objects are exempted from collection.
+        gc.collect()
+        gc.freeze()
     return (time.perf_counter() - t0) * 1000.0
 
 
@@ -80,6 +88,12 @@ def add_blob(name: str, key: int, size: int, head: Any = None, group: str = "") 
     JPEG answers ``{"ok": False, "plain": "png" | "jpeg"}`` (the browser decodes it, then :func:`add_image`);
     anything else that cannot be shown is skipped, saying why."""
     return load.add(str(name), JsBlob(key, size, load.as_bytes(head)), group)
+
+
+def add_parsed(name: str, key: int, size: int, head: Any, parsed_elsewhere: Any, group: str = "") -> dict:
+    """:func:`add_blob` for a file a parsing helper worker has parsed (app/js/parsepool.js): ``parsed_elsewhere``
+    is its answer (``venos.parse_api.parse_head``), so only what follows the parse happens here."""
+    return load.add_parsed(str(name), JsBlob(key, size, load.as_bytes(head)), load.as_bytes(parsed_elsewhere), group)
 
 
 def verify(key: int, give_up: bool = False) -> dict:

@@ -3,6 +3,7 @@ the browser decoded; a file that could not be read. Every problem becomes a skip
 one bad file never stops the rest."""
 from __future__ import annotations
 
+import pickle
 import time
 from typing import Any
 
@@ -10,7 +11,7 @@ import numpy as np
 
 from .blob import Blob
 from .dicom.attrs import FrameInfo, ImageInfo, image_info, is_encapsulated
-from .dicom.parse import read_dataset, sniff
+from .dicom.parse import LazyParsed, Parsed, read_dataset, sniff
 from .errors import DecodeError, Duplicate, InvalidDataset, NotAnImage, VenosError
 from .pixels.codecs import CodecNotLoaded
 from .session import session
@@ -20,7 +21,6 @@ def add(name: str, blob: Blob, group: str = "") -> dict:
     """Parse one file and add it to its series. Only the header is read now; uncompressed frames are read when
     shown, a compressed file's first frame is decoded now so that decode errors surface per file. A PNG or JPEG
     answers ``{"ok": False, "plain": "png" | "jpeg"}`` (the browser decodes those)."""
-    inst = None
     try:
         kind = sniff(blob.read(0, 136))
         if kind in ("png", "jpeg"):
@@ -32,6 +32,30 @@ def add(name: str, blob: Blob, group: str = "") -> dict:
             raise InvalidDataset("sequences are nested too deeply to read", source=name) from None
         except NotAnImage as exc:  # a measurement report or a presentation state is kept for the images it names
             return _not_an_image(parsed.dataset, name, exc)
+    except Exception as exc:  # whatever pydicom raised: this file is skipped, saying why
+        return skip_error(exc if isinstance(exc, VenosError) else unexpected(exc, name))
+    return _keep(name, info, parsed, group)
+
+
+def add_parsed(name: str, blob: Blob, parsed_elsewhere: bytes, group: str = "") -> dict:
+    """:func:`add` for a file a parsing helper worker read (``venos.parse_api.parse_head``: its ImageInfo and
+    where its pixels are, pickled by venos's own code in that worker): only what follows the parse happens here.
+    Anything unexpected in it, and the file is parsed here after all."""
+    try:
+        info, pixels = pickle.loads(parsed_elsewhere)
+        if not isinstance(info, ImageInfo) or info.source != name:
+            raise TypeError("not a parsed header of this file")
+    except Exception:
+        return add(name, blob, group)
+    out = _keep(name, info, LazyParsed(blob, pixels, name), group)
+    out["helped"] = True  # (the load's summary counts the files whose parse was the helper's)
+    return out
+
+
+def _keep(name: str, info: ImageInfo, parsed: Parsed, group: str) -> dict:
+    """A parsed image into its series (the same image twice is shown once)."""
+    inst = None
+    try:
         check_bounds(info, parsed.pixels)
         same = session.series.loaded_as(info)
         if same is not None:  # the same image twice (a folder dropped again, a copy): shown once

@@ -60,6 +60,29 @@ class Parsed:
     pixels: PixelLocation | None
 
 
+class LazyParsed(Parsed):
+    """A file whose header another worker parsed (venos.parse_api): what the viewer needs of it came with it, and
+    its data set is read from its bytes here only if something asks for it (the tag browser, a palette, a
+    compressed frame). Reads the same bytes the same way, so it is the data set the helper saw."""
+
+    def __init__(self, blob: Blob, pixels: PixelLocation | None, source: str) -> None:
+        self.blob, self.pixels, self.source = blob, pixels, source
+        self._read: Parsed | None = None
+
+    def _parsed(self) -> Parsed:
+        if self._read is None:
+            self._read = read_dataset(self.blob, source=self.source)
+        return self._read
+
+    @property
+    def dataset(self) -> Dataset:
+        return self._parsed().dataset
+
+    @property
+    def head(self) -> bytes:
+        return self._parsed().head
+
+
 NOT_DICOM = ("not a DICOM file (no 'DICM' marker at byte 128 and no DICOM element at the start) and not a PNG or "
              "JPEG image")
 
