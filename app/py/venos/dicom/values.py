@@ -69,6 +69,8 @@ def _plain_text(ds: Dataset, elements: dict, raw) -> str | None:
         codec = "latin_1"
     elif getattr(scs, "is_raw", False) and scs.value is not None:
         codec = _SIMPLE_CHARSETS.get(scs.value.strip(b" \x00") or b"?")
+    elif isinstance(scs.value, str):  # (pydicom converts it as it reads: it decides how the rest decodes)
+        codec = _SIMPLE_CHARSETS.get(scs.value.strip().encode("ascii", "replace") or b"?")
     else:
         return None
     value = raw.value
