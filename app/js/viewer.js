@@ -23,6 +23,7 @@ export class Viewer extends EventTarget {
     this.meta = null; // last render's metadata (overlay fields, presets)
     this.seriesList = [];
     this.loadingFiles = 0; // local loads in flight (the series list keeps its thumbnails meanwhile)
+    this._countShownAt = 0; // when a render last followed the slice count during a load
     this._inflight = false;
     this._wantRender = false;
     this._pendingTool = null; // {name, event} merged while a request is in flight
@@ -108,7 +109,15 @@ export class Viewer extends EventTarget {
     this.seriesList = list;
     this._fire("series", list);
     const cur = list.find((s) => s.id === this.state.series);
-    if (cur && this.meta && this.meta.overlay && this.meta.overlay.slices !== cur.slices) this.requestRender();
+    if (cur && this.meta && this.meta.overlay && this.meta.overlay.slices !== cur.slices) {
+      // while files load, the overlay's slice count follows at most twice a second: each update is a render
+      // between the files (measured ~10 % of a 140-file load at every 150 ms); the load's end brings the last one
+      const now = performance.now();
+      if (!this.loadingFiles || now - this._countShownAt > 500) {
+        this._countShownAt = now;
+        this.requestRender();
+      }
+    }
     return list;
   }
 

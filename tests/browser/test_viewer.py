@@ -623,6 +623,8 @@ def test_a_series_thumbnail_is_drawn_once_while_its_files_load_and_shows_the_who
     summary = viewer.eval("""async (staged) => {
         const files = await (%s)(staged);
         const ended = new Promise((r) => { const off = venos.on('loadend', (d) => { off(); r(performance.now()); }); });
+        window.__counts = [];
+        venos.on('rendered', (d) => { if (d.meta && d.meta.overlay) window.__counts.push(d.meta.overlay.slices); });
         const summary = await venos.load(files);
         return { summary, ended: await ended, asks: window.__thumbAsks.slice() };
     }""" % viewer._files_js, viewer._stage(files))
@@ -632,6 +634,9 @@ def test_a_series_thumbnail_is_drawn_once_while_its_files_load_and_shows_the_who
     viewer.page.wait_for_function("document.querySelector('#series-list .thumb').width > 1")
     settle(viewer)
     assert 1 <= len(viewer.eval("window.__thumbAsks")) <= 2, summary
+    # the overlay's slice count followed the load (at most twice a second while it ran) and ends right
+    counts = viewer.eval("window.__counts")
+    assert counts[-1] == n and len(counts) <= 2 + summary["summary"]["ms"] / 500, counts
     grey = viewer.eval("""(() => {
         const c = document.querySelector('#series-list .thumb');
         return c.getContext('2d').getImageData(c.width >> 1, c.height >> 1, 1, 1).data[0];

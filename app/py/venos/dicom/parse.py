@@ -13,7 +13,7 @@ import warnings
 import zlib
 from dataclasses import dataclass
 
-from pydicom.filereader import _at_pixel_data, read_partial
+from pydicom.filereader import read_partial
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.errors import InvalidDicomError
 
@@ -215,6 +215,9 @@ class _TooMany(Exception):
     pass
 
 
+_PIXEL_TAGS = frozenset((0x7FE00008, 0x7FE00009, 0x7FE00010))  # Float, Double Float and Pixel Data
+
+
 def _dcmread(fp, *, force: bool, stop_before_pixels: bool, source: str) -> Dataset:
     """pydicom's read (as dcmread does it: file meta, then the data set up to the pixel data when asked), counting
     the top-level elements: past MAX_ELEMENTS it stops (a file of a billion 8-byte elements would take hours)."""
@@ -225,7 +228,7 @@ def _dcmread(fp, *, force: bool, stop_before_pixels: bool, source: str) -> Datas
         seen += 1
         if seen > MAX_ELEMENTS:
             raise _TooMany
-        return stop_before_pixels and _at_pixel_data(tag, vr, length)
+        return stop_before_pixels and tag in _PIXEL_TAGS  # (what pydicom's _at_pixel_data asks, without a call)
 
     try:
         with warnings.catch_warnings():
