@@ -75,6 +75,7 @@ export function createParsePool(rt, { helpers = defaultHelpers() } = {}) {
   return {
     start,
     parse,
+    up: () => state.up,
     setHelpers,
     status,
   };

@@ -134,7 +134,7 @@ function runOne() {
     // nothing waits and never before a first image a case is about to show (it would only delay it).
     warmUpDue = false;
     timings.warmUpMs = Math.round(api.warm_up());
-    if (pool && !loading()) pool.start(); // idle, and the link too: the parsing helpers start (./parsepool.js)
+    if (!loading()) parsePool().then((p) => { if (!loading()) p.start(); }); // idle, the link too: helpers start
   } else if (idleDecode && api) {
     const remaining = api.decode_pending(8);
     idleDecode = remaining > 0;
@@ -164,9 +164,11 @@ function runOne() {
 let warmUpDue = false; // set once Python is up; cleared when the warm-up has run
 let renderedOnce = false;
 const loading = () => queues.parse.length > 0 || (remote && remote.busy());
-// The first parsing task whose file is read (and, for a file given to a parsing helper, answered): files are added
-// in the order they are ready, so one waiting for a helper holds up none behind it.
-const parseReady = () => queues.parse.findIndex((e) => e.ready);
+// The next parsing task: files are added in the order they were given (the first image is the first file's),
+// except while parsing helpers are up: then in the order they are ready, so a file waiting for a helper's answer
+// holds up none behind it.
+const parseReady = () => (pool && pool.up() ? queues.parse.findIndex((e) => e.ready)
+  : queues.parse.length && queues.parse[0].ready ? 0 : -1);
 const takeParse = () => queues.parse.splice(parseReady(), 1)[0].run;
 
 function toJs(proxy) {
@@ -179,7 +181,13 @@ function toJs(proxy) {
 // Files into Python (./loader.js): parsing tasks go to queues.parse, drained above a few ms at a time.
 const PARSE_SLICE_MS = 6;
 let loader = null;
-let pool = null; // parsing helpers for local loads (./parsepool.js), made once the runtime is known
+let pool = null; // parsing helpers for local loads (./parsepool.js)
+let poolLoaded = null;
+/** The parsing helpers' pool, its module loaded on first need: after the start, never on the way to `ready`. */
+function parsePool() {
+  if (!poolLoaded) poolLoaded = import("./parsepool.js").then(({ createParsePool }) => (pool = createParsePool(runtime)));
+  return poolLoaded;
+}
 let memory = null; // ./memory.js: the one memory budget (files, Python, frames, network cache)
 const loaderReady = Promise.all([import("./loader.js"), import("./memory.js")]).then(([{ createLoader }, { createMemory }]) => {
   memory = createMemory({ api: () => api, blobs: () => blobs, netCache: () => remote && remote.cache, toJs });
@@ -282,7 +290,10 @@ const handlers = {
   },
   clear: () => { remote.cancel(); loader.cancel(); api.clear(); blobs.clear(); volumeOf = ""; memory.sync(); return true; },
   memory: ({ budget }) => (budget === undefined ? memory.report() : memory.setBudget(budget)),
-  parsers: ({ helpers }) => (helpers === undefined ? pool.status() : pool.setHelpers(helpers)),
+  parsers: async ({ helpers }) => {
+    const p = await parsePool();
+    return helpers === undefined ? p.status() : p.setHelpers(helpers);
+  },
   settle: async () => { await loader.settled(); if (codecHooks) await codecHooks.pending(); return true; },
   // decode one file's frames without adding it (tests, benchmarks); which codecs are loaded
   decodeFile: ({ name, data, pixels, frames }) =>
@@ -361,7 +372,7 @@ async function dispatch(msg) {
       if (method === "load" || method === "openCase") {
         idleDecode = true;
         schedule();
-        if (pool && !warmUpDue) pool.start(); // a case in: the link is free for the helpers' start
+        if (!warmUpDue) parsePool().then((p) => p.start()); // a case in: the link is free for the helpers' start
       }
     } catch (e) {
       post({ id, error: errorInfo(e) });
@@ -382,7 +393,6 @@ start().then(async (info) => {
   await remoteReady;
   await loaderReady;
   memory.sync();
-  pool = (await import("./parsepool.js")).createParsePool(runtime);
   markReady(api);
   emit("ready", { ...info, headBytes: loader.headBytes }); // how much of each File the page reads ahead (sendHeads)
   for (const msg of held.splice(0)) dispatch(msg);

@@ -256,6 +256,35 @@ def test_repeat_visit_works_offline_and_restores_the_snapshot(profile, site_copy
     assert vp.frame().shape == (512, 512, 4)
 
 
+READY_AT = """(() => { (async () => {
+    while (!window.venos) await new Promise((r) => setTimeout(r, 5));
+    await window.venos.ready;
+    window.__readyAt = Date.now();
+})(); })()"""
+
+
+def test_a_repeat_visit_of_a_share_link_asks_for_its_first_slice_before_ready(profile, site_copy, cors_host):
+    """On a repeat visit the service worker serves the runtime, so the link is the case's from the start: the slice
+    the link shows is asked for while Python is still being restored, not once it is up."""
+    ctx = profile()
+    link = f"{site_copy.url}index.html?manifest={cors_host.url}case/manifest.json"
+    page, _ = visit(ctx, link)
+    page.wait_for_function("venos.frame() !== null", timeout=60_000)
+    sw_active(page)
+    page.wait_for_function("caches.keys().then(k => k.length === 1)")
+    page.close()
+    asked: list[tuple[float, str]] = []
+    ctx.on("request", lambda r: asked.append((time.time() * 1000, r.url.split("?")[0])))
+    ctx.add_init_script(READY_AT)
+    page = ctx.new_page()
+    page.goto(link)
+    page.wait_for_function("venos.frame() !== null && window.__readyAt", timeout=60_000)
+    assert page.evaluate("venos.runtime.timings.snapshot") == "restored"
+    ready_at = page.evaluate("window.__readyAt")
+    first_slice = min(t for t, url in asked if url.endswith(".dcm"))
+    assert first_slice < ready_at, (first_slice - ready_at, asked[:8])
+
+
 def test_a_snapshot_that_cannot_be_restored_falls_back_to_a_normal_start(profile, site_copy):
     ctx = profile()
     page, first = visit(ctx, site_copy.url + "index.html")
