@@ -6,10 +6,14 @@
 // for.
 
 export const MAX_WAITING = 4; // files given to one helper and not answered yet: enough to keep it busy
+// A helper that has not answered for a file in this time (a hostile header it is slow on): the viewer's worker
+// parses the file itself, under its own bounds; the helper's slot stays taken until it answers.
+export const ANSWER_MS = 2000;
 
 /** `rt`: the runtime (runtime.js chooseRuntime). status() says what there is; parse() answers null at once when no
- * helper is free, so the caller parses the file itself rather than wait. */
-export function createParsePool(rt, { helpers = defaultHelpers() } = {}) {
+ * helper is free, so the caller parses the file itself rather than wait. `spawn`, `answerMs`: for tests. */
+export function createParsePool(rt, { helpers = defaultHelpers(), answerMs = ANSWER_MS,
+  spawn = () => new Worker(new URL("./parseworker.js", import.meta.url), { type: "module" }) } = {}) {
   let pool = [];
   const state = { wanted: helpers, started: false, up: 0, answered: 0, declined: 0, failures: [], bootMs: [] };
   let nextId = 1;
@@ -20,7 +24,7 @@ export function createParsePool(rt, { helpers = defaultHelpers() } = {}) {
     for (let i = 0; i < state.wanted; i++) {
       const h = { worker: null, up: false, waiting: new Map() };
       try {
-        h.worker = new Worker(new URL("./parseworker.js", import.meta.url), { type: "module" });
+        h.worker = spawn();
       } catch (e) {
         state.failures.push(String(e.message || e));
         continue;
@@ -56,7 +60,8 @@ export function createParsePool(rt, { helpers = defaultHelpers() } = {}) {
     if (!best) return null;
     const id = nextId++;
     return new Promise((resolve) => {
-      best.waiting.set(id, resolve);
+      const late = setTimeout(() => resolve(null), answerMs);
+      best.waiting.set(id, (answer) => { clearTimeout(late); resolve(answer); });
       best.worker.postMessage({ parse: { id, name, head, size } }); // the head is copied: the file keeps its own
     });
   }

@@ -485,3 +485,40 @@ def test_the_network_cache_gives_way_and_held_bytes_are_bounded(page):
 def test_parsing_helpers_follow_the_cores_and_the_memory(page, nav, helpers):
     got = page.eval("async (nav) => (await import('./js/parsepool.js')).defaultHelpers(nav)", nav)
     assert got == helpers
+
+
+HELPER_STUCK = """async () => {
+    const { createParsePool, MAX_WAITING } = await import('./js/parsepool.js');
+    const fakes = [];
+    const spawn = () => {
+        const f = { posted: [], terminate() {}, postMessage(m) {
+            this.posted.push(m);
+            if (m.boot) setTimeout(() => this.onmessage({ data: { up: { ms: 1 } } }));
+        } };
+        fakes.push(f);
+        return f;
+    };
+    const rt = { source: 'local', site: { url: 'py/site.zip', sha256: '' }, indexURL: '', base: '', build: '' };
+    const pool = createParsePool(rt, { helpers: 1, spawn, answerMs: 100 });
+    pool.start();
+    while (!pool.up()) await new Promise((r) => setTimeout(r, 5));
+    const t = performance.now();
+    const stuck = await pool.parse('stuck.dcm', new Uint8Array(8), 8);  // never answered
+    const waited = performance.now() - t;
+    const asked = pool.parse('fine.dcm', new Uint8Array(8), 8);
+    const id = fakes[0].posted[fakes[0].posted.length - 1].parse.id;
+    fakes[0].onmessage({ data: { parsed: { id, answer: new Uint8Array([1, 2, 3]) } } });
+    const fine = Array.from(await asked);
+    for (let i = 2; i < MAX_WAITING + 1; i++) pool.parse(`more${i}.dcm`, new Uint8Array(8), 8);
+    const full = pool.parse('one-too-many.dcm', new Uint8Array(8), 8);
+    return { stuck, waited, fine, fullIsNull: full === null, status: pool.status() };
+}"""
+
+
+def test_a_helper_that_does_not_answer_leaves_the_file_to_the_viewer_and_is_given_no_more(page):
+    """No load waits on a helper: a file it has not answered in time is parsed by the viewer's worker, and a
+    helper with its slots taken is given no more (null: parse it yourself)."""
+    out = page.eval(HELPER_STUCK)
+    assert out["stuck"] is None and 95 <= out["waited"] < 2000, out
+    assert out["fine"] == [1, 2, 3] and out["fullIsNull"] is True, out
+    assert out["status"]["answered"] == 1 and out["status"]["up"] == 1, out
