@@ -86,8 +86,9 @@ export function createParsePool(rt, { helpers = defaultHelpers(), answerMs = ANS
   };
 }
 
-/** How many helpers this machine affords: one per core beyond four (the page, the viewer's worker and the
- * browser's own threads keep two busy during a load), up to 3; none under 4 GB. On 2 cores a helper was measured
+/** How many helpers this machine affords: one per core beyond three (the page, the viewer's worker and the
+ * browser's own threads take about two during a load, and one is left for the rest of the machine), up to 3;
+ * none under 4 GB. On 2 cores a helper was measured
  * to make loads no faster: each file then cost more of the two cores (docs/benchmarks.md). */
 export function defaultHelpers(nav = typeof navigator !== "undefined" ? navigator : {}) {
   const cores = nav.hardwareConcurrency || 1;
