@@ -4,8 +4,8 @@
 // parses the rest. It boots from the runtime the viewer's start already fetched (Cache Storage, else the browser's
 // cache), checking the Python site against the build's sha256.
 
-import { checkSha256, unpackFiles, writeFiles } from "./net/archive.js";
-import { buildCache } from "./runtime.js";
+import { checkSha256, unpackFiles } from "./net/archive.js";
+import { buildCache, writeSite } from "./runtime.js";
 
 let api = null;
 
@@ -17,10 +17,7 @@ async function boot({ indexURL, base, build, site }) {
   if (!res.ok) throw new Error(`${site.url}: HTTP ${res.status}`);
   const buf = await res.arrayBuffer();
   await checkSha256(buf, site.sha256, site.url);
-  writeFiles(py.FS, await unpackFiles(buf), py._api.sitePackages || "/lib/python3.12/site-packages");
-  const sys = py.pyimport("sys");
-  sys.path_importer_cache.clear();
-  sys.destroy();
+  writeSite(py, await unpackFiles(buf));
   py.pyimport("venos._lazy").install(base); // modules left out of the site arrive on first import, as in the viewer
   api = py.pyimport("venos.parse_api");
 }

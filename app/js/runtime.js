@@ -228,18 +228,14 @@ export async function startPython({ boot, early, base: BASE, emit, timings, mark
   if (!py) py = await mod.loadPyodide(options);
   mark("pyodide");
   emit("stage", { stage: "python" });
-  const where = py._api.sitePackages || "/lib/python3.12/site-packages";
   // Files the page unpacked are only written; an archive it could not unpack goes through Python, which says why
   // (venos is in a restored snapshot, so its own lighter unzip is there to use).
   const unpack = ({ buf, files }) => {
-    if (files) writeFiles(py.FS, files, where);
-    else if (timings.snapshot === "restored") py.pyimport("venos._lazy").unpack(buf, where);
+    if (files) return writeSite(py, files);
+    const where = sitePackages(py);
+    if (timings.snapshot === "restored") py.pyimport("venos._lazy").unpack(buf, where);
     else py.unpackArchive(buf, "zip", { extractDir: where });
-    // new folders and files: forget what the import system listed before (importlib.invalidate_caches() would do
-    // it too, but it imports importlib.metadata, ~60 ms, which nothing at start needs)
-    const sys = py.pyimport("sys");
-    sys.path_importer_cache.clear();
-    sys.destroy();
+    forgetListings(py);
   };
   if (siteBytes) {
     const site = await siteBytes;
@@ -269,6 +265,23 @@ export async function startPython({ boot, early, base: BASE, emit, timings, mark
   mark("ready");
   return { py, api, rt, codecHooks, pythonCodes, keepDecompressed,
     info: { versions: v, source: rt.source, build: rt.build, timings } };
+}
+
+const sitePackages = (py) => py._api.sitePackages || "/lib/python3.12/site-packages";
+
+/** New folders and files in the site: the import system forgets what it listed before (importlib.invalidate_caches()
+ * would do it too, but it imports importlib.metadata, ~60 ms, which nothing at start needs). */
+function forgetListings(py) {
+  const sys = py.pyimport("sys");
+  sys.path_importer_cache.clear();
+  sys.destroy();
+}
+
+/** Write files net/archive.js unpacked ({names, ends, data}) into Python's site-packages, ready to import (the
+ * viewer's start and a parsing helper's). */
+export function writeSite(py, files) {
+  writeFiles(py.FS, files, sitePackages(py));
+  forgetListings(py);
 }
 
 /** The build's memory snapshot from the service worker's cache; null when it is not there yet. The first restore

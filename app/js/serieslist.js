@@ -11,10 +11,9 @@ export function fmtDate(da) { return /^\d{8}$/.test(da || "") ? `${da.slice(0, 4
 export function installSeriesList(viewer, ul, { shown, pick }) {
   const thumbs = new Map(); // series id → {slices, image: Promise<ImageData|null>}
   // While files are parsed, a series that has its thumbnail keeps it (each new one costs the worker a file read and
-  // a render between files: ~10 % of a 140-file load); the load's end draws the final one.
+  // a render between files: ~10 % of a 140-file load); the series list the load ends with draws the final one.
   viewer.addEventListener("cleared", () => thumbs.clear());
   viewer.addEventListener("series", (e) => render(e.detail));
-  viewer.addEventListener("loadend", () => { if (!viewer.loadingFiles) render(viewer.seriesList || []); });
 
   function render(list) {
     ul.replaceChildren();

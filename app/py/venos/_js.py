@@ -13,6 +13,11 @@ def to_plain(value):
     return value
 
 
+def as_bytes(data) -> bytes:
+    """A JS typed array (JsProxy) or Python buffer as bytes."""
+    return data.to_bytes() if hasattr(data, "to_bytes") else bytes(data or b"")
+
+
 def fetch_bytes_sync(url: str) -> bytes:
     """GET ``url`` synchronously (allowed in a Web Worker; used for lazily loaded modules, which an import
     statement cannot await). Raises OSError on a network failure or a non-200 answer."""

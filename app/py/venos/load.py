@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from ._js import as_bytes  # noqa: F401 (load.as_bytes: api.py's callers)
 from .blob import Blob
 from .dicom.attrs import FrameInfo, ImageInfo, image_info, is_encapsulated
 from .dicom.parse import LazyParsed, Parsed, read_dataset, sniff
@@ -261,6 +262,3 @@ def warm_up() -> None:
     PixelStore().get(0, info, parsed, 0).range()
 
 
-def as_bytes(data: Any) -> bytes:
-    """A JS typed array (JsProxy) or Python buffer as bytes."""
-    return data.to_bytes() if hasattr(data, "to_bytes") else bytes(data or b"")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pickle
 
+from ._js import as_bytes
 from .dicom.attrs import image_info, is_encapsulated
 from .dicom.parse import read_dataset
 
@@ -37,8 +38,7 @@ class _Head:
 def parse_head(name: str, head, size: int) -> bytes | None:
     """``head``: the file's first bytes (a JS Uint8Array or bytes); ``size``: the whole file's."""
     try:
-        data = head.to_bytes() if hasattr(head, "to_bytes") else bytes(head)
-        parsed = read_dataset(_Head(data, int(size)), source=str(name))
+        parsed = read_dataset(_Head(as_bytes(head), int(size)), source=str(name))
         info = image_info(parsed.dataset, source=str(name), pixels=parsed.pixels)
         if is_encapsulated(info.transfer_syntax) or info.photometric == "PALETTE COLOR":
             return None

@@ -17,6 +17,21 @@ _ASCII_VRS = {"DS", "IS", "CS", "UI", "DA", "TM", "AS"}
 _BINARY_VRS = {"US": "H", "SS": "h", "UL": "I", "SL": "i", "FL": "f", "FD": "d"}
 
 
+def _tag(kw: str) -> int:
+    tag = _TAGS.get(kw)
+    if tag is None:
+        tag = _TAGS[kw] = tag_for_keyword(kw)
+    return tag
+
+
+def _vr(raw, tag: int) -> str:
+    """A raw element's VR: as written, else (implicit VR) the dictionary's."""
+    vr = raw.VR or _VRS.get(tag)
+    if vr is None:
+        vr = _VRS[tag] = dictionary_VR(tag)
+    return vr
+
+
 def get(ds: Dataset, kw: str):
     """``ds.get(kw)`` without pydicom's attribute machinery: a dict lookup by tag, converting only what exists.
 
@@ -26,16 +41,17 @@ def get(ds: Dataset, kw: str):
     elements = getattr(ds, "_dict", None)
     if elements is None:  # a metadata Header (dicom.metadata): a plain keyword mapping
         return ds.get(kw)
-    tag = _TAGS.get(kw)
-    if tag is None:
-        tag = _TAGS[kw] = tag_for_keyword(kw)
+    tag = _tag(kw)
     raw = elements.get(tag)
     if raw is None:
         return None
+    return _converted(ds, tag, raw)
+
+
+def _converted(ds: Dataset, tag: int, raw):
+    """:func:`get` of the element ``raw`` (``tag``) of ``ds``."""
     if getattr(raw, "is_raw", False) and raw.value is not None:
-        vr = raw.VR or _VRS.get(tag)
-        if vr is None:
-            vr = _VRS[tag] = dictionary_VR(tag)
+        vr = _vr(raw, tag)
         if vr in _ASCII_VRS:
             parts = raw.value.decode("ascii", "replace").strip(" \x00").split("\\")
             parts = [p.strip(" \x00") for p in parts]
@@ -55,12 +71,15 @@ _SIMPLE_CHARSETS = {None: "latin_1", b"ISO_IR 6": "latin_1", b"ISO_IR 100": "lat
 _TEXT_VRS = {"SH", "LO", "UC", "PN"}
 
 
-def _plain_text(ds: Dataset, elements: dict, raw) -> str | None:
+def _plain_text(ds: Dataset, elements: dict, tag: int, raw) -> str | None:
     """:func:`text` of a raw SH, LO, UC or PN element decoded straight from its bytes, when its character set is
     the default, Latin-1 or UTF-8 and the value is plain (no escape sequence; a PN of one value and one component
     group): what pydicom's conversion gives, without its per-element machinery (~40 % of reading the text of a
     header, measured in Pyodide). None: ask pydicom."""
-    if not getattr(raw, "is_raw", False) or raw.value is None or (raw.VR or _VRS.get(raw.tag)) not in _TEXT_VRS:
+    if not getattr(raw, "is_raw", False) or raw.value is None:
+        return None
+    vr = _vr(raw, tag)
+    if vr not in _TEXT_VRS:
         return None
     scs = elements.get(0x00080005)
     if scs is None:
@@ -80,7 +99,6 @@ def _plain_text(ds: Dataset, elements: dict, raw) -> str | None:
         s = value.decode(codec)
     except UnicodeDecodeError:
         return None
-    vr = raw.VR or _VRS.get(raw.tag)
     if vr == "PN":
         if "\\" in s or "=" in s:
             return None
@@ -91,19 +109,17 @@ def _plain_text(ds: Dataset, elements: dict, raw) -> str | None:
 
 def text(ds: Dataset, kw: str) -> str:
     elements = getattr(ds, "_dict", None)
-    if elements is not None:
-        tag = _TAGS.get(kw)
-        if tag is None:
-            tag = _TAGS[kw] = tag_for_keyword(kw)
+    if elements is None:  # a metadata Header
+        v = ds.get(kw)
+    else:
+        tag = _tag(kw)
         raw = elements.get(tag)
         if raw is None:
             return ""
-        if getattr(raw, "is_raw", False) and raw.VR is None and tag not in _VRS:
-            _VRS[tag] = dictionary_VR(tag)
-        fast = _plain_text(ds, elements, raw)
-        if fast is not None:
-            return fast
-    v = get(ds, kw)
+        v = _plain_text(ds, elements, tag, raw)
+        if v is not None:
+            return v
+        v = _converted(ds, tag, raw)
     if v is None:
         return ""
     if isinstance(v, (list, tuple)) or type(v).__name__ == "MultiValue":
