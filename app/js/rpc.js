@@ -61,7 +61,8 @@ export class WorkerClient {
    * archives (the Python site, then numpy), then a shared case's first slice. Each is asked for as the one before
    * is a request's wait from its end (net/pace.js), so they arrive one after the other with no pause between; then
    * the link is the case's (the worker is told). A slice the worker asks for before the archives waits for them,
-   * one asked for after them goes at once. An archive is checked against its sha256 and unpacked here
+   * one asked for after them goes at once; those the worker no longer needs and not started yet are dropped
+   * (_drop). An archive is checked against its sha256 and unpacked here
    * (net/archive.js); every body is handed over (transferred), or the reason it could not be fetched. */
   _ask(parts) {
     const c = this._chain;
@@ -69,6 +70,15 @@ export class WorkerClient {
     c.parts.unshift(...runtime);
     c.parts.push(...parts.filter((p) => !p.runtime));
     if (runtime.length || c.state === "done") this._runChain();
+  }
+
+  /** Drop the parts not started yet among `urls` (the worker no longer needs them): each answers as dropped. */
+  _drop(urls) {
+    const c = this._chain;
+    const gone = new Set(urls);
+    const dropped = c.parts.filter((p) => !p.runtime && gone.has(p.url));
+    c.parts = c.parts.filter((p) => !dropped.includes(p));
+    for (const { url } of dropped) this.worker.postMessage({ fetched: { url, error: { code: "dropped", message: `${url}: not needed any more` } } });
   }
 
   async _runChain() {
@@ -141,6 +151,7 @@ export class WorkerClient {
   _onMessage(msg) {
     if (msg.events) { for (const m of msg.events) this._onMessage(m); return; } // the worker's events of one task
     if (msg.event === "fetch") return this._ask(msg.data.parts);
+    if (msg.event === "unfetch") return this._drop(msg.data.urls);
     if (msg.event) return this._emit(msg.event, msg.data);
     const p = this.pending.get(msg.id);
     if (!p) return;

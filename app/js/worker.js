@@ -70,6 +70,10 @@ function askPage(part) {
   emit("fetch", { parts: [part] });
   return got;
 }
+/** Tell the page that files asked for are no longer needed: those it has not started answer as dropped. */
+function dropAsked(urls) {
+  emit("unfetch", { urls });
+}
 
 // ------------------------------------------------------------------------------------------------ start-up
 // Every request the first image needs goes out early (runtime.js, startPython): runtime.json and Pyodide's files at
@@ -77,13 +81,13 @@ function askPage(part) {
 // once: net/remote.js, started by the page's first message). The UI modules of this worker load meanwhile
 // (remoteReady).
 let keepDecompressed = null; // stores the decompressed memory snapshot once the viewer is idle
-// The link is the runtime's until its files are nearly in: a shared case's first slice, needed only once Python is
-// up, goes out when the page says the last of the files it fetches for this worker is a request's wait from its end
-// (rpc.js), so it slows none of them down (measured: bench/coldlink.py). Never later than Python's start, and at
-// once where there is no wasm to wait for or the service worker serves it from Cache Storage (a repeat visit).
-let freeLink = () => {};
+// The link is the runtime's until its files are nearly in: a shared case's first slice (then the next few until
+// Python has planned the case), needed only once Python is up, is fetched by the page behind the last of the files
+// it fetches for this worker (rpc.js), so it slows none of them down (measured: bench/coldlink.py). Once the link is
+// free, the worker's queue fetches it: where there is no wasm to wait for, the service worker serves it from Cache
+// Storage (a repeat visit), the page has said its files are nearly in, or Python has started.
 let linkIsFree = false;
-const linkFree = new Promise((resolve) => (freeLink = () => { linkIsFree = true; resolve(); }));
+const freeLink = () => { linkIsFree = true; };
 async function start() {
   const boot = await bootMessage;
   // A built page inlines its runtime description: Pyodide's module is requested at once, beside runtime.js.
@@ -220,8 +224,8 @@ function render(state, fn = (st) => api.render(py.toPy(st))) {
 let remote = null;
 let remoteAdded = 0;
 const remoteReady = import("./net/remote.js").then(({ createRemote }) => (remote = createRemote({
-  api: () => api, py: () => py, emit, toJs, ready: () => pythonReady, linkFree: () => linkFree,
-  linkIsFree: () => linkIsFree, askPage,
+  api: () => api, py: () => py, emit, toJs, ready: () => pythonReady,
+  linkIsFree: () => linkIsFree, askPage, dropAsked,
   enqueue: (run) => { queues.parse.push({ ready: true, run }); schedule(); },
   addToPython: (got) => {
     const ok = loader.addToPython(got, "");

@@ -194,6 +194,100 @@ def test_share_link_first_slice_is_requested_before_ready(browser, site, cors_ho
     context.close()
 
 
+def open_link_while_the_runtime_loads(context, site, cors_host, hold=()):
+    """Open the test case's share link with numpy's archive held on the wire until the worker has read the manifest
+    (it reads it while it waits for numpy), as on a slow link, where the runtime's files are still arriving when the
+    manifest is in; `hold`: more paths whose requests are kept until the returned release() (later ones pass)."""
+    numpy, kept, gate = [], [], {"open": False}
+    context.route("**/py/numpy.zip", lambda route: numpy.append(route))
+
+    def keep(route):
+        if gate["open"]:
+            route.continue_()
+        else:
+            kept.append(route)
+
+    def release():
+        gate["open"] = True
+        for route in kept:
+            route.continue_()
+        return len(kept)
+
+    for path in hold:
+        context.route("**" + path, keep)
+    page = context.new_page()
+    cors_host.order.clear()
+    cors_host.hits.clear()
+    page.goto(f"{site.url}index.html?manifest={cors_host.url}case/manifest.json")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not (numpy and "/case/manifest.json" in cors_host.order):
+        page.wait_for_timeout(50)
+    page.wait_for_timeout(2000)  # the worker, idle until numpy is in, reads the manifest and asks for slices
+    assert numpy and not any(p.endswith(".dcm") for p in cors_host.order), cors_host.order  # behind the runtime
+    for route in numpy:
+        route.continue_()
+    return page, release
+
+
+def listed_instances(cors_host) -> list[str]:
+    manifest = json.loads((cors_host.directory / "case/manifest.json").read_text())
+    return ["/case/" + i["url"].split(":")[-1] for i in manifest["studies"][0]["series"][0]["instances"]]
+
+
+ALL_LOADED = """() => { const l = document.getElementById('series-list');
+    return l.children.length === 1 && !l.textContent.includes('loaded') && venos.frame() !== null
+        && document.getElementById('progress').hidden; }"""
+
+
+def test_a_share_link_fetches_its_next_slices_while_python_plans(browser, site, cors_host):
+    """Between the first slice and Python's plan of the case the link would idle: the page also fetches the next
+    instances of the first slice's series, after it, before `ready` (the codec glue the start-up imports last is
+    held, so `ready` cannot come first). At the plan, the queue takes them from the case's cache: every instance is
+    asked for once, and the whole case loads."""
+    context = browser.new_context(bypass_csp=True)
+    listed = listed_instances(cors_host)
+    page, release = open_link_while_the_runtime_loads(context, site, cors_host, hold=["/app/js/codecs.js"])
+    slices = lambda: [p for p in list(cors_host.order) if p.endswith(".dcm")]  # noqa: E731
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and len(slices()) < 4:
+        page.wait_for_timeout(50)
+    before = slices()
+    ready_yet = page.evaluate("!!(window.venos && window.venos.runtime)")
+    release()
+    assert len(before) >= 4 and not ready_yet, (before, ready_yet)
+    assert before == listed[:len(before)], (before, listed[:6])  # the first slice, then the ones after it, in order
+    page.wait_for_function(ALL_LOADED, timeout=60_000)
+    assert [s["slices"] for s in page.evaluate("venos.series()")] == [28]
+    asked = {p: n for p, n in cors_host.hits.items() if p.endswith(".dcm")}
+    assert sorted(asked) == sorted(listed) and set(asked.values()) == {1}, asked
+    context.close()
+
+
+def test_at_the_plan_slices_not_yet_fetched_ahead_are_dropped_and_the_one_on_the_wire_awaited(browser, site, cors_host):
+    """The slice after the first is held on the wire until the case is planned: the page's later requests ahead have
+    not started then, so they are dropped and the queue fetches them, while the held one is waited for, not asked
+    for again. Every instance is asked for once, the whole case loads, and its bytes count as the network's."""
+    context = browser.new_context(bypass_csp=True)
+    listed = listed_instances(cors_host)
+    page, release = open_link_while_the_runtime_loads(context, site, cors_host, hold=[listed[1]])
+    page.wait_for_function("window.venos && window.venos.runtime", timeout=60_000)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and len({p for p in cors_host.order if p.endswith(".dcm")}) < 27:
+        page.wait_for_timeout(50)
+    requested = {p for p in cors_host.order if p.endswith(".dcm")}
+    # all but the held one: those the page had not started were dropped, and the queue fetched them itself
+    assert requested == set(listed) - {listed[1]}, sorted(set(listed) - requested)
+    page.evaluate("window.__last = null; venos.on('progress', (d) => { window.__last = d; }); 0")
+    assert release() == 1
+    page.wait_for_function(ALL_LOADED, timeout=60_000)
+    assert [s["slices"] for s in page.evaluate("venos.series()")] == [28]
+    asked = {p: n for p, n in cors_host.hits.items() if p.endswith(".dcm")}
+    assert sorted(asked) == sorted(listed) and set(asked.values()) == {1}, asked
+    last = page.evaluate("window.__last")
+    assert last["done"] == 28 and last["netBytes"] > 28 * 500_000 and last["cachedBytes"] == 0, last
+    context.close()
+
+
 def test_runtime_archives_then_the_first_slice_are_asked_for_one_after_the_other(browser, site, cors_host):
     """Once the wasm is (nearly) in, the page asks for the Python site, then numpy, then the link's first slice, each
     as the one before ends (net/pace.js): asked together they would share the link and all arrive late."""

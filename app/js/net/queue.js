@@ -98,9 +98,13 @@ export class FetchQueue {
     }
     hits.sort((a, b) => this.rank(a[0]) - this.rank(b[0]));
     for (const [job, hit] of hits) {
-      this.cachedBytes += hit.buf.byteLength;
+      // fetched ahead for this very job (the page's early requests, net/remote.js): network bytes, counted once
+      const fresh = hit.ahead;
+      hit.ahead = false;
+      if (fresh) this.bytes += hit.buf.byteLength;
+      else this.cachedBytes += hit.buf.byteLength;
       this.completed++;
-      this.onDone(job, { buf: hit.buf, contentType: hit.contentType, bytes: hit.buf.byteLength, fromCache: true, url: hit.url || job.url });
+      this.onDone(job, { buf: hit.buf, contentType: hit.contentType, bytes: hit.buf.byteLength, fromCache: !fresh, url: hit.url || job.url });
     }
     this._pump();
   }

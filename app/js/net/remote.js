@@ -10,13 +10,16 @@ import { ByteCache } from "./cache.js";
 import { isZip, zipDirectory } from "./zip.js";
 
 const JSON_ACCEPT = "application/dicom+json, application/json;q=0.9, */*;q=0.5";
+const FILL_AHEAD = 8; // instances the page fetches after a case's first slice while Python plans (fillAhead)
 
 /**
  * @param {object} ctx what the worker lends: api() (venos.api proxy, null until Python is up), ready() (a promise of
  *   it), py() (Pyodide), emit(event, data), toJs(proxy), enqueue(fn) (run fn as a parse task),
  *   addToPython({name, buf, size, type}) → bool (a promise of one for a plain image or a compressed file whose
  *   first frame waits for its codec), verify(result) → a promise of that bool for a multipart part,
- *   readMember(zip entry) → its bytes (or {code, message}), clearPython()
+ *   readMember(zip entry) → its bytes (or {code, message}), clearPython(), linkIsFree() (the runtime's own files are
+ *   nearly in), askPage({url, headers}) → a promise of {buf, contentType, finalUrl} the page fetched after the
+ *   runtime's files, dropAsked(urls) (the page drops those it has not started)
  */
 export function createRemote(ctx) {
   const cache = new ByteCache();
@@ -56,15 +59,52 @@ export function createRemote(ctx) {
    * bytes go to the case's cache, where the queue finds them; if the page could not fetch it, the queue does. */
   function addFirst(r, url) {
     r.guess = url;
-    const job = [{ url, accept: "", order: -1, series: "", slice: 0 }];
-    const add = () => { if (run === r) r.queue.add(job); };
+    const job = { url, accept: "", order: -1, series: "", slice: 0 };
+    const add = () => { if (run === r) r.queue.add([job]); };
     if (ctx.linkIsFree()) {
-      ctx.linkFree().then(add);
+      add();
       return;
     }
-    ctx.askPage({ url, headers: authHeaders() }).then((got) => {
-      if (run === r) cache.put(cacheKey(job[0]), { buf: got.buf, contentType: got.contentType, url: got.finalUrl });
-    }, () => {}).then(add);
+    r.firstIn = fetchAhead(r, job).then(add);
+  }
+
+  /** The page fetches `job` for the case's cache, after what it was asked for before; settles when that ended. */
+  function fetchAhead(r, job) {
+    return ctx.askPage({ url: job.url, headers: authHeaders() }).then((got) => {
+      if (run === r) cache.put(cacheKey(job), { buf: got.buf, contentType: got.contentType, url: got.finalUrl, ahead: true });
+    }, () => {});
+  }
+
+  /** Between the first slice and Python's plan of the case the link would idle (~0.5 s on a cold visit: the plan
+   * needs Python, which is still starting). So when the page fetches the first slice behind the runtime's files, it
+   * also fetches the next few instances of its list, one after the other behind it. At the plan, what the page has
+   * not started is dropped (the queue then fetches it in its own order), and a planned job whose early fetch is
+   * under way waits for it instead of asking a second time. (Where the link was already free the first slice goes
+   * through the queue, alone, and these would compete with it.) */
+  function fillAhead(r, urls) {
+    if (r.filling || !r.firstIn || run !== r) return;
+    r.filling = new Map();
+    for (const url of urls) {
+      if (r.filling.size >= FILL_AHEAD) break;
+      if (url !== r.guess && !r.filling.has(url)) r.filling.set(url, fetchAhead(r, { url, accept: "" }));
+    }
+  }
+
+  /** The plan's jobs to the queue once the first slice is in (it goes alone, to its end, as the queue's own first
+   * would), and, for an instance the page is fetching ahead, once that fetch has ended (from the cache then, or
+   * fetched by the queue if the page could not). */
+  function addPlanned(r, q, jobs) {
+    const early = r.filling || new Map();
+    r.filling = new Map(); // nothing more is asked ahead
+    if (early.size) ctx.dropAsked([...early.keys()]);
+    (r.firstIn || Promise.resolve()).then(() => {
+      if (run !== r) return;
+      q.add(jobs.filter((j) => !early.has(j.url)));
+      for (const j of jobs) {
+        const wait = early.get(j.url);
+        if (wait) wait.then(() => { if (run === r) q.add([j]); });
+      }
+    });
   }
 
   /** Watch a manifest as it streams in and start fetching its first instance before the rest has arrived:
@@ -94,7 +134,7 @@ export function createRemote(ctx) {
    * slice index alone needs Python's sort of the series). Python reads the manifest for real (sources/manifest.py): this only
    * counts and guesses; anything unexpected gives nulls. */
   function peekManifest(body, want, base) {
-    const out = { title: "", series: null, instances: null, guess: null };
+    const out = { title: "", series: null, instances: null, guess: null, lists: [] };
     try {
       if (body.length > 64 * 1024 * 1024 || !/^\s*\{/.test(body)) return out;
       const m = JSON.parse(body);
@@ -107,6 +147,7 @@ export function createRemote(ctx) {
           series++;
           const list = Array.isArray(se && se.instances) ? se.instances : [];
           instances += list.length;
+          out.lists.push(list.map((i) => (i && typeof i.url === "string" ? absolute(i.url, base) : null)));
           if (want && want.sop && !out.guess) {
             const inst = list.find((i) => i && i.metadata && i.metadata.SOPInstanceUID === want.sop);
             out.guess = inst && typeof inst.url === "string" ? absolute(inst.url, base) : null;
@@ -117,6 +158,15 @@ export function createRemote(ctx) {
       const title = [first.StudyDescription, first.PatientName].find((x) => typeof x === "string" && x.trim());
       return { ...out, title: title ? title.trim().slice(0, 200) : "", series, instances };
     } catch { return out; }
+  }
+
+  /** The addresses after `first` in the list of a manifest's series that holds it (then those before it). */
+  function nextOf(lists, first) {
+    for (const list of lists) {
+      const at = list.indexOf(first);
+      if (at >= 0) return [...list.slice(at + 1), ...list.slice(0, at).reverse()].filter(Boolean);
+    }
+    return [];
   }
 
   /** An instance address of a manifest as an absolute http(s) URL, or null. */
@@ -157,12 +207,14 @@ export function createRemote(ctx) {
       r.timing.fetched = performance.now() - r.t0;
       const info = peekManifest(text(res), r.want, spec.manifest);
       if (info.guess && r.guess === undefined) addFirst(r, info.guess);
+      fillAhead(r, nextOf(info.lists, r.guess));
       emit("caseinfo", { title: info.title, series: info.series, instances: info.instances });
       const api = await ctx.ready();
       return ctx.toJs(api.open_case("manifest", text(res), res.url || spec.manifest, null));
     }
     if (spec.urls) {
       firstOfList(r, spec);
+      fillAhead(r, spec.urls.slice(1).map((u) => absolute(u, spec.base || self.location.href)).filter(Boolean));
       emit("caseinfo", { title: "", series: null, instances: spec.urls.length });
       const api = await ctx.ready();
       const list = py([...spec.urls].map(String));
@@ -238,7 +290,7 @@ export function createRemote(ctx) {
     r.total = reg.plan.length + (r.guess && !guessed ? 1 : 0);
     emit("case", { kind: reg.kind, series, total: r.total, placeholders: reg.placeholders, focus });
     q.setPriority(rankFor(focus));
-    q.add(r.guess ? reg.plan.filter((j) => j.url !== r.guess) : reg.plan);
+    addPlanned(r, q, r.guess ? reg.plan.filter((j) => j.url !== r.guess) : reg.plan);
     planReady();
     warmUp(); // while the first slice is on the network
     if (!r.total) r.resolve(summary(r));
