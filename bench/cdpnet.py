@@ -111,12 +111,14 @@ class NetLog:
             return None
         return (r["finished"] + statistics.median(self._clock)) * 1000.0
 
-    def bytes_until(self, t_ms: float | None, time_origin_ms: float) -> int:
-        """Bytes of the requests that finished by ``t_ms`` (performance.now() of the page whose origin is given)."""
-        if t_ms is None:
+    def bytes_until(self, t_ms: float | None, time_origin_ms: float, skip=None) -> int:
+        """Bytes of the requests that finished by ``t_ms`` (performance.now() of the page whose origin is given);
+        ``skip(url)``: true for requests left out of the sum."""
+        if t_ms is None and skip is None:
             return self.total()
-        limit = time_origin_ms + t_ms
-        return sum(r["bytes"] for r in self.requests.values() if (self._end_ms(r) or float("inf")) <= limit)
+        limit = float("inf") if t_ms is None else time_origin_ms + t_ms
+        return sum(r["bytes"] for r in self.requests.values()
+                   if (self._end_ms(r) or float("inf")) <= limit and not (skip and skip(r.get("url", ""))))
 
     def finished_at(self, url_part: str, time_origin_ms: float) -> float | None:
         """performance.now() time at which the first finished request whose URL contains ``url_part`` ended."""

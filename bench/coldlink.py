@@ -26,6 +26,7 @@ Figures (times are the viewer page's ``performance.now()``, i.e. since the navig
   ``first`` (CDP's monotonic clock mapped to the page's through ``wallTime``; ``clock_check_ms`` compares the
   document's end on both clocks, ≈ 0.1 ms). Requests still in flight then are left out. (DWV sends all 140
   requests at once; six share the link, and how many of them end before its first image varies: 1 to 6 slices.)
+  "… the viewer's own" leaves out the case's manifest and slices: what the viewer itself costs before an image.
 * all — every slice is in: VeNOS's ``loadend`` of the link's case (CloudSession.open: all fetched, parsed,
   settled), then checked with ``venos.series()`` (140 slices, none pending); DWV's ``load`` (every URL loaded and
   parsed; ``loadend`` if some failed).
@@ -129,6 +130,12 @@ class Viewer:
         return {"slices": s["items"], "pending": s["total"] - s["items"]}
 
 
+def is_case(url: str) -> bool:
+    """A request of the shared case (its manifest, its slices), not of the viewer."""
+    path = url.split("?", 1)[0]
+    return path.endswith((".dcm", "/manifest.json"))
+
+
 def link_query(mode: str, data_url: str) -> str:
     folder = f"{data_url}ct{SLICES}/"
     if mode == "manifest":
@@ -163,6 +170,8 @@ def visit(page, net: NetLog, viewer: Viewer, url: str, *, until_all: bool, bw: f
     row = {
         "ready_s": _s(t.get("ready")), "first_s": _s(t.get("first")),
         "bytes_first": net.bytes_until(t.get("first"), origin) if t.get("first") is not None else None,
+        # the viewer's own: without the case (its manifest and slices, fetched while the runtime starts)
+        "viewer_bytes_first": net.bytes_until(t.get("first"), origin, skip=is_case) if t.get("first") is not None else None,
         "largest_before_first": net.largest(t.get("first"), origin),
         "workers": [w["type"] for w in net.targets], "bytes_by_target": net.by_target(), "reconciled": reconciled,
         "peak_mbit": {k: round(v / MBIT, 1) for k, v in net.peak_rates().items()},
@@ -223,6 +232,7 @@ FIGURES = [  # (key, label, scale, format)
     ("ready_s", "ready to load (s)", 1, "{:.2f}"),
     ("first_s", "first image (s)", 1, "{:.2f}"),
     ("bytes_first", "bytes before first image (MB)", 1e-6, "{:.2f}"),
+    ("viewer_bytes_first", "… of them the viewer's own (MB)", 1e-6, "{:.2f}"),
     ("all_s", f"all {SLICES} slices (s)", 1, "{:.1f}"),
     ("link_use", "link use (%)", 100, "{:.0f}"),
     ("bytes_total", "total bytes (MB)", 1e-6, "{:.1f}"),
