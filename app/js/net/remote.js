@@ -35,6 +35,7 @@ export function createRemote(ctx) {
     gen++;
     if (!run) return;
     for (const q of run.queues) q.cancel();
+    if (run.filling && run.filling.size) ctx.dropAsked([...run.filling.keys()]); // the page's requests ahead
     run.resolve({ cancelled: true });
     run = null;
   }
@@ -214,7 +215,7 @@ export function createRemote(ctx) {
     }
     if (spec.urls) {
       firstOfList(r, spec);
-      fillAhead(r, spec.urls.slice(1).map((u) => absolute(u, spec.base || self.location.href)).filter(Boolean));
+      fillAhead(r, spec.urls.slice(1, 1 + FILL_AHEAD).map((u) => absolute(u, spec.base || self.location.href)).filter(Boolean));
       emit("caseinfo", { title: "", series: null, instances: spec.urls.length });
       const api = await ctx.ready();
       const list = py([...spec.urls].map(String));
