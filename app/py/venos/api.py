@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from . import __version__, load
-from ._js import to_plain
+from ._js import as_bytes, to_plain
 from .blob import BytesBlob, JsBlob
 from .errors import NotAVolume, PendingPixels, VenosError
 from .errors import error_codes  # noqa: F401 (the worker reads it once)
@@ -79,7 +79,7 @@ def warm_up() -> float:
 
 def add_file(name: str, data: Any, group: str = "") -> dict:
     """Parse one file (its bytes) and add it to its series; see :func:`add_blob`."""
-    return load.add(str(name), BytesBlob(load.as_bytes(data)), group)
+    return load.add(str(name), BytesBlob(as_bytes(data)), group)
 
 
 def add_blob(name: str, key: int, size: int, head: Any = None, group: str = "") -> dict:
@@ -87,13 +87,13 @@ def add_blob(name: str, key: int, size: int, head: Any = None, group: str = "") 
     now (``head``: its first bytes, when the worker read them ahead), a frame's pixels when it is shown. A PNG or
     JPEG answers ``{"ok": False, "plain": "png" | "jpeg"}`` (the browser decodes it, then :func:`add_image`);
     anything else that cannot be shown is skipped, saying why."""
-    return load.add(str(name), JsBlob(key, size, load.as_bytes(head)), group)
+    return load.add(str(name), JsBlob(key, size, as_bytes(head)), group)
 
 
 def add_parsed(name: str, key: int, size: int, head: Any, parsed_elsewhere: Any, group: str = "") -> dict:
     """:func:`add_blob` for a file a parsing helper worker has parsed (app/js/parsepool.js): ``parsed_elsewhere``
     is its answer (``venos.parse_api.parse_head``), so only what follows the parse happens here."""
-    return load.add_parsed(str(name), JsBlob(key, size, load.as_bytes(head)), load.as_bytes(parsed_elsewhere), group)
+    return load.add_parsed(str(name), JsBlob(key, size, as_bytes(head)), as_bytes(parsed_elsewhere), group)
 
 
 def verify(key: int, give_up: bool = False) -> dict:
@@ -104,7 +104,7 @@ def verify(key: int, give_up: bool = False) -> dict:
 
 def add_image(name: str, width: int, height: int, rgba: Any, group: str = "") -> dict:
     """Add a plain (JPEG/PNG) image that the browser decoded to RGBA. Shown as an RGB secondary capture."""
-    return load.add_image(str(name), int(width), int(height), load.as_bytes(rgba), group)
+    return load.add_image(str(name), int(width), int(height), as_bytes(rgba), group)
 
 
 def check_head(head: Any) -> dict:
@@ -112,7 +112,7 @@ def check_head(head: Any) -> dict:
     member whole): ``{"ok": True, "kind": "dicom" | "png" | "jpeg"}``, or ``ok`` false with the code and reason."""
     from .dicom.parse import NOT_DICOM, sniff
 
-    kind = sniff(load.as_bytes(head))
+    kind = sniff(as_bytes(head))
     if kind:
         return {"ok": True, "kind": kind}
     return {"ok": False, "code": "not-dicom", "message": f"{NOT_DICOM}: only its first bytes were unpacked"}

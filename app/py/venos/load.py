@@ -9,7 +9,6 @@ from typing import Any
 
 import numpy as np
 
-from ._js import as_bytes  # noqa: F401 (load.as_bytes: api.py's callers)
 from .blob import Blob
 from .dicom.attrs import FrameInfo, ImageInfo, image_info, is_encapsulated
 from .dicom.parse import LazyParsed, Parsed, read_dataset, sniff
@@ -260,5 +259,3 @@ def warm_up() -> None:
     parsed = read_dataset(data, source="warm-up")
     info = image_info(parsed.dataset, source="warm-up", pixels=parsed.pixels)
     PixelStore().get(0, info, parsed, 0).range()
-
-
