@@ -98,14 +98,16 @@ export function createRemote(ctx) {
     const early = r.filling || new Map();
     r.filling = new Map(); // nothing more is asked ahead
     if (early.size) ctx.dropAsked([...early.keys()]);
-    (r.firstIn || Promise.resolve()).then(() => {
+    const add = () => {
       if (run !== r) return;
       q.add(jobs.filter((j) => !early.has(j.url)));
       for (const j of jobs) {
         const wait = early.get(j.url);
         if (wait) wait.then(() => { if (run === r) q.add([j]); });
       }
-    });
+    };
+    if (r.firstIn) r.firstIn.then(add);
+    else add();
   }
 
   /** Watch a manifest as it streams in and start fetching its first instance before the rest has arrived:
@@ -148,7 +150,7 @@ export function createRemote(ctx) {
           series++;
           const list = Array.isArray(se && se.instances) ? se.instances : [];
           instances += list.length;
-          out.lists.push(list.map((i) => (i && typeof i.url === "string" ? absolute(i.url, base) : null)));
+          out.lists.push(list);
           if (want && want.sop && !out.guess) {
             const inst = list.find((i) => i && i.metadata && i.metadata.SOPInstanceUID === want.sop);
             out.guess = inst && typeof inst.url === "string" ? absolute(inst.url, base) : null;
@@ -161,11 +163,13 @@ export function createRemote(ctx) {
     } catch { return out; }
   }
 
-  /** The addresses after `first` in the list of a manifest's series that holds it (then those before it). */
-  function nextOf(lists, first) {
+  /** The addresses after `first` in the instance list of a manifest's series that holds it (then those before it);
+   * resolved here, only for a case whose slices are fetched ahead. */
+  function nextOf(lists, first, base) {
     for (const list of lists) {
-      const at = list.indexOf(first);
-      if (at >= 0) return [...list.slice(at + 1), ...list.slice(0, at).reverse()].filter(Boolean);
+      const urls = list.map((i) => (i && typeof i.url === "string" ? absolute(i.url, base) : null));
+      const at = urls.indexOf(first);
+      if (at >= 0) return [...urls.slice(at + 1), ...urls.slice(0, at).reverse()].filter(Boolean);
     }
     return [];
   }
@@ -208,14 +212,14 @@ export function createRemote(ctx) {
       r.timing.fetched = performance.now() - r.t0;
       const info = peekManifest(text(res), r.want, spec.manifest);
       if (info.guess && r.guess === undefined) addFirst(r, info.guess);
-      fillAhead(r, nextOf(info.lists, r.guess));
+      if (r.firstIn) fillAhead(r, nextOf(info.lists, r.guess, spec.manifest));
       emit("caseinfo", { title: info.title, series: info.series, instances: info.instances });
       const api = await ctx.ready();
       return ctx.toJs(api.open_case("manifest", text(res), res.url || spec.manifest, null));
     }
     if (spec.urls) {
       firstOfList(r, spec);
-      fillAhead(r, spec.urls.slice(1, 1 + FILL_AHEAD).map((u) => absolute(u, spec.base || self.location.href)).filter(Boolean));
+      if (r.firstIn) fillAhead(r, spec.urls.slice(1, 1 + FILL_AHEAD).map((u) => absolute(u, spec.base || self.location.href)).filter(Boolean));
       emit("caseinfo", { title: "", series: null, instances: spec.urls.length });
       const api = await ctx.ready();
       const list = py([...spec.urls].map(String));
