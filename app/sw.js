@@ -13,7 +13,9 @@
 const BUILD = "__VENOS_BUILD__";
 const CACHE = `venos-${BUILD}`;
 const SCOPE = new URL("./", self.location.href).href;
-const LATER = /^(py\/lazy\/(?!features\.zip$)|sample\/)/; // cached on first use, not at install (lazy modules, the sample case)
+// cached on first use, not at install: lazy modules, the sample case; never: the LZMA2 copies a first visit fetches
+// (runtime.js keeps the plain files they decode to)
+const LATER = /^(py\/lazy\/(?!features\.zip$)|sample\/)|\.lzma2$/;
 
 let manifest = null; // runtime.json of this build: {files: {path: {bytes, sha256}}}
 

@@ -1,8 +1,8 @@
 // A parsing helper: a second Python (pydicom and venos, no numpy) that parses the headers of local files for the
 // viewer's worker, which meanwhile adds the files it parsed itself (./parsepool.js, ./loader.js): a load then uses
 // two cores. It answers only what it can parse from a file's first bytes (venos/parse_api.py); the viewer's worker
-// parses the rest. It boots from the runtime the viewer's start already fetched (Cache Storage, else the browser's
-// cache), checking the Python site against the build's sha256.
+// parses the rest. It boots from the runtime the viewer's start already fetched (Cache Storage, else the network),
+// checking the Python site against the build's sha256.
 
 import { checkSha256, unpackFiles } from "./net/archive.js";
 import { buildCache, writeSite } from "./runtime.js";
@@ -11,6 +11,14 @@ let api = null;
 
 async function boot({ indexURL, base, build, site }) {
   const [{ loadPyodide }, cache] = await Promise.all([import(indexURL + "pyodide.mjs"), buildCache(build)]);
+  if (cache) { // Pyodide's own files as the viewer's start kept them (a first visit fetched their LZMA2 copies)
+    const plain = self.fetch.bind(self);
+    self.fetch = async (input, init) => {
+      const url = input instanceof Request ? input.url : new URL(String(input), self.location.href).href;
+      const kept = url.startsWith(indexURL) ? await cache.match(url).catch(() => null) : null;
+      return kept || plain(input, init);
+    };
+  }
   const py = await loadPyodide({ indexURL, fullStdLib: false, packages: [], stdout: () => {}, stderr: () => {} });
   const kept = cache ? await cache.match(site.url).catch(() => null) : null;
   const res = kept || await fetch(site.url);

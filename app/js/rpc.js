@@ -62,7 +62,8 @@ export class WorkerClient {
    * is a request's wait from its end (net/pace.js), so they arrive one after the other with no pause between; then
    * the link is the case's (the worker is told). A slice the worker asks for before the archives waits for them,
    * one asked for after them goes at once; those the worker no longer needs and not started yet are dropped
-   * (_drop). An archive is checked against its sha256 and unpacked here
+   * (_drop). An archive (from its LZMA2 copy where the worker names one) is checked against its sha256 and
+   * unpacked here
    * (net/archive.js); every body is handed over (transferred), or the reason it could not be fetched. */
   _ask(parts) {
     const c = this._chain;
@@ -97,27 +98,42 @@ export class WorkerClient {
     await Promise.all(all);
   }
 
-  async _fetchOne({ url, sha256, runtime, headers }, nearly) {
+  async _fetchOne({ url, sha256, runtime, headers, bytes, packed }, nearly) {
     const pace = new Pace();
     try {
-      const r = await fetch(url, runtime ? {} : { headers: headers || {}, mode: "cors", credentials: "omit" });
+      // A runtime archive with an LZMA2 copy (a first visit, build.py's PACKED) travels as that, decoded here as it
+      // arrives; the plain file when the copy cannot be fetched.
+      const decoderModule = packed ? import("./net/lzma2.js") : null;
+      let r = packed ? await fetch(packed.url).catch(() => null) : null;
+      if (r && !r.ok) r = null;
+      if (!r) {
+        packed = null;
+        r = await fetch(url, runtime ? {} : { headers: headers || {}, mode: "cors", credentials: "omit" });
+      }
       pace.answered();
       if (!r.ok) throw new Error(`HTTP ${r.status}`);
-      // the body's length as read; not known when the host encodes it (the zips are sent as they are)
-      const total = r.headers.get("Content-Encoding") ? 0 : Number(r.headers.get("Content-Length")) || 0;
+      // the body's length as read: a runtime part's from the build (the host may encode it), else the header's
+      const total = packed ? packed.bytes : bytes || (r.headers.get("Content-Encoding") ? 0 : Number(r.headers.get("Content-Length")) || 0);
+      const decoder = packed ? new (await decoderModule).Lzma2Decoder(packed.rawBytes, packed.bytes) : null;
       const reader = r.body.getReader();
       const chunks = [];
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
-        chunks.push(value);
+        if (decoder) {
+          try { decoder.push(value); } catch (e) { throw { code: "integrity", message: `${packed.url}: ${e.message}` }; }
+        } else chunks.push(value);
         pace.add(value.byteLength);
         if (pace.nearlyDone(total)) nearly();
       }
       nearly();
-      const buf = await new Blob(chunks).arrayBuffer();
-      const got = { url, buf, contentType: r.headers.get("Content-Type") || "", finalUrl: r.url || url, files: null };
-      if (sha256) await checkSha256(buf, sha256, url);
+      let buf;
+      if (decoder) {
+        try { buf = decoder.finish().buffer; } catch (e) { throw { code: "integrity", message: `${packed.url}: ${e.message}` }; }
+      } else buf = await new Blob(chunks).arrayBuffer();
+      const got = { url, buf, contentType: r.headers.get("Content-Type") || "", finalUrl: r.url || url, files: null,
+        wireBytes: packed ? packed.bytes : buf.byteLength };
+      if (sha256) await checkSha256(buf, sha256, packed ? packed.url : url);
       if (runtime) {
         try {
           got.files = await unpackFiles(buf);

@@ -29,9 +29,14 @@ export function chooseRuntime(runtimeJson, base) {
       source: "local",
       build: runtimeJson.build || "",
       indexURL: new URL(runtimeJson.pyodide.indexURL, base).href,
-      site: { url: new URL(runtimeJson.site.url, base).href, sha256: runtimeJson.site.sha256 },
-      numpy: runtimeJson.numpy ? { url: new URL(runtimeJson.numpy.url, base).href, sha256: runtimeJson.numpy.sha256 } : null,
+      site: { url: new URL(runtimeJson.site.url, base).href, sha256: runtimeJson.site.sha256, bytes: runtimeJson.site.bytes || 0 },
+      numpy: runtimeJson.numpy ? { url: new URL(runtimeJson.numpy.url, base).href, sha256: runtimeJson.numpy.sha256,
+        bytes: runtimeJson.numpy.bytes || 0 } : null,
+      // LZMA2 copies of start-up files (build.py's PACKED), by the plain file's address: {url, bytes, rawBytes, ...}
+      packed: Object.fromEntries(Object.entries(runtimeJson.packed || {}).map(([rel, p]) =>
+        [new URL(rel, base).href, { ...p, url: new URL(p.url, base).href }])),
       expect: runtimeJson.expect || 0, // bytes of the files the start-up fetches, for the progress bar
+      expectPacked: runtimeJson.expectPacked || 0, // ... where it fetches their LZMA2 copies (a first visit)
       wasmBytes: runtimeJson.wasmBytes || 0,
       snapshot: runtimeJson.snapshot || null, // a memory snapshot the service worker keeps for repeat visits
       codecs: runtimeJson.codecs || [],
@@ -47,6 +52,7 @@ export function chooseRuntime(runtimeJson, base) {
     pip: [`pydicom==${PYDICOM_VERSION}`],
     sources: { manifest: new URL("app/py/venos/MANIFEST", base).href, base: new URL("app/py/venos/", base).href },
     expect: 0,
+    packed: {},
     snapshot: null,
     codecs: [],
     codecBase: null,
@@ -92,17 +98,20 @@ export class Progress {
 /**
  * Watch the worker's own fetches of the build's files (Pyodide fetches its wasm and standard library itself): each
  * response is handed on untouched (so streaming compilation and the code cache work as usual) while a clone is read
- * to count its bytes and, unless it came from the cache, stored in the build's cache. Returns a promise that
- * resolves when the wasm's last bytes are a request's wait away (net/pace.js; at once for a runtime not served by
- * this build). `prefetched`: url → a promise of the Response the worker requested before Pyodide asked (handed to
- * Pyodide when it does), with the time it was asked (`asked`) and the Response with the time it was answered
- * (`answeredAt`).
+ * to count its bytes and, unless it came from the cache, stored in the build's cache. Returns {wasmDone, broken}:
+ * a promise that resolves when the wasm's last bytes are a request's wait away (net/pace.js; at once for a runtime
+ * not served by this build), and one that rejects when a file decoded from its LZMA2 copy is damaged.
+ * `prefetched`: url → a promise of the Response the worker requested before Pyodide asked (handed to Pyodide when
+ * it does), with the time it was asked (`asked`) and the Response with the time it was answered (`answeredAt`).
  */
 export function tapRuntimeFetches(rt, progress, cache, prefetched = new Map()) {
   const own = new RegExp(`^${rt.base.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(pyodide|py|codecs)/`);
   const wasmUrl = new URL("pyodide.asm.wasm", rt.indexURL).href;
   let wasmArrived = () => {};
   const wasmDone = rt.source === "local" ? new Promise((resolve) => (wasmArrived = resolve)) : Promise.resolve();
+  let fail;
+  const broken = new Promise((_, reject) => (fail = reject)); // rejects if a file decoded from LZMA2 is damaged
+  broken.catch(() => {});
   const plain = self.fetch.bind(self);
   self.fetch = async (input, init) => {
     let url = "";
@@ -114,8 +123,14 @@ export function tapRuntimeFetches(rt, progress, cache, prefetched = new Map()) {
       const response = await (early || plain(input, init));
       pace.answered(response.answeredAt);
       if (own.test(url) && response.ok && response.status === 200) {
-        const watch = url === wasmUrl ? { pace, total: rt.wasmBytes || 0, arrived: wasmArrived } : null;
-        keep(url, response.clone(), progress, cache, watch);
+        const packed = response.packed; // decoded from the build's LZMA2 copy (net/packed.js): count what travels
+        const watch = url === wasmUrl ? { pace, total: packed ? packed.bytes : rt.wasmBytes || 0, arrived: wasmArrived } : null;
+        if (packed) {
+          packed.listen((n) => count(n, progress, watch));
+          packed.outcome.then((e) => e && fail(e));
+        }
+        keep(url, response.clone(), packed ? null : progress, cache, packed ? null : watch)
+          .finally(() => { if (watch) watch.arrived(); });
       } else if (url === wasmUrl) wasmArrived();
       return response;
     } catch (e) {
@@ -123,11 +138,21 @@ export function tapRuntimeFetches(rt, progress, cache, prefetched = new Map()) {
       throw e;
     }
   };
-  return wasmDone;
+  return { wasmDone, broken };
 }
 
-/** Count, then store, the bytes of one runtime file. `watch` ({pace, total, arrived}): call `arrived` once the rest
- * of its `total` (decoded) bytes is a request's wait away, and at the latest when the last has come. */
+/** `n` more bytes of a runtime file: on the progress bar and, for the wasm (`watch`: {pace, total, arrived}), call
+ * `arrived` once the rest of its `total` bytes is a request's wait away. */
+function count(n, progress, watch) {
+  progress.add(n);
+  if (watch) {
+    watch.pace.add(n);
+    if (watch.pace.nearlyDone(watch.total)) watch.arrived();
+  }
+}
+
+/** Store the bytes of one runtime file, counting them unless `progress` is null (counted as they travel instead).
+ * `watch` as count() takes it; `arrived` is called at the latest when the last byte has come. */
 async function keep(url, response, progress, cache, watch = null) {
   const arrived = watch ? watch.arrived : null;
   try {
@@ -137,11 +162,7 @@ async function keep(url, response, progress, cache, watch = null) {
       const { done, value } = await reader.read();
       if (done) break;
       chunks.push(value);
-      progress.add(value.byteLength);
-      if (watch) {
-        watch.pace.add(value.byteLength);
-        if (watch.pace.nearlyDone(watch.total)) arrived();
-      }
+      if (progress) count(value.byteLength, progress, watch);
     }
     if (arrived) arrived();
     if (cache && !(await cache.match(url))) {
@@ -183,9 +204,12 @@ export async function startPython({ boot, early, base: BASE, emit, timings, mark
   mark("runtimeJson");
   emit("stage", { stage: "runtime", source: rt.source, indexURL: rt.indexURL });
   const pyodideModule = early || import(rt.indexURL + "pyodide.mjs");
+  // the codec hooks' module, asked for now: asked when Python is up, its round trip came right before `ready`
+  const codecsModule = rt.codecs && rt.codecs.length ? import("./codecs.js") : null;
+  if (codecsModule) codecsModule.catch(() => {}); // reported by setupCodecs
   const cache = await buildCache(rt.build);
-  const wasmDone = tapRuntimeFetches(rt, progress, cache, prefetched);
-  progress.expect(rt.expect || 0);
+  const { wasmDone, broken } = tapRuntimeFetches(rt, progress, cache, prefetched);
+  progress.expect((boot.controlled ? rt.expect : rt.expectPacked || rt.expect) || 0); // a first visit's: the LZMA2 copies
   // The Python site is needed only once the interpreter is up, which needs the wasm: asked for as the wasm's last
   // bytes arrive (a request's wait before its end, net/pace.js), its download overlaps the interpreter's start
   // instead of slowing the wasm down. pydicom + venos first, numpy after: pydicom and venos import while numpy's
@@ -195,12 +219,15 @@ export async function startPython({ boot, early, base: BASE, emit, timings, mark
   // (app/js/rpc.js, "fetch"), which then says the link is free for the case (worker.js, linkFree).
   // The page has checked each against its sha256 and unpacked it ({buf, files}; files: null when it could not).
   const archive = (part) => pageFetched(part.url).then((got) => {
-    progress.add(got.buf.byteLength);
+    progress.add(got.wireBytes || got.buf.byteLength);
     if (cache) cache.put(part.url, new Response(got.buf, { headers: { "Content-Type": "application/zip" } })).catch(() => {});
     return got;
   });
-  const parts = [rt.site, rt.numpy].filter(Boolean);
-  if (parts.length) wasmDone.then(() => emit("fetch", { parts: parts.map(({ url, sha256 }) => ({ url, sha256, runtime: true })) }));
+  // A first visit fetches their LZMA2 copies (net/lzma2.js, decoded by the page); a repeat visit the plain files
+  // the service worker keeps.
+  const parts = [rt.site, rt.numpy].filter(Boolean).map(({ url, sha256, bytes }) =>
+    ({ url, sha256, bytes, runtime: true, packed: boot.controlled ? null : rt.packed[url] || null }));
+  if (parts.length) wasmDone.then(() => emit("fetch", { parts }));
   const siteBytes = rt.site ? archive(rt.site) : null;
   const numpyBytes = rt.numpy ? archive(rt.numpy) : null;
   if (numpyBytes) numpyBytes.catch(() => {}); // reported where it is awaited
@@ -225,7 +252,7 @@ export async function startPython({ boot, early, base: BASE, emit, timings, mark
       py = null;
     }
   }
-  if (!py) py = await mod.loadPyodide(options);
+  if (!py) py = await Promise.race([mod.loadPyodide(options), broken]);
   mark("pyodide");
   emit("stage", { stage: "python" });
   // Files the page unpacked are only written; an archive it could not unpack goes through Python, which says why
@@ -260,7 +287,7 @@ export async function startPython({ boot, early, base: BASE, emit, timings, mark
   const codes = api.error_codes();
   const pythonCodes = codes.toJs({ dict_converter: Object.fromEntries });
   codes.destroy();
-  codecHooks = await setupCodecs(py, api, rt, emit);
+  codecHooks = await setupCodecs(py, api, rt, emit, codecsModule);
   const v = api.version().toJs({ dict_converter: Object.fromEntries });
   mark("ready");
   return { py, api, rt, codecHooks, pythonCodes, keepDecompressed,
@@ -336,10 +363,10 @@ async function installFromSources(py, rt) {
 
 /** The hooks of app/js/codecs.js once registered with Python; null without codecs (their transfer syntaxes then
  * stay undecodable, saying so). */
-async function setupCodecs(py, api, rt, emit) {
+async function setupCodecs(py, api, rt, emit, module) {
   if (!rt.codecs || !rt.codecs.length) return null;
   try {
-    const mod = await import("./codecs.js");
+    const mod = await module;
     await mod.registerCodecs(py, api, rt);
     return mod;
   } catch (e) {

@@ -17,6 +17,7 @@ let runtime = null; // chooseRuntime()'s answer
 const timings = {};
 const t0 = performance.now();
 const mark = (name) => { timings[name] = Math.round(performance.now() - t0); };
+timings.origin = Math.round(performance.timeOrigin + t0); // the clock of the marks, for comparing with the page's
 let markReady;
 const pythonReady = new Promise((resolve) => (markReady = resolve)); // resolves once venos.api is imported
 let gotBoot;
@@ -96,7 +97,20 @@ async function start() {
   if (early) early.catch(() => {}); // reported where it is awaited
   // Pyodide's own files are requested now, not once pyodide.mjs has arrived and asked for them (a round trip
   // later): the wasm is the longest download and everything waits for it. Handed to Pyodide when it asks.
-  const ask = (url) => Object.assign(fetch(url).then((r) => Object.assign(r, { answeredAt: performance.now() })),
+  // A first visit takes the build's LZMA2 copies of the largest (net/packed.js; a repeat visit takes the plain files
+  // the service worker keeps): each is requested at once, decoded by a module that arrives meanwhile.
+  const packed = local && !boot.controlled && boot.runtime.packed ? boot.runtime.packed : {};
+  // (its decoder module is asked for beside it, not once packed.js has arrived and imports it: a round trip less)
+  const unpack = Object.keys(packed).length
+    ? Promise.all([import("./net/packed.js"), import("./net/lzma2.js")]).then(([m]) => m) : null;
+  const get = (url) => {
+    const info = Object.entries(packed).find(([rel]) => new URL(rel, BASE).href === url);
+    if (!info) return fetch(url);
+    const fetched = fetch(new URL(info[1].url, BASE).href).then((r) => Object.assign(r, { answeredAt: performance.now() }));
+    fetched.catch(() => {});
+    return unpack.then((m) => m.unpacked(fetched, info[1], BASE), () => null).then((r) => r || fetch(url));
+  };
+  const ask = (url) => Object.assign(get(url).then((r) => Object.assign(r, { answeredAt: r.answeredAt || performance.now() })),
     { asked: performance.now() });
   const prefetched = new Map(local ? ["pyodide.asm.wasm", "pyodide.asm.js", "python_stdlib.zip"]
     .map((f) => [local + f, ask(local + f)]) : []);

@@ -522,3 +522,127 @@ def test_a_helper_that_does_not_answer_leaves_the_file_to_the_viewer_and_is_give
     assert out["stuck"] is None and 95 <= out["waited"] < 2000, out
     assert out["fine"] == [1, 2, 3] and out["fullIsNull"] is True, out
     assert out["status"]["answered"] == 1 and out["status"]["up"] == 1, out
+
+
+# ------------------------------------------------------------------------------------------- net/lzma2.js, packed.js
+# Streams made by Python's lzma module (liblzma, the reference encoder), decoded by the viewer's own decoder in
+# pieces of the given sizes, compared by sha256 with what was encoded.
+LZMA2 = """async ([url, size, pieces]) => {
+    const { Lzma2Decoder } = await import('./js/net/lzma2.js');
+    const data = new Uint8Array(await (await fetch(url)).arrayBuffer());
+    const hex = async (a) => [...new Uint8Array(await crypto.subtle.digest('SHA-256', a))]
+        .map((b) => b.toString(16).padStart(2, '0')).join('');
+    const out = [];
+    for (const piece of pieces) {
+        const d = new Lzma2Decoder(size, piece === 1 ? 0 : data.length);
+        try {
+            for (let i = 0; i < data.length; i += piece) d.push(data.subarray(i, i + piece));
+            const got = d.finish();
+            out.push({ piece, sha: await hex(got), length: got.length });
+        } catch (e) { out.push({ piece, error: e.message, name: e.constructor.name }); }
+    }
+    return out;
+}"""
+
+
+def lzma2_stream(data: bytes, **options) -> bytes:
+    import lzma
+
+    return lzma.compress(data, format=lzma.FORMAT_RAW, filters=[{"id": lzma.FILTER_LZMA2, **options}])
+
+
+def lzma2_payloads() -> dict[str, bytes]:
+    rnd = random.Random(11)
+    floats = struct.pack("<4000d", *(math.sin(i / 7) * 1000 for i in range(4000)))  # structured binary
+    words = " ".join(rnd.choice(["pixel", "spacing", "window", "level", "slice", "DICOM", "série"]) for _ in range(30_000))
+    return {"noise": bytes(rnd.getrandbits(8) for _ in range(150_000)),  # incompressible: stored chunks
+            "words": words.encode(), "floats": floats * 3, "zeros": bytes(3_000_000),  # long matches, > 2 MiB
+            "mixed": bytes(rnd.getrandbits(8) for _ in range(70_000)) + words.encode()[:200_000] + floats,
+            "one": b"x", "empty": b""}
+
+
+@pytest.mark.parametrize("options", [{"preset": 6}, {"preset": 9 | 0x80000000}, {"preset": 0},
+                                     {"lc": 0, "lp": 2, "pb": 2}, {"lc": 4, "lp": 0, "pb": 0},
+                                     {"lc": 1, "lp": 3, "pb": 4, "dict_size": 4096}],
+                         ids=["default", "9e", "fast", "lp2", "lc4", "small-window"])
+def test_lzma2_decodes_what_liblzma_encodes_in_any_pieces(page, tmp_path, options):
+    host = FileHost(tmp_path)
+    page.page.route(host.url + "**", lambda r: r.continue_())
+    try:
+        for name, data in lzma2_payloads().items():
+            (tmp_path / name).write_bytes(lzma2_stream(data, **options))
+            pieces = [1, 7, 4096, 1 << 30] if len(data) < 300_000 else [4096, 65_536, 1 << 30]
+            got = page.eval(LZMA2, [host.url + name, len(data), pieces])
+            assert got == [{"piece": p, "sha": sha(data), "length": len(data)} for p in pieces], (name, got)
+    finally:
+        host.close()
+
+
+def test_lzma2_refuses_damaged_cut_and_mismatched_streams(page, tmp_path):
+    """A changed byte, a stream cut short, bytes after its end, or an output size other than the build recorded: an
+    Lzma2Error, never a hang or a silently wrong result."""
+    host = FileHost(tmp_path)
+    page.page.route(host.url + "**", lambda r: r.continue_())
+    data = lzma2_payloads()["mixed"]
+    good = lzma2_stream(data, preset=6)
+    cases = {"cut": (good[: len(good) * 2 // 3], len(data)), "trailing": (good + b"\0\0", len(data)),
+             "short-size": (good, len(data) - 1), "long-size": (good, len(data) + 1),
+             "no-dict-reset": (b"\x02\x00\x00A\x00", 1), "bad-control": (b"\x03\x00", 1)}
+    for at in (len(good) // 3, len(good) // 2, len(good) - 3):
+        for mask in (0x01, 0x80):
+            bad = bytearray(good)
+            bad[at] ^= mask
+            cases[f"flip-{at}-{mask}"] = (bytes(bad), len(data))
+    try:
+        for name, (stream, size) in cases.items():
+            (tmp_path / name).write_bytes(stream)
+            got = page.eval(LZMA2, [host.url + name, size, [4096]])[0]
+            if name.startswith("flip") and "sha" in got:  # a flip may decode to other bytes of the same length...
+                assert got["sha"] != sha(data), name  # ...which the sha256 check of packed.js then refuses
+                continue
+            assert got.get("name") == "Lzma2Error", (name, got)
+    finally:
+        host.close()
+
+
+PACKED = """async ([url, info, readBody]) => {
+    const { unpacked } = await import('./js/net/packed.js');
+    const counted = [];
+    const r = await unpacked(fetch(url), info, location.href);
+    if (!r) return { none: true };
+    r.packed.listen((n) => counted.push(n));
+    let body = null, bodyError = null;
+    if (readBody) {
+        try { body = new Uint8Array(await r.arrayBuffer()); } catch (e) { bodyError = e.message; }
+    }
+    const outcome = await r.packed.outcome;
+    const hex = body && [...new Uint8Array(await crypto.subtle.digest('SHA-256', body))]
+        .map((b) => b.toString(16).padStart(2, '0')).join('');
+    return { type: r.headers.get('Content-Type'), sha: hex, bodyError, outcome,
+             counted: counted.reduce((a, b) => a + b, 0) };
+}"""
+
+
+def test_a_packed_file_is_handed_on_as_the_plain_file_and_checked(page, tmp_path):
+    host = FileHost(tmp_path)
+    page.page.route(host.url + "**", lambda r: r.continue_())
+    data = lzma2_payloads()["mixed"]
+    stream = lzma2_stream(data, preset=6)
+    (tmp_path / "f.lzma2").write_bytes(stream)
+    info = {"url": "f.lzma2", "bytes": len(stream), "rawBytes": len(data), "sha256": sha(data), "type": "application/zip"}
+    try:
+        ok = page.eval(PACKED, [host.url + "f.lzma2", info, True])
+        assert ok == {"type": "application/zip", "sha": sha(data), "bodyError": None, "outcome": None,
+                      "counted": len(stream)}, ok
+        # the right stream, the wrong file: its last byte is never handed on, the body errors, the outcome says why
+        wrong = page.eval(PACKED, [host.url + "f.lzma2", {**info, "sha256": "0" * 64}, True])
+        assert wrong["sha"] is None and wrong["bodyError"], wrong  # (the browser says only "Failed to fetch")
+        assert wrong["outcome"]["code"] == "integrity" and "f.lzma2" in wrong["outcome"]["message"], wrong
+        assert "does not match" in wrong["outcome"]["message"], wrong
+        # decoded and checked even when nobody reads the body yet (Pyodide asks for it later)
+        early = page.eval(PACKED, [host.url + "f.lzma2", info, False])
+        assert early["outcome"] is None and early["counted"] == len(stream), early
+        # no copy on the host: null, and the caller fetches the plain file
+        assert page.eval(PACKED, [host.url + "missing.lzma2", info, True]) == {"none": True}
+    finally:
+        host.close()

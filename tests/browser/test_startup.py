@@ -7,6 +7,7 @@ start-up arrives when its feature is used, and nothing else is fetched lazily on
 """
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
 import json
@@ -94,6 +95,27 @@ def test_build_lists_what_it_left_out_and_every_bundle_it_ships(dist):
     assert runtime["expect"] == sum(runtime["files"][f]["bytes"] for f in build.FIRST_FETCHES)
 
 
+def test_the_lzma2_copies_decode_to_the_files_the_start_up_would_fetch(dist):
+    """The build's LZMA2 copies (a first visit's downloads) decode, with the reference decoder, to the plain files the
+    repeat visits and the parsing helpers use; the archives are stored (LZMA2 compresses them, not deflate); the
+    progress bar of a first visit expects the copies' bytes."""
+    import lzma
+
+    runtime = json.loads((dist / "runtime.json").read_text())
+    assert sorted(runtime["packed"]) == sorted(build.PACKED)
+    for rel, p in runtime["packed"].items():
+        plain = (dist / rel).read_bytes()
+        copy = (dist / p["url"]).read_bytes()
+        assert lzma.decompress(copy, format=lzma.FORMAT_RAW, filters=build.LZMA2) == plain, rel
+        assert (p["bytes"], p["rawBytes"], p["sha256"]) == (len(copy), len(plain), runtime["files"][rel]["sha256"])
+        assert len(copy) < 0.8 * len(gzip.compress(plain, 6)), (rel, len(copy))  # worth its own decoder
+        if rel.endswith(".zip"):
+            with zipfile.ZipFile(dist / rel) as z:
+                assert {i.compress_type for i in z.infolist()} == {zipfile.ZIP_STORED}, rel
+    assert runtime["expectPacked"] == sum(runtime["packed"][f]["bytes"] if f in runtime["packed"]
+                                          else runtime["files"][f]["bytes"] for f in build.FIRST_FETCHES)
+
+
 def test_common_paths_fetch_no_module_lazily(viewer):
     viewer.open()
     ct = [data_path("dcm_qa_ct/GE/01.dcm"), data_path("dcm_qa_ct/GE/02.dcm")]
@@ -161,7 +183,7 @@ def test_progress_counts_the_runtime_bytes_then_says_python_starts(viewer):
     seen = viewer.eval("window.__progress")
     loading = [t for t in seen if t.startswith("Loading the viewer: ")]
     assert loading and "Starting Python…" in seen, seen
-    total = json.loads((DIST / "runtime.json").read_text())["expect"] / 1e6
+    total = json.loads((DIST / "runtime.json").read_text())["expectPacked"] / 1e6  # a first visit: LZMA2 copies
     done, of = (float(x) for x in loading[-1].split(": ")[1].split(" MB")[0].split(" / "))
     assert abs(of - total) < 0.11 and 0 < done <= of, (loading, total)
     assert viewer.eval("document.getElementById('progress').hidden") is True
@@ -199,7 +221,7 @@ def open_link_while_the_runtime_loads(context, site, cors_host, hold=()):
     (it reads it while it waits for numpy), as on a slow link, where the runtime's files are still arriving when the
     manifest is in; `hold`: more paths whose requests are kept until the returned release() (later ones pass)."""
     numpy, kept, gate = [], [], {"open": False}
-    context.route("**/py/numpy.zip", lambda route: numpy.append(route))
+    context.route("**/py/numpy.zip*", lambda route: numpy.append(route))  # (a first visit: its LZMA2 copy)
 
     def keep(route):
         if gate["open"]:
@@ -294,9 +316,11 @@ def test_runtime_archives_then_the_first_slice_are_asked_for_one_after_the_other
     context = browser.new_context(bypass_csp=True)
     asked: list[tuple[float, str]] = []
     answered: dict[str, float] = {}
-    context.on("request", lambda r: asked.append((time.monotonic(), r.url.split("?")[0])))
-    context.on("response", lambda r: answered.setdefault(r.url.split("?")[0].rsplit("/", 2)[-2] + "/"
-                                                          + r.url.split("?")[0].rsplit("/", 1)[-1], time.monotonic()))
+    def plain(url):  # a first visit fetches the runtime's LZMA2 copies: named here as the files they decode to
+        return url.split("?")[0].removesuffix(".lzma2")
+    context.on("request", lambda r: asked.append((time.monotonic(), plain(r.url))))
+    context.on("response", lambda r: answered.setdefault(plain(r.url).rsplit("/", 2)[-2] + "/"
+                                                          + plain(r.url).rsplit("/", 1)[-1], time.monotonic()))
     page = context.new_page()
     cors_host.order.clear()
     page.goto(f"{site.url}index.html?manifest={cors_host.url}case/manifest.json")
@@ -315,20 +339,81 @@ def test_runtime_archives_then_the_first_slice_are_asked_for_one_after_the_other
     context.close()
 
 
-def test_a_damaged_runtime_archive_stops_the_start_and_says_which(browser, site):
-    """The page checks each runtime archive against the sha256 build.py recorded before unpacking it: a changed byte
-    (a broken proxy, a stale cache) is an integrity error naming the file, not a viewer that half works."""
-    context = browser.new_context(bypass_csp=True)
-    body = bytearray((DIST / "py/site.zip").read_bytes())
+def flipped(path: str) -> bytes:
+    body = bytearray((DIST / path).read_bytes())
     body[len(body) // 2] ^= 0xFF
+    return bytes(body)
 
-    context.route("**/py/site.zip", lambda route: route.fulfill(status=200, body=bytes(body),
-                                                                content_type="application/zip"))
+
+@pytest.mark.parametrize("damaged", ["pyodide/pyodide.asm.wasm.lzma2", "pyodide/python_stdlib.zip.lzma2",
+                                     "py/site.zip.lzma2", "py/numpy.zip.lzma2", "py/site.zip"])
+def test_a_damaged_runtime_file_stops_the_start_and_says_which(browser, site, damaged):
+    """A first visit's runtime files (their LZMA2 copies; the plain file where the copy is missing) are checked
+    against the sha256 build.py recorded before anything runs them: a changed byte (a broken proxy, a stale cache) is
+    an integrity error naming the file, not a viewer that half works or a start that never ends."""
+    context = browser.new_context(bypass_csp=True)
+    body = flipped(damaged)
+    if not damaged.endswith(".lzma2"):  # a host without the copy: the plain file is fetched, and checked
+        context.route(f"**/{damaged}.lzma2", lambda route: route.fulfill(status=404, body=b"not here"))
+    context.route(f"**/{damaged}", lambda route: route.fulfill(status=200, body=body,
+                                                               content_type="application/octet-stream"))
     page = context.new_page()
     page.goto(site.url + "index.html")
     err = page.evaluate("window.venos.ready.then(() => null, (e) => ({code: e.code, message: e.message}))")
-    assert err and err["code"] == "integrity" and "py/site.zip" in err["message"], err
-    page.wait_for_function("document.getElementById('message').textContent.includes('site.zip')")
+    assert err and err["code"] == "integrity" and damaged in err["message"], err
+    page.wait_for_function("(name) => document.getElementById('message').textContent.includes(name)",
+                           arg=damaged.split("/")[-1])
+    context.close()
+
+
+PACKED = ["pyodide/pyodide.asm.wasm", "pyodide/python_stdlib.zip", "py/site.zip", "py/numpy.zip"]
+
+
+def test_a_first_visit_fetches_the_lzma2_copies_and_keeps_the_files_they_decode_to(profile, site_copy):
+    """A first visit fetches the runtime's LZMA2 copies (a third smaller than gzip), not the plain files; the worker
+    keeps the plain files they decode to in the build's cache, byte for byte the build's (so the service worker
+    installs without fetching them again), and a repeat visit takes those from the cache, fetching no copy."""
+    ctx = profile()
+    asked = []
+    ctx.on("request", lambda r: asked.append(r.url.removeprefix(site_copy.url)))
+    page, first = visit(ctx, site_copy.url + "index.html")
+    assert first["timings"].get("snapshot") is None
+    assert all(f + ".lzma2" in asked and f not in asked for f in PACKED), asked
+    sw_active(page)
+    runtime = json.loads((site_copy.dir / "runtime.json").read_text())
+    kept = page.evaluate("""async ([names, build]) => {
+        const cache = await caches.open('venos-' + build);
+        const out = {};
+        for (const n of names) {
+            const hit = await cache.match(new URL(n, location.href).href);
+            out[n] = hit && [...new Uint8Array(await crypto.subtle.digest('SHA-256', await hit.arrayBuffer()))]
+                .map((b) => b.toString(16).padStart(2, '0')).join('');
+        }
+        out.copies = (await cache.keys()).filter((r) => r.url.endsWith('.lzma2')).length;
+        return out;
+    }""", [PACKED, first["build"]])
+    assert kept == {**{f: runtime["files"][f]["sha256"] for f in PACKED}, "copies": 0}, kept
+    page.close()
+    asked.clear()
+    page, again = visit(ctx, site_copy.url + "index.html")
+    assert again["timings"]["snapshot"] == "restored", again["timings"]
+    assert not [u for u in asked if u.endswith(".lzma2")] and "pyodide/pyodide.asm.wasm" in asked, asked
+
+
+def test_without_the_lzma2_copies_a_first_visit_takes_the_plain_files(browser, site):
+    """A host that lacks the copies (a partial upload, a server refusing unknown types) costs bytes, not the start."""
+    context = browser.new_context(bypass_csp=True)
+    asked = []
+    context.on("request", lambda r: asked.append(r.url.removeprefix(site.url)))
+    context.route("**/*.lzma2", lambda route: route.fulfill(status=404, body=b"not here"))
+    page = context.new_page()
+    page.goto(site.url + "index.html")
+    info = page.evaluate("window.venos.ready")
+    assert info["source"] == "local" and all(f in asked and f + ".lzma2" in asked for f in PACKED), asked
+    vp = ViewerPage(page, site.url)
+    page.set_input_files("#open-files", [str(data_path("dcm_qa_ct/GE/01.dcm"))])
+    page.wait_for_function("venos.frame() !== null")
+    assert vp.frame().shape == (512, 512, 4)
     context.close()
 
 

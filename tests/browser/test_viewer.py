@@ -714,6 +714,8 @@ def test_a_parsing_helper_parses_plain_files_and_the_viewer_shows_what_it_shows_
     assert alone["helped"] == 0
 
     viewer.open()
+    asked = []
+    viewer.page.context.on("request", lambda r: asked.append(r.url))
     state = viewer.eval("venos.setParsers(1)")
     assert state["wanted"] == 1 and state["started"] is True
     for _ in range(300):  # its start and warm-up: ~1.5 s
@@ -722,6 +724,8 @@ def test_a_parsing_helper_parses_plain_files_and_the_viewer_shows_what_it_shows_
             break
         viewer.page.wait_for_timeout(100)
     assert p["up"] == 1 and p["failures"] == [], p
+    # it boots from the runtime files the viewer's start kept in Cache Storage, without asking for them again
+    assert not [u for u in asked if u.endswith(("pyodide.asm.wasm", "python_stdlib.zip", "site.zip"))], asked
     helped, described, frame = _load_and_describe(viewer, files)
     assert 0 < helped["helped"] <= 12, helped  # only the plain CT slices can be the helper's
     assert {k: helped[k] for k in ("total", "loaded", "failed")} == {k: alone[k] for k in ("total", "loaded", "failed")}
