@@ -74,7 +74,8 @@ class NetLog:
         """After a visit, reconcile with Playwright's own view of the requests (its session enables Network before a
         worker runs). Each request Playwright saw finish is matched, by URL, to one of our records: a finished one
         (nothing to do); else one still open here because our events lag behind (completed from Playwright's
-        ``sizes()`` and ``timing``: "late"); else none, our worker session missed it (added: "missed"). Also counts
+        ``sizes()`` and ``timing``: "late"); else one we saw end without its start, of the same size ("named"); else none,
+        our worker session missed it (added: "missed"). Also counts
         "aborted" requests that arrived whole (see the module docstring)."""
         done: dict[str, list] = {}
         open_: dict[str, list] = {}
@@ -84,7 +85,10 @@ class NetLog:
         for r in self.requests.values():
             if r.get("failed") and r.get("status") == 200 and r.get("length") and len(done[r["url"]]) == 1:
                 r["bytes"] = max(r["bytes"], r["length"])
-        counts = {"late": 0, "missed": 0}
+        counts = {"late": 0, "missed": 0, "named": 0}
+        # requests whose end we saw but not their start (a worker's first requests, sent while our session with it
+        # was being attached): matched by size, so that they are not counted twice
+        nameless = [r for r in self.requests.values() if "url" not in r and r.get("finished") is not None]
         for i, req in enumerate(self._seen_by_playwright):
             if done.get(req.url):
                 done[req.url].pop()
@@ -95,9 +99,14 @@ class NetLog:
                 continue
             fill = {"bytes": size["responseBodySize"] + size["responseHeadersSize"],
                     "end_wall_ms": timing["startTime"] + timing["responseEnd"]}
+            twin = next((r for r in nameless if abs(r["bytes"] - fill["bytes"]) <= 4096), None)
             if open_.get(req.url):
                 open_[req.url].pop().update(fill)
                 counts["late"] += 1
+            elif twin is not None:
+                twin["url"] = req.url
+                nameless.remove(twin)
+                counts["named"] += 1
             else:
                 self.requests[f"playwright-{i}"] = {"url": req.url, "target": "missed", **fill}
                 counts["missed"] += 1
