@@ -182,6 +182,9 @@ def visit(page, net: NetLog, viewer: Viewer, url: str, *, until_all: bool, bw: f
     row["waterfall"] = net.waterfall(origin, t.get("first"))
     if viewer.name == "venos" and not s.get("fatal"):
         row["stages_ms"] = page.evaluate("window.venos.runtime ? window.venos.runtime.timings : null")
+        # when the worker's clock starts, on the page's (the stages are on the worker's)
+        row["worker_start_ms"] = page.evaluate("""window.venos.runtime && window.venos.runtime.timings.origin
+            ? Math.round(window.venos.runtime.timings.origin - performance.timeOrigin) : null""")
     if until_all:
         row.update(all_s=_s(all_ms), bytes_all=net.bytes_until(all_ms, origin), bytes_total=net.total(),
                    **({} if s.get("fatal") else viewer.slices(page)))

@@ -1,7 +1,8 @@
 // The runtime's largest start-up files as LZMA2 (build.py's PACKED: Pyodide's wasm and standard library), for a
 // first visit: fetched as such, decoded as they arrive (./lzma2.js) and handed to Pyodide as the plain file's
 // response, whose bytes the worker also keeps in Cache Storage for repeat visits (runtime.js). A gzip host sends
-// these two as 4.0 MB, LZMA2 as 2.7 MB: on a 20 Mbit/s link the interpreter starts ~0.5 s sooner (docs/benchmarks.md).
+// these two as 3.9 MB, LZMA2 as 2.7 MB: on a 20 Mbit/s link the wasm is in ~0.4 s sooner (docs/benchmarks.md). (The
+// page decodes the site's and numpy's copies itself: rpc.js.)
 
 import { Lzma2Decoder } from "./lzma2.js";
 
@@ -11,9 +12,9 @@ import { Lzma2Decoder } from "./lzma2.js";
  * module arrived); `info`: runtime.json's entry ({url, bytes, rawBytes, sha256, type}). Null when the packed file
  * could not be fetched: the caller then fetches the plain one. Its `packed` ({bytes, rawBytes, listen(fn), outcome})
  * says how many bytes travel, `listen` calls fn(n) as each n arrive, `outcome` resolves with null once the file is
- * whole and checked, or with the error ({code: "integrity", message}) that ended its body. The body's last byte is held back until the whole
- * output has the sha256 the build recorded, so a damaged or wrong file errors the body (naming the file) and
- * nothing runs it.
+ * whole and checked, or with the error that ended its body ({code: "integrity", message}; code "runtime" when the
+ * link failed). The body's last byte is held back until the whole output has the sha256 the build recorded, so a
+ * damaged or wrong file errors the body (naming the file) and nothing runs it.
  */
 export async function unpacked(fetched, info, base) {
   let res;
@@ -24,11 +25,10 @@ export async function unpacked(fetched, info, base) {
   }
   if (!res.ok || !res.body) return null;
   const name = info.url;
-  const decoder = new Lzma2Decoder(info.rawBytes, info.bytes);
   const reader = res.body.getReader();
   let controller;
   const body = new ReadableStream({ start(c) { controller = c; }, cancel() { reader.cancel().catch(() => {}); } });
-  const hold = Math.max(0, info.rawBytes - 1);
+  const decoding = decode(info, (piece) => controller.enqueue(piece));
   // Who counts the bytes on the wire (the progress bar, the pace of the chain of downloads, runtime.js) listens
   // here: the decoded bytes come in bursts, a chunk of LZMA2 at a time, and their rate says nothing of the link's.
   let received = 0;
@@ -40,29 +40,26 @@ export async function unpacked(fetched, info, base) {
     if (received) fn(received); // what came before anyone listened: a backlog, as Pace counts it
   };
   (async () => {
-    let sent = 0;
     try {
       for (;;) {
-        const { done, value } = await reader.read();
+        let next;
+        try {
+          next = await reader.read();
+        } catch (e) { // the link, not the file
+          throw Object.assign(new Error(`cannot load it: ${e.message || e}`), { code: "runtime" });
+        }
+        const { done, value } = next;
         if (done) break;
         received += value.byteLength;
         if (listener) listener(value.byteLength);
-        const upTo = Math.min(decoder.push(value), hold);
-        if (upTo > sent) {
-          controller.enqueue(decoder.out.subarray(sent, upTo));
-          sent = upTo;
-        }
+        decoding.feed(value);
       }
-      const out = decoder.finish();
-      const digest = await crypto.subtle.digest("SHA-256", out);
-      const hex = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
-      if (hex !== info.sha256) throw new Error(`sha256 ${hex} does not match ${info.sha256}`);
-      if (out.length > sent) controller.enqueue(out.subarray(sent));
+      await decoding.end();
       controller.close();
       settle(null);
     } catch (e) {
       reader.cancel().catch(() => {});
-      const error = { code: "integrity", message: `${new URL(name, base).href}: ${e.message || e}` };
+      const error = { code: e.code || "integrity", message: `${new URL(name, base).href}: ${e.message || e}` };
       controller.error(new Error(error.message));
       settle(error); // Pyodide may not say why its download failed (a standard library it could not read: exit(1))
     }
@@ -70,4 +67,29 @@ export async function unpacked(fetched, info, base) {
   const response = new Response(body, { status: 200, headers: { "Content-Type": info.type || "application/octet-stream" } });
   return Object.assign(response, { packed: { bytes: info.bytes, rawBytes: info.rawBytes, listen, outcome },
     answeredAt: res.answeredAt });
+}
+
+
+/** Takes the compressed bytes (feed) and hands on the decoded ones (onPiece: views of one buffer) as they come;
+ * end() hands on the last only once the whole output has the build's sha256, and rejects otherwise. */
+function decode(info, onPiece) {
+  const decoder = new Lzma2Decoder(info.rawBytes, info.bytes);
+  const hold = Math.max(0, info.rawBytes - 1);
+  let sent = 0;
+  return {
+    feed(chunk) {
+      const upTo = Math.min(decoder.push(chunk), hold);
+      if (upTo > sent) {
+        onPiece(decoder.out.subarray(sent, upTo));
+        sent = upTo;
+      }
+    },
+    async end() {
+      const out = decoder.finish();
+      const digest = await crypto.subtle.digest("SHA-256", out);
+      const hex = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+      if (hex !== info.sha256) throw new Error(`sha256 ${hex} does not match ${info.sha256}`);
+      if (out.length > sent) onPiece(out.subarray(sent));
+    },
+  };
 }
