@@ -62,9 +62,9 @@ export class WorkerClient {
    * is a request's wait from its end (net/pace.js), so they arrive one after the other with no pause between; then
    * the link is the case's (the worker is told). A slice the worker asks for before the archives waits for them,
    * one asked for after them goes at once; those the worker no longer needs and not started yet are dropped
-   * (_drop). An archive (from its LZMA2 copy where the worker names one) is checked against its sha256 and
-   * unpacked here
-   * (net/archive.js); every body is handed over (transferred), or the reason it could not be fetched. */
+   * (_drop). An archive (decoded from its LZMA2 copy where the worker names one) is checked against its sha256
+   * and unpacked here (net/archive.js); every body is handed over (transferred), or the reason it could not be
+   * fetched. */
   _ask(parts) {
     const c = this._chain;
     const runtime = parts.filter((p) => p.runtime);
