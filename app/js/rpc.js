@@ -103,7 +103,7 @@ export class WorkerClient {
     try {
       // A runtime archive with an LZMA2 copy (a first visit, build.py's PACKED) travels as that, decoded here as it
       // arrives; the plain file when the copy cannot be fetched.
-      const decoderModule = packed ? import("./net/lzma2.js") : null;
+      const packedModule = packed ? import("./net/packed.js") : null;
       let r = packed ? await fetch(packed.url).catch(() => null) : null;
       if (r && !r.ok) r = null;
       if (!r) {
@@ -114,26 +114,23 @@ export class WorkerClient {
       if (!r.ok) throw new Error(`HTTP ${r.status}`);
       // the body's length as read: a runtime part's from the build (the host may encode it), else the header's
       const total = packed ? packed.bytes : bytes || (r.headers.get("Content-Encoding") ? 0 : Number(r.headers.get("Content-Length")) || 0);
-      const decoder = packed ? new (await decoderModule).Lzma2Decoder(packed.rawBytes, packed.bytes) : null;
+      // checked against the part's sha256 as it ends (the plain file's: the build records the same for its copy)
+      const decoding = packed ? (await packedModule).decodeChecked({ ...packed, sha256 }, packed.url) : null;
       const reader = r.body.getReader();
       const chunks = [];
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
-        if (decoder) {
-          try { decoder.push(value); } catch (e) { throw { code: "integrity", message: `${packed.url}: ${e.message}` }; }
-        } else chunks.push(value);
+        if (decoding) decoding.feed(value);
+        else chunks.push(value);
         pace.add(value.byteLength);
         if (pace.nearlyDone(total)) nearly();
       }
       nearly();
-      let buf;
-      if (decoder) {
-        try { buf = decoder.finish().buffer; } catch (e) { throw { code: "integrity", message: `${packed.url}: ${e.message}` }; }
-      } else buf = await new Blob(chunks).arrayBuffer();
+      const buf = decoding ? (await decoding.end()).buffer : await new Blob(chunks).arrayBuffer();
       const got = { url, buf, contentType: r.headers.get("Content-Type") || "", finalUrl: r.url || url, files: null,
         wireBytes: packed ? packed.bytes : buf.byteLength };
-      if (sha256) await checkSha256(buf, sha256, packed ? packed.url : url);
+      if (sha256 && !decoding) await checkSha256(buf, sha256, url);
       if (runtime) {
         try {
           got.files = await unpackFiles(buf);

@@ -100,7 +100,8 @@ async function start() {
   // A first visit takes the build's LZMA2 copies of the largest (net/packed.js; a repeat visit takes the plain files
   // the service worker keeps): each is requested at once, decoded by a module that arrives meanwhile.
   const packed = local && !boot.controlled && boot.runtime.packed ? boot.runtime.packed : {};
-  // (its decoder module is asked for beside it, not once packed.js has arrived and imports it: a round trip less)
+  // (its decoder module is asked for beside it, not once packed.js has arrived and imports it: a round trip less;
+  // its checksum module comes with runtime.js)
   const unpack = Object.keys(packed).length
     ? Promise.all([import("./net/packed.js"), import("./net/lzma2.js")]).then(([m]) => m) : null;
   const get = (url) => {

@@ -4,6 +4,7 @@
 // these two as 3.9 MB, LZMA2 as 2.7 MB: on a 20 Mbit/s link the wasm is in ~0.4 s sooner (docs/benchmarks.md). (The
 // page decodes the site's and numpy's copies itself: rpc.js.)
 
+import { checkSha256 } from "./archive.js";
 import { Lzma2Decoder } from "./lzma2.js";
 
 /**
@@ -24,11 +25,11 @@ export async function unpacked(fetched, info, base) {
     return null;
   }
   if (!res.ok || !res.body) return null;
-  const name = info.url;
+  const url = new URL(info.url, base).href;
   const reader = res.body.getReader();
   let controller;
   const body = new ReadableStream({ start(c) { controller = c; }, cancel() { reader.cancel().catch(() => {}); } });
-  const decoding = decode(info, (piece) => controller.enqueue(piece));
+  const decoding = decodeChecked(info, url, (piece) => controller.enqueue(piece));
   // Who counts the bytes on the wire (the progress bar, the pace of the chain of downloads, runtime.js) listens
   // here: the decoded bytes come in bursts, a chunk of LZMA2 at a time, and their rate says nothing of the link's.
   let received = 0;
@@ -46,7 +47,7 @@ export async function unpacked(fetched, info, base) {
         try {
           next = await reader.read();
         } catch (e) { // the link, not the file
-          throw Object.assign(new Error(`cannot load it: ${e.message || e}`), { code: "runtime" });
+          throw { code: "runtime", message: `${url}: cannot load it: ${e.message || e}` };
         }
         const { done, value } = next;
         if (done) break;
@@ -59,7 +60,7 @@ export async function unpacked(fetched, info, base) {
       settle(null);
     } catch (e) {
       reader.cancel().catch(() => {});
-      const error = { code: e.code || "integrity", message: `${new URL(name, base).href}: ${e.message || e}` };
+      const error = e && e.code ? { code: e.code, message: e.message } : { code: "integrity", message: `${url}: ${e.message || e}` };
       controller.error(new Error(error.message));
       settle(error); // Pyodide may not say why its download failed (a standard library it could not read: exit(1))
     }
@@ -70,26 +71,40 @@ export async function unpacked(fetched, info, base) {
 }
 
 
-/** Takes the compressed bytes (feed) and hands on the decoded ones (onPiece: views of one buffer) as they come;
- * end() hands on the last only once the whole output has the build's sha256, and rejects otherwise. */
-function decode(info, onPiece) {
+/**
+ * An LZMA2 copy decoded as its bytes come: feed(chunk) takes the next compressed bytes and hands on the decoded
+ * ones (onPiece: views of one buffer); end() hands on the last byte only once the whole output has the build's
+ * sha256 (`info.sha256`) and resolves with it. A damaged stream or the wrong file throws {code: "integrity",
+ * message} naming `url`. Serves the worker's stream (above) and the page's runtime archives (rpc.js).
+ */
+export function decodeChecked(info, url, onPiece = () => {}) {
   const decoder = new Lzma2Decoder(info.rawBytes, info.bytes);
   const hold = Math.max(0, info.rawBytes - 1);
+  const damaged = (e) => ({ code: "integrity", message: `${url}: ${e.message || e}` });
   let sent = 0;
   return {
     feed(chunk) {
-      const upTo = Math.min(decoder.push(chunk), hold);
+      let upTo;
+      try {
+        upTo = Math.min(decoder.push(chunk), hold);
+      } catch (e) {
+        throw damaged(e);
+      }
       if (upTo > sent) {
         onPiece(decoder.out.subarray(sent, upTo));
         sent = upTo;
       }
     },
     async end() {
-      const out = decoder.finish();
-      const digest = await crypto.subtle.digest("SHA-256", out);
-      const hex = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
-      if (hex !== info.sha256) throw new Error(`sha256 ${hex} does not match ${info.sha256}`);
+      let out;
+      try {
+        out = decoder.finish();
+      } catch (e) {
+        throw damaged(e);
+      }
+      await checkSha256(out, info.sha256, url);
       if (out.length > sent) onPiece(out.subarray(sent));
+      return out;
     },
   };
 }
