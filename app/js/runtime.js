@@ -195,7 +195,7 @@ export async function buildCache(build) {
  * Resolves with {py, api, rt, codecHooks, pythonCodes, keepDecompressed, info}.
  */
 export async function startPython({ boot, early, base: BASE, emit, timings, mark, pageFetched, blobs: blobsModule,
-  prefetched = new Map() }) {
+  prefetched = new Map(), keptSnapshot = null }) {
   let py = null;
   let codecHooks = null;
   const progress = new Progress(emit);
@@ -220,7 +220,8 @@ export async function startPython({ boot, early, base: BASE, emit, timings, mark
   // The page has checked each against its sha256 and unpacked it ({buf, files}; files: null when it could not).
   const archive = (part) => pageFetched(part.url).then((got) => {
     progress.add(got.wireBytes || got.buf.byteLength);
-    if (cache) cache.put(part.url, new Response(got.buf, { headers: { "Content-Type": "application/zip" } })).catch(() => {});
+    // kept for repeat visits (which the service worker serves from there: nothing to store again)
+    if (cache && !boot.controlled) cache.put(part.url, new Response(got.buf, { headers: { "Content-Type": "application/zip" } })).catch(() => {});
     return got;
   });
   // A first visit fetches their LZMA2 copies (net/lzma2.js, decoded by the page); a repeat visit the plain files
@@ -241,7 +242,7 @@ export async function startPython({ boot, early, base: BASE, emit, timings, mark
     stdout: () => {}, stderr: (s) => console.warn(s) };
   // A repeat visit restores the interpreter from the memory snapshot build.py made, when the service worker has
   // kept it (never fetched on the way to a first visit's image); any failure falls back to a normal start.
-  const { snapshot, keep: keepDecompressed } = await cachedSnapshot(rt, cache, timings);
+  const { snapshot, keep: keepDecompressed } = await cachedSnapshot(rt, cache, timings, keptSnapshot);
   if (snapshot) {
     try {
       py = await mod.loadPyodide({ ...options, _loadSnapshot: snapshot });
@@ -311,11 +312,22 @@ export function writeSite(py, files) {
   forgetListings(py);
 }
 
-/** The build's memory snapshot from the service worker's cache; null when it is not there yet. The first restore
- * decompresses the shipped .gz and keeps the result beside it, so later visits read it as it is (~0.1 s less). */
-async function cachedSnapshot(rt, cache, timings) {
+/** The build's memory snapshot from the service worker's cache; null when it is not there yet. `kept`: the worker's
+ * early read of the decompressed one ({bytes, ms} or null). The service worker decompresses the shipped .gz when it
+ * installs (sw.js); where it could not, the first restore does and keeps the result beside it, so later visits read
+ * it as it is (~0.1 s less). */
+async function cachedSnapshot(rt, cache, timings, kept = null) {
   const none = { snapshot: null, keep: null };
   if (!rt.snapshot || !cache || typeof DecompressionStream === "undefined") return none;
+  const early = kept && await kept;
+  if (early) {
+    if (rt.snapshot.rawBytes && early.bytes.length !== rt.snapshot.rawBytes) {
+      timings.snapshot = `unreadable: the kept snapshot holds ${early.bytes.length} bytes, the build made ${rt.snapshot.rawBytes}`;
+      return none;
+    }
+    timings.snapshotReadMs = early.ms;
+    return { snapshot: early.bytes, keep: null };
+  }
   const url = new URL(rt.snapshot.url, rt.base).href;
   const raw = url.replace(/\.gz$/, "");
   try {

@@ -116,14 +116,33 @@ async function start() {
   const prefetched = new Map(local ? ["pyodide.asm.wasm", "pyodide.asm.js", "python_stdlib.zip"]
     .map((f) => [local + f, ask(local + f)]) : []);
   for (const p of prefetched.values()) p.catch(() => {}); // Pyodide's own request reports a failure
+  // A repeat visit (the page came from the service worker): Pyodide's script and the memory snapshot are read from
+  // Cache Storage now, while this worker's own modules are still arriving — not once runtime.js and pyodide.mjs are
+  // in and ask for them, ~0.2 s later (docs/benchmarks.md). Pyodide imports the same script again: the same module.
+  const warm = local && boot.controlled ? { script: import(local + "pyodide.asm.js"), snapshot: keptSnapshot(boot.runtime) } : null;
+  if (warm) warm.script.catch(() => {}); // Pyodide's own import of it reports a failure
   const { startPython } = await runtimeModule;
   // not the built runtime, or the built one from the service worker's cache: nothing of ours on the link
   if (!early || boot.controlled) freeLink();
-  const up = await startPython({ boot, early, base: BASE, emit, timings, mark, pageFetched, blobs: blobsModule, prefetched })
+  const up = await startPython({ boot, early, base: BASE, emit, timings, mark, pageFetched, blobs: blobsModule, prefetched,
+    keptSnapshot: warm && warm.snapshot })
     .finally(() => freeLink());
   ({ py, api, codecHooks, pythonCodes, keepDecompressed } = up);
   runtime = up.rt;
   return up.info;
+}
+
+/** The memory snapshot as the service worker keeps it, decompressed (sw.js): {bytes, ms} or null when it is not
+ * there (runtime.js then looks for the .gz). Read without opening the build's cache: a page of a retired build must
+ * not bring its cache back (runtime.js, buildCache). */
+function keptSnapshot(rt) {
+  if (!rt || !rt.build || !rt.snapshot || typeof caches === "undefined") return null;
+  const t = performance.now();
+  const url = new URL(rt.snapshot.url.replace(/\.gz$/, ""), BASE).href;
+  const read = caches.match(url, { cacheName: `venos-${rt.build}` })
+    .then((hit) => hit ? hit.arrayBuffer() : null)
+    .then((buf) => buf && { bytes: new Uint8Array(buf), ms: Math.round(performance.now() - t) }, () => null);
+  return read;
 }
 
 // ------------------------------------------------------------------------------------------------ scheduler
