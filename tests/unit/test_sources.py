@@ -59,6 +59,22 @@ def test_resolve_url_strips_loader_prefixes_and_refuses_other_schemes():
             resolve_url(bad, BASE)
 
 
+def test_resolve_url_of_relative_paths_is_urljoins_answer():
+    """Plain relative paths take a shortcut (the base's folder + the path); every path resolves as urljoin does."""
+    from urllib.parse import urljoin
+
+    bases = [BASE, "https://h.org:8080/a/b/m.json?token=1#x", "http://h.org", "http://h.org/", "https://h.org/a/b/"]
+    paths = ["0001.dcm", "s1/0001.dcm", "a.b/c-d_e~f.dcm", "../up.dcm", "./here.dcm", "a/../b.dcm", ".hidden",
+             "x.dcm?frame=1", "x.dcm#f", "//other.org/x.dcm", "/root.dcm", "a b.dcm"]
+    for base in bases:
+        for path in paths:
+            assert resolve_url(path, base) == urljoin(base, path), (base, path)
+    # a base that is no http(s) address does not make its relative paths fetchable
+    for base in ("file:///cases/m.json", "data:text/plain,x"):
+        with pytest.raises(SourceError):
+            resolve_url("0001.dcm", base)
+
+
 def test_plain_lists_in_three_shapes():
     text = "# a case\nhttps://h.org/1.dcm\n\n2.dcm\njavascript:alert(1)\n"
     case = parse_manifest(text, base=BASE)

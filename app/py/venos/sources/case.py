@@ -20,6 +20,10 @@ SCHEMES = ("http", "https")
 # OHIF's manifests prefix instance URLs with the Cornerstone loader to use; the address follows.
 LOADER_PREFIXES = ("dicomweb:", "wadouri:", "wadors:", "dicomfile:")
 _ABSOLUTE = re.compile(r"^https?://[A-Za-z0-9.\-]+(:\d+)?/[^\s\\#]*$")
+# A plain relative path ("0001.dcm", "series1/0001.dcm"): segments of unreserved characters, none starting with a
+# dot (no "." or ".." to resolve), no query: the base's folder + the path, which is what urljoin gives.
+_PLAIN_RELATIVE = re.compile(r"^(?:[A-Za-z0-9_~\-][A-Za-z0-9_~.\-]*/)*[A-Za-z0-9_~\-][A-Za-z0-9_~.\-]*$")
+_folders: dict[str, str | None] = {}  # base → its http(s) folder, or None (not http(s): resolved the long way)
 
 
 @dataclass(frozen=True)
@@ -56,13 +60,30 @@ def resolve_url(raw: Any, base: str) -> str:
         if low.startswith(prefix):
             text = text[len(prefix):]
             break
-    if _ABSOLUTE.match(text):  # the common case, without urljoin's cost (500-slice manifests)
+    if _ABSOLUTE.match(text):  # the common cases, without urljoin's cost (500-slice manifests)
         return text
+    if base and _PLAIN_RELATIVE.match(text):
+        folder = _folder(base)
+        if folder is not None:
+            return folder + text
     url = urljoin(base, text) if base else text
     parts = urlsplit(url)
     if parts.scheme.lower() not in SCHEMES or not parts.netloc:
         raise SourceError(f"{raw!r} is not an http(s) address (resolved against {base or 'nothing'}: {url!r})")
     return url
+
+
+def _folder(base: str) -> str | None:
+    folder = _folders.get(base, "")
+    if folder == "":
+        folder = urljoin(base, "./")
+        parts = urlsplit(folder)
+        if parts.scheme.lower() not in SCHEMES or not parts.netloc or parts.query or parts.fragment:
+            folder = None
+        if len(_folders) > 64:
+            _folders.clear()
+        _folders[base] = folder
+    return folder
 
 
 def as_text(payload: Any) -> str:
