@@ -71,6 +71,18 @@ function askPage(part) {
   emit("fetch", { parts: [part] });
   return got;
 }
+// A repeat visit's shared case: the page asks for its manifest and first slice at once (start.js), since this
+// thread, restoring Python, could ask only between its steps; it says so first, then sends the bytes. Each is
+// taken once (net/remote.js, early).
+const earlyByPage = new Map();
+function onEarly({ urls }) {
+  for (const url of urls || []) if (typeof url === "string" && !earlyByPage.has(url)) earlyByPage.set(url, pageFetched(url));
+}
+function takeEarly(url) {
+  const p = earlyByPage.get(url) || null;
+  earlyByPage.delete(url);
+  return p;
+}
 /** Tell the page that files asked for are no longer needed: those it has not started answer as dropped. */
 function dropAsked(urls) {
   emit("unfetch", { urls });
@@ -259,7 +271,7 @@ let remote = null;
 let remoteAdded = 0;
 const remoteReady = import("./net/remote.js").then(({ createRemote }) => (remote = createRemote({
   api: () => api, py: () => py, emit, toJs, ready: () => pythonReady,
-  linkIsFree: () => linkIsFree, askPage, dropAsked,
+  linkIsFree: () => linkIsFree, askPage, dropAsked, early: takeEarly,
   enqueue: (run) => { queues.parse.push({ ready: true, run }); schedule(); },
   addToPython: (got) => {
     const ok = loader.addToPython(got, "");
@@ -422,6 +434,7 @@ async function dispatch(msg) {
 self.onmessage = (ev) => {
   if (ev.data && ev.data.boot) gotBoot(ev.data.boot);
   else if (ev.data && ev.data.fetched) onFetched(ev.data.fetched);
+  else if (ev.data && ev.data.early) onEarly(ev.data.early);
   else if (ev.data && ev.data.linkFree) freeLink();
   else if (ev.data && ev.data.head) loaderReady.then(() => loader.gotHead(ev.data.head)); // a File's first bytes
   else dispatch(ev.data);
@@ -431,8 +444,9 @@ start().then(async (info) => {
   await remoteReady;
   await loaderReady;
   memory.sync();
-  markReady(api);
   emit("ready", { ...info, headBytes: loader.headBytes }); // how much of each File the page reads ahead (sendHeads)
+  flush(); // now: what waited for Python (a shared case's plan) runs next, and would hold the news back until its end
+  markReady(api);
   for (const msg of held.splice(0)) dispatch(msg);
   if (keepDecompressed && timings.snapshot === "restored") setTimeout(() => keepDecompressed().catch(() => {}), 2000);
   // Warm the render path while the user is still choosing files (queued as a normal task: anything the user

@@ -475,6 +475,46 @@ def test_a_repeat_visit_of_a_share_link_asks_for_its_first_slice_before_ready(pr
     assert first_slice < ready_at, (first_slice - ready_at, asked[:8])
 
 
+CASE_END = """(() => { (async () => {
+    while (!window.venos) await new Promise((r) => setTimeout(r, 5));
+    window.venos.on("loadend", (d) => { window.__caseEnd = d; });
+})(); })()"""
+
+
+def test_a_repeat_visit_of_a_share_link_has_the_page_fetch_its_manifest_and_first_slice_once(profile, site_copy,
+                                                                                              cors_host):
+    """Restoring Python keeps the worker's thread busy, so on a repeat visit the page itself asks for the link's
+    manifest and the slice it shows first, at once; the worker takes those answers as its own requests' (each is
+    fetched once), and a failed early request is simply asked again by the worker."""
+    ctx = profile()
+    link = f"{site_copy.url}index.html?manifest={cors_host.url}case/manifest.json"
+    page, _ = visit(ctx, link)
+    page.wait_for_function("venos.frame() !== null", timeout=60_000)
+    sw_active(page)
+    page.wait_for_function("caches.keys().then(k => k.length === 1)")
+    page.close()
+    ctx.add_init_script(CASE_END)
+    for broken in (False, True):
+        cors_host.hits.clear()
+        cors_host.order.clear()
+        if broken:  # the page's early manifest request fails: the worker asks again, and the case opens all the same
+            cors_host.rules["/case/manifest.json"] = ("status", [503])
+        page = ctx.new_page()
+        page.goto(link)
+        page.wait_for_function("venos.frame() !== null && window.__caseEnd", timeout=60_000)
+        end = page.evaluate("window.__caseEnd")
+        first = next(p for p in cors_host.order if p.endswith(".dcm"))
+        assert end["failed"] == 0 and end["loaded"] == end["total"] > 1, end
+        if not broken:
+            assert end["timing"]["fromPage"] == 2, end["timing"]
+            assert cors_host.hits["/case/manifest.json"] == 1 and cors_host.hits[first] == 1, cors_host.hits
+        else:
+            assert cors_host.hits["/case/manifest.json"] == 2 and cors_host.hits[first] == 1, cors_host.hits
+            assert "fromPage" not in end["timing"], end["timing"]  # (no manifest, no guess: the worker fetched both)
+        page.close()
+    cors_host.rules.pop("/case/manifest.json", None)
+
+
 def test_a_snapshot_that_cannot_be_restored_falls_back_to_a_normal_start(profile, site_copy):
     ctx = profile()
     page, first = visit(ctx, site_copy.url + "index.html")

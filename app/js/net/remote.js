@@ -8,6 +8,7 @@
 import { FetchQueue, DEFAULTS, cacheKey } from "./queue.js";
 import { ByteCache } from "./cache.js";
 import { isZip, zipDirectory } from "./zip.js";
+import { firstInstance, instanceAddress } from "./firstinstance.js";
 
 const JSON_ACCEPT = "application/dicom+json, application/json;q=0.9, */*;q=0.5";
 const FILL_AHEAD = 8; // instances the page fetches after a case's first slice while Python plans (fillAhead)
@@ -19,7 +20,8 @@ const FILL_AHEAD = 8; // instances the page fetches after a case's first slice w
  *   first frame waits for its codec), verify(result) → a promise of that bool for a multipart part,
  *   readMember(zip entry) → its bytes (or {code, message}), clearPython(), linkIsFree() (the runtime's own files are
  *   nearly in), askPage({url, headers}) → a promise of {buf, contentType, finalUrl} the page fetched after the
- *   runtime's files, dropAsked(urls) (the page drops those it has not started)
+ *   runtime's files, dropAsked(urls) (the page drops those it has not started), early(url) → a promise of what the
+ *   page fetched for that address before this thread could ask ({buf, contentType, finalUrl}; start.js), or null
  */
 export function createRemote(ctx) {
   const cache = new ByteCache();
@@ -40,8 +42,20 @@ export function createRemote(ctx) {
     run = null;
   }
 
+  /** What the page fetched early for `url` (a repeat visit's shared case, start.js) into the case's cache, where
+   * the queue finds it, under the key the queue will look for; settles when that request ended (a failure leaves
+   * nothing there: the queue then asks itself, and explains). */
+  function fromPage(r, early, job) {
+    return early.then((got) => {
+      cache.put(cacheKey(job), { buf: got.buf, contentType: got.contentType, url: got.finalUrl, ahead: true });
+      if (r) r.timing.fromPage = (r.timing.fromPage || 0) + 1; // (the case's summary says how many)
+    }, () => {});
+  }
+
   /** One small request (manifest, metadata, index) with the same retries and explanations as slices. */
   function fetchOne(r, url, { accept = "", useCache = true, onChunk = null } = {}) {
+    const early = useCache && ctx.early(url);
+    if (early) return fromPage(r, early, { url, accept }).then(() => fetchOne(r, url, { accept, useCache, onChunk }));
     return new Promise((resolve, reject) => {
       const q = new FetchQueue({
         ...options, headers: authHeaders, cache: useCache ? cache : null,
@@ -62,6 +76,12 @@ export function createRemote(ctx) {
     r.guess = url;
     const job = { url, accept: "", order: -1, series: "", slice: 0 };
     const add = () => { if (run === r) r.queue.add([job]); };
+    const early = ctx.early(url);
+    if (early) { // the page asked for it already (a repeat visit): the plan's jobs wait for it, as for fetchAhead's
+      r.firstIn = fromPage(r, early, job).then(add);
+      r.early = true; // (and nothing is fetched ahead through the page: the link is not the runtime's)
+      return;
+    }
     if (ctx.linkIsFree()) {
       add();
       return;
@@ -83,7 +103,7 @@ export function createRemote(ctx) {
    * under way waits for it instead of asking a second time. (Where the link was already free the first slice goes
    * through the queue, alone, and these would compete with it.) */
   function fillAhead(r, urls) {
-    if (r.filling || !r.firstIn || run !== r) return;
+    if (r.filling || !r.firstIn || r.early || run !== r) return;
     r.filling = new Map();
     for (const url of urls) {
       if (r.filling.size >= FILL_AHEAD) break;
@@ -118,15 +138,10 @@ export function createRemote(ctx) {
     return (chunk) => {
       if (r.guess !== undefined || head.length > 262144) return;
       head += dec.decode(chunk, { stream: true });
-      const at = head.indexOf('"instances"');
-      const m = at >= 0 ? /"url"\s*:\s*"((?:[^"\\]|\\.)*)"/.exec(head.slice(at)) : null;
-      if (!m) return;
+      const url = firstInstance(head, base);
+      if (url === undefined) return;
       r.guess = null;
-      try {
-        const url = absolute(JSON.parse(`"${m[1]}"`), base);
-        if (!url) return;
-        addFirst(r, url);
-      } catch { /* not a usable address: wait for the plan */ }
+      if (url) addFirst(r, url); // (else not a usable address: wait for the plan)
     };
   }
 
@@ -174,13 +189,7 @@ export function createRemote(ctx) {
     return [];
   }
 
-  /** An instance address of a manifest as an absolute http(s) URL, or null. */
-  function absolute(raw, base) {
-    try {
-      const u = new URL(String(raw).replace(/^(dicomweb|wadouri|wadors|dicomfile):/i, ""), base);
-      return u.protocol === "http:" || u.protocol === "https:" ? u.href : null;
-    } catch { return null; }
-  }
+  const absolute = instanceAddress;
 
   let warm = false;
   /** Import the remote modules and run one tiny parse + decode now, when the CPU would otherwise wait. */
@@ -211,6 +220,8 @@ export function createRemote(ctx) {
       const res = await pending;
       r.timing.fetched = performance.now() - r.t0;
       const info = peekManifest(text(res), r.want, spec.manifest);
+      // (a manifest that did not stream past the guesser — the page's early answer, one from the cache — is read whole)
+      if (!info.guess && !r.want && r.guess === undefined) info.guess = firstInstance(text(res), spec.manifest) || null;
       if (info.guess && r.guess === undefined) addFirst(r, info.guess);
       if (r.firstIn) fillAhead(r, nextOf(info.lists, r.guess, spec.manifest));
       emit("caseinfo", { title: info.title, series: info.series, instances: info.instances });
