@@ -15,6 +15,9 @@ export class ByteCache {
     this.misses = 0;
   }
 
+  /** Whether `key` is held (counts as neither a hit nor a miss). */
+  has(key) { return this.map.has(key); }
+
   get(key) {
     const v = this.map.get(key);
     if (!v) { this.misses++; return null; }
