@@ -79,6 +79,7 @@ function onEarly({ urls }) {
   for (const url of urls || []) if (typeof url === "string" && !earlyByPage.has(url)) earlyByPage.set(url, pageFetched(url));
 }
 function takeEarly(url) {
+  if (url === null) { earlyByPage.clear(); return null; }
   const p = earlyByPage.get(url) || null;
   earlyByPage.delete(url);
   return p;

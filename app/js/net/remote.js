@@ -22,6 +22,7 @@ const FILL_AHEAD = 8; // instances the page fetches after a case's first slice w
  *   nearly in), askPage({url, headers}) → a promise of {buf, contentType, finalUrl} the page fetched after the
  *   runtime's files, dropAsked(urls) (the page drops those it has not started), early(url) → a promise of what the
  *   page fetched for that address before this thread could ask ({buf, contentType, finalUrl}; start.js), or null
+ *   (early(null) forgets what was not taken)
  */
 export function createRemote(ctx) {
   const cache = new ByteCache();
@@ -283,11 +284,13 @@ export function createRemote(ctx) {
       // A newer case cancels this one while its manifest may still be on the way: stop waiting for it then.
       reg = await Promise.race([plan(spec, r), finished]);
     } catch (e) {
+      ctx.early(null); // what the page fetched early and the plan did not take is not kept
       if (myGen !== gen) return { cancelled: true };
       run = null;
       q.cancel();
       throw { code: e.code || "source", message: e.message || String(e), source: e.source || "" };
     }
+    ctx.early(null);
     if (myGen !== gen) return { cancelled: true };
     if (!reg.ok) { run = null; q.cancel(); throw reg.error; }
     r.timing.planned = performance.now() - r.t0;
