@@ -453,9 +453,9 @@ READY_AT = """(() => { (async () => {
 })(); })()"""
 
 
-def test_a_repeat_visit_of_a_share_link_asks_for_its_first_slice_before_ready(profile, site_copy, cors_host):
-    """On a repeat visit the service worker serves the runtime, so the link is the case's from the start: the slice
-    the link shows is asked for while Python is still being restored, not once it is up."""
+def visited_share_link(profile, site_copy, cors_host) -> tuple:
+    """(a profile, a share link) after a first visit of the link whose service worker has installed: the next
+    visit is a repeat visit."""
     ctx = profile()
     link = f"{site_copy.url}index.html?manifest={cors_host.url}case/manifest.json"
     page, _ = visit(ctx, link)
@@ -463,6 +463,13 @@ def test_a_repeat_visit_of_a_share_link_asks_for_its_first_slice_before_ready(pr
     sw_active(page)
     page.wait_for_function("caches.keys().then(k => k.length === 1)")
     page.close()
+    return ctx, link
+
+
+def test_a_repeat_visit_of_a_share_link_asks_for_its_first_slice_before_ready(profile, site_copy, cors_host):
+    """On a repeat visit the service worker serves the runtime, so the link is the case's from the start: the slice
+    the link shows is asked for while Python is still being restored, not once it is up."""
+    ctx, link = visited_share_link(profile, site_copy, cors_host)
     asked: list[tuple[float, str]] = []
     ctx.on("request", lambda r: asked.append((time.time() * 1000, r.url.split("?")[0])))
     ctx.add_init_script(READY_AT)
@@ -486,13 +493,7 @@ def test_a_repeat_visit_of_a_share_link_has_the_page_fetch_its_manifest_and_firs
     """Restoring Python keeps the worker's thread busy, so on a repeat visit the page itself asks for the link's
     manifest and the slice it shows first, at once; the worker takes those answers as its own requests' (each is
     fetched once), and a failed early request is simply asked again by the worker."""
-    ctx = profile()
-    link = f"{site_copy.url}index.html?manifest={cors_host.url}case/manifest.json"
-    page, _ = visit(ctx, link)
-    page.wait_for_function("venos.frame() !== null", timeout=60_000)
-    sw_active(page)
-    page.wait_for_function("caches.keys().then(k => k.length === 1)")
-    page.close()
+    ctx, link = visited_share_link(profile, site_copy, cors_host)
     ctx.add_init_script(CASE_END)
     for broken in (False, True):
         cors_host.hits.clear()
