@@ -319,28 +319,21 @@ export function writeSite(py, files) {
 async function cachedSnapshot(rt, cache, timings, kept = null) {
   const none = { snapshot: null, keep: null };
   if (!rt.snapshot || !cache || typeof DecompressionStream === "undefined") return none;
-  const early = kept && await kept;
-  if (early) {
-    if (rt.snapshot.rawBytes && early.bytes.length !== rt.snapshot.rawBytes) {
-      timings.snapshot = `unreadable: the kept snapshot holds ${early.bytes.length} bytes, the build made ${rt.snapshot.rawBytes}`;
-      return none;
-    }
-    timings.snapshotReadMs = early.ms;
-    return { snapshot: early.bytes, keep: null };
-  }
   const url = new URL(rt.snapshot.url, rt.base).href;
   const raw = url.replace(/\.gz$/, "");
   try {
     const t = performance.now();
     // A restore of the wrong bytes can take the runtime down with it: the size must be the one the build made (and
     // the .gz is checked by its CRC as it is decompressed).
-    const sized = (bytes, where) => {
+    const sized = (bytes, where, ms = Math.round(performance.now() - t)) => {
       if (rt.snapshot.rawBytes && bytes.length !== rt.snapshot.rawBytes) {
         throw new Error(`${where} holds ${bytes.length} bytes, the build made ${rt.snapshot.rawBytes}`);
       }
-      timings.snapshotReadMs = Math.round(performance.now() - t);
+      timings.snapshotReadMs = ms;
       return bytes;
     };
+    const early = kept && await kept; // (read by the worker since its start: its own time)
+    if (early) return { snapshot: sized(early.bytes, "the kept snapshot", early.ms), keep: null };
     const plain = await cache.match(raw);
     if (plain) return { snapshot: sized(new Uint8Array(await plain.arrayBuffer()), "the kept snapshot"), keep: null };
     const hit = await cache.match(url);

@@ -51,13 +51,13 @@
     const guessing = named ? null : import(new URL("net/firstinstance.js", here).href).catch(() => null);
     const accept = "application/json, text/plain;q=0.9, */*;q=0.5"; // net/remote.js's for a manifest
     worker.postMessage({ early: { urls: [manifest] } });
-    fetchFor(worker, manifest, accept).then(async (got) => {
+    fetchFor(manifest, accept).then(async (got) => {
       const mod = got && guessing && await guessing;
       // (against the link's address, as the worker's guess: the same string, or it would not be taken)
       const first = mod ? mod.firstInstance(new TextDecoder().decode(got.buf), manifest) : null;
       if (first) worker.postMessage({ early: { urls: [first] } }); // before the manifest, whose plan asks for it
       post(worker, got || { url: manifest, error: { code: "early", message: "" } });
-      if (first) fetchFor(worker, first, "").then((s) => post(worker, s || { url: first, error: { code: "early", message: "" } }));
+      if (first) fetchFor(first, "").then((s) => post(worker, s || { url: first, error: { code: "early", message: "" } }));
     });
   }
   function absoluteHttp(raw) {
@@ -68,7 +68,7 @@
   }
   const EARLY_MAX = 64 * 2 ** 20; // a bigger answer is left to the worker's own request and its limits
   /** {url, buf, contentType, finalUrl}, or null when the request failed (the worker then asks itself). */
-  async function fetchFor(worker, url, accept) {
+  async function fetchFor(url, accept) {
     try {
       const r = await fetch(url, { headers: accept ? { Accept: accept } : {}, mode: "cors", credentials: "omit" });
       if (!r.ok || Number(r.headers.get("Content-Length") || 0) > EARLY_MAX) return null;

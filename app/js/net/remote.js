@@ -169,7 +169,7 @@ export function createRemote(ctx) {
           out.lists.push(list);
           if (want && want.sop && !out.guess) {
             const inst = list.find((i) => i && i.metadata && i.metadata.SOPInstanceUID === want.sop);
-            out.guess = inst && typeof inst.url === "string" ? absolute(inst.url, base) : null;
+            out.guess = inst && typeof inst.url === "string" ? instanceAddress(inst.url, base) : null;
           }
         }
       }
@@ -183,14 +183,13 @@ export function createRemote(ctx) {
    * resolved here, only for a case whose slices are fetched ahead. */
   function nextOf(lists, first, base) {
     for (const list of lists) {
-      const urls = list.map((i) => (i && typeof i.url === "string" ? absolute(i.url, base) : null));
+      const urls = list.map((i) => (i && typeof i.url === "string" ? instanceAddress(i.url, base) : null));
       const at = urls.indexOf(first);
       if (at >= 0) return [...urls.slice(at + 1), ...urls.slice(0, at).reverse()].filter(Boolean);
     }
     return [];
   }
 
-  const absolute = instanceAddress;
 
   let warm = false;
   /** Import the remote modules and run one tiny parse + decode now, when the CPU would otherwise wait. */
@@ -231,7 +230,7 @@ export function createRemote(ctx) {
     }
     if (spec.urls) {
       firstOfList(r, spec);
-      if (r.firstIn) fillAhead(r, spec.urls.slice(1, 1 + FILL_AHEAD).map((u) => absolute(u, spec.base || self.location.href)).filter(Boolean));
+      if (r.firstIn) fillAhead(r, spec.urls.slice(1, 1 + FILL_AHEAD).map((u) => instanceAddress(u, spec.base || self.location.href)).filter(Boolean));
       emit("caseinfo", { title: "", series: null, instances: spec.urls.length });
       const api = await ctx.ready();
       const list = py([...spec.urls].map(String));
