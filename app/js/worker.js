@@ -181,10 +181,13 @@ function runOne() {
   } else if (queues.call.length) task = queues.call.shift();
   else if (parseReady() >= 0) task = takeParse();
   else if (warmUpDue && api && (renderedOnce || !loading())) {
-    // The render path runs 3× slower until the engine has optimized it: warm it on synthetic data, but only when
-    // nothing waits and never before a first image a case is about to show (it would only delay it).
+    // The render and parse paths run 2–3× slower until the engine has optimized them: warm them on synthetic data
+    // (venos.api.warm_up), but only when nothing waits and never before a first image a case is about to show (it
+    // would only delay it).
     warmUpDue = false;
-    timings.warmUpMs = Math.round(api.warm_up());
+    const warm = toJs(api.warm_up());
+    timings.warmUpMs = Math.round(warm.ms);
+    timings.warmUpParses = warm.parses;
     if (!loading()) parsePool().then((p) => { if (!loading()) p.start(); }); // idle, the link too: helpers start
   } else if (idleDecode && api) {
     const remaining = api.decode_pending(8);

@@ -57,22 +57,30 @@ def clear() -> None:
     forget_jobs()
 
 
-def warm_up() -> float:
+def warm_up() -> dict:
     """Run the render path on synthetic data so the WebAssembly engine has optimized it before the first real
-    window drag (measured: the first ~50 renders in a fresh Pyodide run 3× slower). Returns the ms it took."""
+    window drag (measured: the first ~50 renders in a fresh Pyodide run 3× slower), and the parse path too while
+    nothing is loaded. Returns {ms, parses}: what it took, how many made-up headers it parsed."""
     t0 = time.perf_counter()
     frame = ((np.arange(512 * 512, dtype=np.int32) * 7919) % 4096 - 1024).astype(np.int16).reshape(512, 512)
     for i in range(16):
         d = Display("MONOCHROME2", 1.0, -1024.0, 40.0 + i, 400.0 + 7 * i, "LINEAR", bool(i & 1))
         render_mono(frame, -1024, 3071, d)
+    parses = 0
     if not session.series:
+        # A first load's headers parsed at the speed of a later load's: the engine optimizes the interpreter's
+        # paths through pydicom only after they have run a while (parse_api.warm_up: a made-up CT header over
+        # and over). Measured on 140 files dropped a second after the start: Python ~20 % faster (docs/benchmarks.md).
+        from .parse_api import warm_up as warm_parse
+
+        parses = warm_parse(budget_ms=150.0)["runs"]
         # What start-up made (~32,000 modules, functions, classes: they live as long as the page) leaves the
         # cycle collector's generations: a load's collections then walk only what the load made. Measured on
         # 140 files: Python ~10 % faster (the full collections had walked everything start-up made each time).
         # Only before anything is loaded, so that no image's objects are exempted from collection.
         gc.collect()
         gc.freeze()
-    return (time.perf_counter() - t0) * 1000.0
+    return {"ms": (time.perf_counter() - t0) * 1000.0, "parses": parses}
 
 
 # ------------------------------------------------------------------------------------------------ loading
