@@ -25,7 +25,8 @@ def attempt(label, fn, *args, **kwargs):
 
 
 def startup(api, root):
-    api.warm_up()
+    while not api.warm_up_step()["done"]:  # every step of the worker's idle warm-up
+        pass
     api.warm_up_remote()
     remote_cases(api, root)
     for name in ("CT_small.dcm", "MR_small.dcm"):

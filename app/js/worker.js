@@ -182,13 +182,15 @@ function runOne() {
   else if (parseReady() >= 0) task = takeParse();
   else if (warmUpDue && api && (renderedOnce || !loading())) {
     // The render and parse paths run 2–3× slower until the engine has optimized them: warm them on synthetic data
-    // (venos.api.warm_up), but only when nothing waits and never before a first image a case is about to show (it
-    // would only delay it).
-    warmUpDue = false;
-    const warm = toJs(api.warm_up());
-    timings.warmUpMs = Math.round(warm.ms);
-    timings.warmUpParses = warm.parses;
-    if (!loading()) parsePool().then((p) => { if (!loading()) p.start(); }); // idle, the link too: helpers start
+    // (venos.api.warm_up_step, a few tens of ms a step: what the user asks for meanwhile waits for one step), but
+    // only when nothing waits and never before a first image a case is about to show (it would only delay it).
+    const warm = toJs(api.warm_up_step());
+    if (warm.done) {
+      warmUpDue = false;
+      timings.warmUpMs = Math.round(warm.ms);
+      timings.warmUpParses = warm.parses;
+      if (!loading()) parsePool().then((p) => { if (!loading()) p.start(); }); // idle, the link too: helpers start
+    }
   } else if (idleDecode && api) {
     const remaining = api.decode_pending(8);
     idleDecode = remaining > 0;
@@ -215,7 +217,7 @@ function runOne() {
   if (queues.render.size || queues.call.length || parseReady() >= 0 || idleDecode
       || (warmUpDue && (renderedOnce || !loading()))) schedule();
 }
-let warmUpDue = false; // set once Python is up; cleared when the warm-up has run
+let warmUpDue = false; // set once Python is up; cleared when the warm-up's last step has run
 let renderedOnce = false;
 const loading = () => queues.parse.length > 0 || (remote && remote.busy());
 // The next parsing task: files are added in the order they were given (the first image is the first file's),

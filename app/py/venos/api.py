@@ -57,30 +57,50 @@ def clear() -> None:
     forget_jobs()
 
 
-def warm_up() -> dict:
-    """Run the render path on synthetic data so the WebAssembly engine has optimized it before the first real
-    window drag (measured: the first ~50 renders in a fresh Pyodide run 3× slower), and the parse path too while
-    nothing is loaded. Returns {ms, parses}: what it took, how many made-up headers it parsed."""
-    t0 = time.perf_counter()
-    frame = ((np.arange(512 * 512, dtype=np.int32) * 7919) % 4096 - 1024).astype(np.int16).reshape(512, 512)
-    for i in range(16):
-        d = Display("MONOCHROME2", 1.0, -1024.0, 40.0 + i, 400.0 + 7 * i, "LINEAR", bool(i & 1))
-        render_mono(frame, -1024, 3071, d)
-    parses = 0
-    if not session.series:
-        # A first load's headers parsed at the speed of a later load's: the engine optimizes the interpreter's
-        # paths through pydicom only after they have run a while (parse_api.warm_up: a made-up CT header over
-        # and over). Measured on 140 files dropped a second after the start: Python ~20 % faster (docs/benchmarks.md).
-        from .parse_api import warm_up as warm_parse
+_WARM_PARSE_MS = 150.0  # the parse path's share of the warm-up (docs/benchmarks.md: 60 ms gained less, 400 no more)
+_WARM_STEP_MS = 30.0  # one step of it: a call that arrives meanwhile waits for one step, not the whole warm-up
+_warm = {"stage": "render", "ms": 0.0, "parse_ms": 0.0, "parses": 0}
 
-        parses = warm_parse(budget_ms=150.0)["runs"]
-        # What start-up made (~32,000 modules, functions, classes: they live as long as the page) leaves the
-        # cycle collector's generations: a load's collections then walk only what the load made. Measured on
-        # 140 files: Python ~10 % faster (the full collections had walked everything start-up made each time).
-        # Only before anything is loaded, so that no image's objects are exempted from collection.
-        gc.collect()
-        gc.freeze()
-    return {"ms": (time.perf_counter() - t0) * 1000.0, "parses": parses}
+
+def warm_up_step() -> dict:
+    """One step of the idle warm-up after the start; the worker calls it while nothing waits until ``done``.
+
+    The render path first, on synthetic data, so the WebAssembly engine has optimized it before the first real
+    window drag (measured: the first ~50 renders in a fresh Pyodide run 3× slower). Then, while nothing is loaded,
+    the parse path: the engine optimizes the interpreter's paths through pydicom only after they have run a while
+    (parse_api.warm_up: a made-up CT header over and over), so a first load's headers parse at the speed of a later
+    load's (measured on 140 files dropped a second after the start: Python ~20 % less). Last, what start-up made
+    leaves the cycle collector. Returns {done, ms, parses}: the time all steps took, the headers parsed."""
+    t0 = time.perf_counter()
+    stage = _warm["stage"]
+    if stage == "render":
+        frame = ((np.arange(512 * 512, dtype=np.int32) * 7919) % 4096 - 1024).astype(np.int16).reshape(512, 512)
+        for i in range(16):
+            d = Display("MONOCHROME2", 1.0, -1024.0, 40.0 + i, 400.0 + 7 * i, "LINEAR", bool(i & 1))
+            render_mono(frame, -1024, 3071, d)
+        _warm["stage"] = "parse"
+    elif stage == "parse":
+        if session.series:  # a load began: its own files warm the path, and nothing may be frozen now
+            _warm["stage"] = "done"
+        else:
+            from .parse_api import warm_up as warm_parse
+
+            done = warm_parse(budget_ms=min(_WARM_STEP_MS, _WARM_PARSE_MS - _warm["parse_ms"]))
+            _warm["parses"] += done["runs"]
+            _warm["parse_ms"] += done["ms"]  # parsing only (the first step also makes the header it parses)
+            if _warm["parse_ms"] >= _WARM_PARSE_MS - 1.0:
+                _warm["stage"] = "freeze"
+    elif stage == "freeze":
+        if not session.series:
+            # What start-up made (~32,000 modules, functions, classes: they live as long as the page) leaves the
+            # cycle collector's generations: a load's collections then walk only what the load made. Measured on
+            # 140 files: Python ~10 % faster (the full collections had walked everything start-up made each time).
+            # Only before anything is loaded, so that no image's objects are exempted from collection.
+            gc.collect()
+            gc.freeze()
+        _warm["stage"] = "done"
+    _warm["ms"] += (time.perf_counter() - t0) * 1000.0
+    return {"done": _warm["stage"] == "done", "ms": _warm["ms"], "parses": _warm["parses"]}
 
 
 # ------------------------------------------------------------------------------------------------ loading
