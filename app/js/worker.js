@@ -79,7 +79,6 @@ function onEarly({ urls }) {
   for (const url of urls || []) if (typeof url === "string" && !earlyByPage.has(url)) earlyByPage.set(url, pageFetched(url));
 }
 function takeEarly(url) {
-  if (url === null) { earlyByPage.clear(); return null; }
   const p = earlyByPage.get(url) || null;
   earlyByPage.delete(url);
   return p;
@@ -277,7 +276,7 @@ let remote = null;
 let remoteAdded = 0;
 const remoteReady = import("./net/remote.js").then(({ createRemote }) => (remote = createRemote({
   api: () => api, py: () => py, emit, toJs, ready: () => pythonReady,
-  linkIsFree: () => linkIsFree, askPage, dropAsked, early: takeEarly,
+  linkIsFree: () => linkIsFree, askPage, dropAsked, early: takeEarly, forgetEarly: () => earlyByPage.clear(),
   enqueue: (run) => { queues.parse.push({ ready: true, run }); schedule(); },
   addToPython: (got) => {
     const ok = loader.addToPython(got, "");

@@ -21,8 +21,8 @@ const FILL_AHEAD = 8; // instances the page fetches after a case's first slice w
  *   readMember(zip entry) → its bytes (or {code, message}), clearPython(), linkIsFree() (the runtime's own files are
  *   nearly in), askPage({url, headers}) → a promise of {buf, contentType, finalUrl} the page fetched after the
  *   runtime's files, dropAsked(urls) (the page drops those it has not started), early(url) → a promise of what the
- *   page fetched for that address before this thread could ask ({buf, contentType, finalUrl}; start.js), or null
- *   (early(null) forgets what was not taken)
+ *   page fetched for that address before this thread could ask ({buf, contentType, finalUrl}; start.js), or null,
+ *   forgetEarly() (what the page fetched early and was not taken is not kept)
  */
 export function createRemote(ctx) {
   const cache = new ByteCache();
@@ -190,7 +190,6 @@ export function createRemote(ctx) {
     return [];
   }
 
-
   let warm = false;
   /** Import the remote modules and run one tiny parse + decode now, when the CPU would otherwise wait. */
   function warmUp() {
@@ -283,13 +282,13 @@ export function createRemote(ctx) {
       // A newer case cancels this one while its manifest may still be on the way: stop waiting for it then.
       reg = await Promise.race([plan(spec, r), finished]);
     } catch (e) {
-      ctx.early(null); // what the page fetched early and the plan did not take is not kept
       if (myGen !== gen) return { cancelled: true };
       run = null;
       q.cancel();
       throw { code: e.code || "source", message: e.message || String(e), source: e.source || "" };
+    } finally {
+      ctx.forgetEarly(); // the plan has asked for what it wanted of the page's early fetches
     }
-    ctx.early(null);
     if (myGen !== gen) return { cancelled: true };
     if (!reg.ok) { run = null; q.cancel(); throw reg.error; }
     r.timing.planned = performance.now() - r.t0;

@@ -85,9 +85,9 @@ def warm_up_step() -> dict:
         else:
             from .parse_api import warm_up as warm_parse
 
-            done = warm_parse(budget_ms=min(_WARM_STEP_MS, _WARM_PARSE_MS - _warm["parse_ms"]))
-            _warm["parses"] += done["runs"]
-            _warm["parse_ms"] += done["ms"]  # parsing only (the first step also makes the header it parses)
+            ran = warm_parse(budget_ms=min(_WARM_STEP_MS, _WARM_PARSE_MS - _warm["parse_ms"]))
+            _warm["parses"] += ran["runs"]
+            _warm["parse_ms"] += ran["ms"]  # parsing only (the first step also makes the header it parses)
             if _warm["parse_ms"] >= _WARM_PARSE_MS - 1.0:
                 _warm["stage"] = "freeze"
     elif stage == "freeze":

@@ -10,6 +10,7 @@ itself: every message and skip stays the one its own parse gives."""
 from __future__ import annotations
 
 import pickle
+from functools import cache
 
 from ._js import as_bytes
 from .dicom.attrs import image_info, is_encapsulated
@@ -63,14 +64,9 @@ def warm_up(budget_ms: float = 600.0) -> dict:
     return {"runs": runs, "ms": round((time.perf_counter() - t0) * 1000)}
 
 
-_header: bytes | None = None
-
-
+@cache
 def _made_up_header() -> bytes:
     """A CT file as scanners write them (file meta, the usual attributes, dozens of private elements), 16×16."""
-    global _header
-    if _header is not None:
-        return _header
     import io
 
     from pydicom.dataset import Dataset, FileMetaDataset
@@ -96,5 +92,4 @@ def _made_up_header() -> bytes:
     ds.PixelData = bytes(16 * 16 * 2)
     buf = io.BytesIO()
     ds.save_as(buf, enforce_file_format=True)
-    _header = buf.getvalue()
-    return _header
+    return buf.getvalue()
