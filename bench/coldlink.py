@@ -34,9 +34,11 @@ Figures (times are the viewer page's ``performance.now()``, i.e. since the navig
   from the first byte to the last slice, start-up included.
 * total — every byte of the visit; ``coverage`` = total ÷ the bytes both servers sent (≥ 1: CDP also counts
   headers), a check that no worker request escaped the accounting.
-* second visit (VeNOS only) — the same link opened again in the same context after the first visit ended and the
-  service worker it registered is active (``sw_ready_s``: how long after the case loaded that took): warm HTTP
-  cache, revalidated with 304s, and the service worker's cache: ready, first, bytes before first.
+* second visit (VeNOS only) — the same link opened again in the same context after the first visit ended, the
+  service worker it registered is active (``sw_ready_s``: how long after the case loaded that took) and the first
+  visit's rehearsal of a second one (``app/js/rehearsal.js``, ``rehearsal``: its state, how long it ran) has ended,
+  as it has long before a colleague opens the link again: warm HTTP cache, revalidated with 304s, and the service
+  worker's cache: ready, first, bytes before first.
 * ratio — VeNOS first ÷ DWV first within each run (same machine moment), then its median.
 Each row also records the CPU other processes took meanwhile (``neighbours``, cores): this machine is shared.
 
@@ -223,6 +225,13 @@ def run_viewer(pw_browser, viewer: Viewer, data: FileHost, query: str, condition
                 const ok = await Promise.race([navigator.serviceWorker.ready.then(() => true),
                                                new Promise((r) => setTimeout(() => r(false), limit))]);
                 return ok ? (performance.now() - t) / 1000 : null; }""", timeout_s * 1000)
+            # ... and the first visit's rehearsal of it has ended (app/js/rehearsal.js: it runs once the page is idle)
+            row["rehearsal"] = page.evaluate("""async (limit) => {
+                const t = performance.now();
+                const over = () => { const r = window.venos && venos.runtime && venos.runtime.rehearsal;
+                                     return r && !['waiting', 'running'].includes(r.state) ? r : null; };
+                while (!over() && performance.now() - t < limit) await new Promise((r) => setTimeout(r, 200));
+                return over() || { state: 'unfinished' }; }""", timeout_s * 1000)
             row["second"] = visit(page, net, viewer, viewer.link(query), until_all=False, bw=bw, timeout_s=timeout_s)
         row["page_errors"] = errors[:5]
         return row
@@ -290,6 +299,10 @@ def progress(head: str, r: dict, mbit: float | None) -> str:
         line += "\n  WARNING: CDP saw under 98 % of the bytes the servers sent"
     if mbit and max(r["peak_mbit"].values(), default=0) > 1.15 * mbit:
         line += "\n  WARNING: a download ran faster than the emulated link: throttling did not apply to it"
+    if r.get("second"):
+        s = r["second"]
+        line += (f"\n  second visit: ready {s['ready_s']} s, first {s['first_s']} s "
+                 f"(rehearsed by the first: {(r.get('rehearsal') or {}).get('state')})")
     if r.get("fatal") or r.get("page_errors"):
         line += f"\n  errors: {r.get('fatal') or r['page_errors']}"
     return line

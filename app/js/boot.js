@@ -346,7 +346,9 @@ $("sync-lines").addEventListener("change", (e) => layout.setReferenceLines(e.tar
 // once this visit has what it came for (the shared case loaded, or the viewer ready with nothing to fetch), so its
 // installation never competes with the first image for the network.
 viewer.ready.then(async (info) => {
-  if (!info.build || !("serviceWorker" in navigator)) return;
+  const skip = (reason) => { info.rehearsal = { state: "skipped", reason, ms: 0 }; };
+  if (!info.build || !("serviceWorker" in navigator)) return skip("no service worker");
+  info.rehearsal = { state: "waiting", reason: "", ms: 0 };
   if (client.startedCase) await client.startedCase.catch(() => {});
   try {
     const reg = await navigator.serviceWorker.register("sw.js");
@@ -354,7 +356,14 @@ viewer.ready.then(async (info) => {
     // cut short (measured: a deployed build went unnoticed for a minute of visits). Ask once per visit: a new
     // build then installs beside this one and serves the next visit.
     reg.update().catch(() => {});
-  } catch (e) { console.warn("offline copy unavailable:", e.message || e); }
+  } catch (e) {
+    console.warn("offline copy unavailable:", e.message || e);
+    return skip(`no offline copy: ${e.message || e}`);
+  }
+  // the first visit rehearses the second once it is idle (./rehearsal.js; loaded only now, off the start's path)
+  const { rehearse, rehearsal } = await import("./rehearsal.js");
+  info.rehearsal = rehearsal;
+  await rehearse(early, () => viewer.loadingFiles > 0);
 }).catch(() => {});
 
 // ------------------------------------------------------------------------------------------------ JS API

@@ -243,9 +243,11 @@ export async function startPython({ boot, early, base: BASE, emit, timings, mark
   // A repeat visit restores the interpreter from the memory snapshot build.py made, when the service worker has
   // kept it (never fetched on the way to a first visit's image); any failure falls back to a normal start.
   const { snapshot, keep: keepDecompressed } = await cachedSnapshot(rt, cache, timings, keptSnapshot);
+  // (a repeat visit's wasm is the service worker's copy: compiled as the first visit's rehearsal compiled it)
+  const load = (opts) => (boot.controlled ? asRepeatVisit(() => mod.loadPyodide(opts)) : mod.loadPyodide(opts));
   if (snapshot) {
     try {
-      py = await mod.loadPyodide({ ...options, _loadSnapshot: snapshot });
+      py = await load({ ...options, _loadSnapshot: snapshot });
       timings.snapshot = "restored";
     } catch (e) {
       timings.snapshot = `not restored: ${e.message || e}`;
@@ -253,7 +255,7 @@ export async function startPython({ boot, early, base: BASE, emit, timings, mark
       py = null;
     }
   }
-  if (!py) py = await Promise.race([mod.loadPyodide(options), broken]);
+  if (!py) py = await Promise.race([load(options), broken]);
   mark("pyodide");
   emit("stage", { stage: "python" });
   // Files the page unpacked are only written; an archive it could not unpack goes through Python, which says why
@@ -293,6 +295,25 @@ export async function startPython({ boot, early, base: BASE, emit, timings, mark
   mark("ready");
   return { py, api, rt, codecHooks, pythonCodes, keepDecompressed,
     info: { versions: v, source: rt.source, build: rt.build, timings } };
+}
+
+// A repeat visit compiles Pyodide's wasm, the service worker's copy, with this option. It changes nothing for a
+// module that imports none of the JS string builtins, but V8 keys its in-process module cache by it: the module the
+// first visit's rehearsal (./rehearsal.js) compiles is then its own, not the one that visit runs (compiled from the
+// LZMA2 copy, the same bytes), and so it is optimized and cached beside the service worker's copy (V8's code cache,
+// which Chrome writes only for a module it compiled itself from a response out of Cache Storage); every later visit,
+// compiled the same way, deserializes it (docs/decisions.md).
+const REPEAT_VISIT_COMPILE = { builtins: ["js-string"] };
+
+/** Run `start` (Pyodide's loadPyodide) with its wasm compiled as a repeat visit's (REPEAT_VISIT_COMPILE). */
+async function asRepeatVisit(start) {
+  const plain = WebAssembly.instantiateStreaming;
+  WebAssembly.instantiateStreaming = (source, imports) => plain.call(WebAssembly, source, imports, REPEAT_VISIT_COMPILE);
+  try {
+    return await start();
+  } finally {
+    WebAssembly.instantiateStreaming = plain;
+  }
 }
 
 const sitePackages = (py) => py._api.sitePackages || "/lib/python3.12/site-packages";

@@ -34,7 +34,7 @@
   if (caseRequested && controlled && runtime) fetchEarly(worker, here);
   if (caseRequested) worker.postMessage({ id: CASE_ID, method: "openLink", args: { href: location.href } });
 
-  window.__venosEarly = { worker, inbox, runtime, caseId: caseRequested ? CASE_ID : 0, crashed: () => crashed };
+  window.__venosEarly = { worker, inbox, runtime, controlled, caseId: caseRequested ? CASE_ID : 0, crashed: () => crashed };
   window.dispatchEvent(new Event("venos-early"));
 
   // A repeat visit of a manifest link: the runtime comes from the service worker's cache, and restoring Python keeps

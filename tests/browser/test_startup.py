@@ -449,6 +449,33 @@ def test_repeat_visit_works_offline_and_restores_the_snapshot(profile, site_copy
     assert vp.frame().shape == (512, 512, 4)
 
 
+REHEARSAL_OVER = "venos.runtime.rehearsal && !['waiting', 'running'].includes(venos.runtime.rehearsal.state)"
+
+
+def test_the_first_visit_rehearses_the_second_so_its_wasm_arrives_compiled(browser, profile, site_copy):
+    """Once a first visit is idle and its service worker holds the build, a hidden worker starts Python as a repeat
+    visit does and runs the viewer's paths a while, so that Chrome keeps V8's optimized code beside the service
+    worker's copy of the wasm: the second visit deserializes it (its trace says so) instead of compiling it function
+    by function. A repeat visit rehearses nothing."""
+    ctx = profile()
+    page, _ = visit(ctx, site_copy.url + "index.html")
+    page.wait_for_function(REHEARSAL_OVER, timeout=120_000, polling=250)
+    first = page.evaluate("venos.runtime.rehearsal")
+    assert first["state"] == "done", first
+    page.close()
+    browser.start_tracing(categories=["v8.wasm"])
+    try:
+        page, again = visit(ctx, site_copy.url + "index.html")
+    finally:
+        trace = json.loads(browser.stop_tracing())
+    events = trace["traceEvents"] if isinstance(trace, dict) else trace
+    names = {e.get("name") for e in events}
+    assert again["timings"]["snapshot"] == "restored", again["timings"]
+    assert "wasm.Deserialize" in names, sorted(n for n in names if n and n.startswith("wasm."))
+    page.wait_for_function(REHEARSAL_OVER, timeout=30_000, polling=250)
+    assert page.evaluate("venos.runtime.rehearsal.state") == "skipped"
+
+
 READY_AT = """(() => { (async () => {
     while (!window.venos) await new Promise((r) => setTimeout(r, 5));
     await window.venos.ready;
