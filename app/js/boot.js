@@ -363,7 +363,7 @@ viewer.ready.then(async (info) => {
   // the first visit rehearses the second once it is idle (./rehearsal.js; loaded only now, off the start's path)
   const { rehearse, rehearsal } = await import("./rehearsal.js");
   info.rehearsal = rehearsal;
-  await rehearse(early, () => viewer.loadingFiles > 0);
+  await rehearse(early, (quietMs) => viewer.loadingFiles > 0 || performance.now() - client.lastCall < quietMs);
 }).catch(() => {});
 
 // ------------------------------------------------------------------------------------------------ JS API

@@ -14,7 +14,7 @@
 
 import { WorkerClient } from "./rpc.js";
 
-const IDLE_MS = 3000; // no pointer, key, wheel or drop on the page this long: the user is reading, not working
+const IDLE_MS = 5000; // no input on the page, no call to the worker this long: the user is reading, not working
 const SETTLE_MS = 4000; // after the rehearsal's warm-up: V8 caches once no new code came for 2 s, then Chrome writes
 const GIVE_UP_MS = 60_000; // a rehearsal that has not finished by then is ended (it only ever helps)
 const MIN_MEMORY_GB = 4; // navigator.deviceMemory below this: a second interpreter is not worth the memory
@@ -23,9 +23,9 @@ export const rehearsal = { state: "waiting", reason: "", ms: 0 };
 
 const settle = (state, reason = "") => Object.assign(rehearsal, { state, reason });
 
-/** Rehearse a repeat visit once this first visit is idle: `early` is start.js's ({runtime, controlled}); `busy()` says
- * whether the viewer is loading files. Call it once the service worker has been registered. Resolves with
- * `rehearsal` when it has ended or was skipped. */
+/** Rehearse a repeat visit once this first visit is idle: `early` is start.js's ({runtime, controlled});
+ * `busy(quietMs)` says whether the viewer is loading files or has asked its worker anything in the last `quietMs`.
+ * Call it once the service worker has been registered. Resolves with `rehearsal` when it has ended or was skipped. */
 export async function rehearse(early, busy = () => false) {
   const runtime = early && early.runtime;
   if (!runtime || runtime.source !== "local" || !runtime.build) return settle("skipped", "not a built viewer");
@@ -67,7 +67,7 @@ export async function rehearse(early, busy = () => false) {
   return rehearsal;
 }
 
-/** Resolves once the page has had no input for IDLE_MS and `busy()` is false. */
+/** Resolves once the page has had no input for IDLE_MS and `busy(IDLE_MS)` is false. */
 function idle(busy) {
   return new Promise((resolve) => {
     let timer = 0;
@@ -75,7 +75,7 @@ function idle(busy) {
     const wait = () => {
       clearTimeout(timer);
       timer = setTimeout(() => {
-        if (busy()) return wait();
+        if (busy(IDLE_MS)) return wait();
         for (const e of events) document.removeEventListener(e, wait, true);
         resolve();
       }, IDLE_MS);

@@ -12,6 +12,7 @@ export class WorkerClient {
     const started = early && early.worker ? early : { worker: new Worker(early, { type: "module" }), inbox: [], caseId: 0 };
     this.worker = started.worker;
     this.nextId = 2; // 1 is the case start.js may have asked for
+    this.lastCall = 0;
     this.pending = new Map();
     this._chain = { parts: [], state: "waiting" }; // what the page fetches for the worker (_ask)
     this.listeners = new Map();
@@ -27,6 +28,7 @@ export class WorkerClient {
 
   call(method, args, { transfer = [], key } = {}) {
     const id = this.nextId++;
+    this.lastCall = performance.now(); // (when the viewer last asked the worker anything: rehearsal.js waits for a pause)
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.worker.postMessage({ id, method, args, key }, transfer);
