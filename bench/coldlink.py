@@ -76,6 +76,14 @@ PEERS = ROOT / "bench/peers"
 SLICES = 140
 MBIT = 1_000_000 / 8  # bytes per second per Mbit/s
 
+# The first visit's rehearsal of a repeat visit once it has ended (its {state, reason, ms}), or {state: 'unfinished'}
+# after `limit` ms: a repeat visit is measured only after it (app/js/rehearsal.js).
+REHEARSAL_OVER = """async (limit) => {
+    const t = performance.now();
+    const over = () => { const r = window.venos && venos.runtime && venos.runtime.rehearsal;
+                         return r && !['waiting', 'running'].includes(r.state) ? r : null; };
+    while (!over() && performance.now() - t < limit) await new Promise((r) => setTimeout(r, 200));
+    return over() || { state: 'unfinished' }; }"""
 VENOS_PROBE = """(() => {
   const S = (window.__venos_cold = { viewer: "venos", t: {}, errors: [], summary: null });
   const now = () => performance.now();
@@ -226,12 +234,7 @@ def run_viewer(pw_browser, viewer: Viewer, data: FileHost, query: str, condition
                                                new Promise((r) => setTimeout(() => r(false), limit))]);
                 return ok ? (performance.now() - t) / 1000 : null; }""", timeout_s * 1000)
             # ... and the first visit's rehearsal of it has ended (app/js/rehearsal.js: it runs once the page is idle)
-            row["rehearsal"] = page.evaluate("""async (limit) => {
-                const t = performance.now();
-                const over = () => { const r = window.venos && venos.runtime && venos.runtime.rehearsal;
-                                     return r && !['waiting', 'running'].includes(r.state) ? r : null; };
-                while (!over() && performance.now() - t < limit) await new Promise((r) => setTimeout(r, 200));
-                return over() || { state: 'unfinished' }; }""", timeout_s * 1000)
+            row["rehearsal"] = page.evaluate(REHEARSAL_OVER, timeout_s * 1000)
             row["second"] = visit(page, net, viewer, viewer.link(query), until_all=False, bw=bw, timeout_s=timeout_s)
         row["page_errors"] = errors[:5]
         return row

@@ -29,18 +29,12 @@ sys.path.insert(0, str(ROOT))
 
 from bench import browser  # noqa: E402
 from bench.cdpnet import NetLog  # noqa: E402
-from bench.coldlink import MBIT, SLICES, VENOS_PROBE  # noqa: E402
+from bench.coldlink import MBIT, REHEARSAL_OVER, SLICES, VENOS_PROBE  # noqa: E402
 from bench.gzhost import GzipHost  # noqa: E402
 from bench.remote import FileHost, derive_series, machine  # noqa: E402
 
 DIST = ROOT / "dist"
 FIRST = "() => window.__venos_cold && window.__venos_cold.t.first !== undefined"
-REHEARSAL_OVER = """async (limit) => {
-    const t = performance.now();
-    const over = () => { const r = window.venos && venos.runtime && venos.runtime.rehearsal;
-                         return r && !['waiting', 'running'].includes(r.state) ? r : null; };
-    while (!over() && performance.now() - t < limit) await new Promise((r) => setTimeout(r, 200));
-    return over() || { state: 'unfinished' }; }"""
 
 
 def wasm_events(path: Path) -> dict:
