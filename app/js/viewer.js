@@ -71,6 +71,7 @@ export class Viewer extends EventTarget {
     // further round trips, which queued behind the worker's idle decoding.
     this._fire("loadstart", { total: items.length });
     this.loadingFiles++;
+    this._countShownAt = performance.now(); // the load's first image shows its count: the next update 0.5 s later
     const stopHeads = this.client.sendHeads(items, (this.runtime && this.runtime.headBytes) || 0);
     let summary, series;
     try {
