@@ -52,10 +52,35 @@ def test_stored_value_lut_equals_direct_computation(dtype):
     key = LutKey(1.5, -20.0, 100.0, 700.0, "LINEAR", False, dtype)
     lut = StoredValueLut(key)
     # cover in two steps, as when later frames widen the range
-    lut.cover(int(frame[:32].min()), int(frame[:32].max()))
-    table = lut.cover(int(frame.min()), int(frame.max()))
-    unsigned = frame.view(np.uint8 if frame.dtype.itemsize == 1 else np.uint16)
-    via_lut = (table[unsigned] & 0xFF).astype(np.uint8)
+    lut.cover(int(frame[32:].min()), int(frame[32:].max()))
+    lo, hi = int(frame.min()), int(frame.max())
+    table = lut.cover(lo, hi)
+    assert len(table) == hi - lo + 1  # only the values in use
+    via_lut = (table[frame.astype(np.int64) - lo] & 0xFF).astype(np.uint8)
     direct = grey_levels(frame, slope=1.5, intercept=-20.0, center=100.0, width=700.0)
     assert np.array_equal(via_lut, direct)
-    assert np.all(table[unsigned] >> 24 == 255)  # opaque
+    assert np.all(table >> 24 == 255)  # opaque
+    # a frame with a narrower range gets the same entries for its values
+    sub = frame[:8]
+    part = lut.cover(int(sub.min()), int(sub.max()))
+    assert np.array_equal(part[sub.astype(np.int64) - int(sub.min())], table[sub.astype(np.int64) - lo])
+
+
+@pytest.mark.parametrize("dtype", ["int16", "uint16", "uint8", "int8"])
+def test_render_mono_matches_the_pipeline_and_reuses_the_index_of_a_frame_redrawn(dtype):
+    from venos.view import render as R
+    rng = np.random.default_rng(2)
+    info = np.iinfo(dtype)
+    frame = rng.integers(max(info.min, -3000), min(info.max, 3000), size=(48, 40), endpoint=True).astype(dtype)
+    frame.flags.writeable = False  # as every cached frame is (pixels.store.Frame)
+    lo, hi = int(frame.min()), int(frame.max())
+    for center, width in ((100.0, 700.0), (-50.0, 300.0)):
+        d = R.Display("MONOCHROME2", 1.5, -20.0, center, width, "LINEAR", False)
+        rgba = R.render_mono(frame, lo, hi, d)
+        direct = grey_levels(frame, slope=1.5, intercept=-20.0, center=center, width=width)
+        assert rgba.shape == frame.shape + (4,)
+        assert np.array_equal(rgba[..., 0], direct) and np.array_equal(rgba[..., 2], direct)
+        assert np.all(rgba[..., 3] == 255)
+    assert R.stored_index(frame, lo) is R.stored_index(frame, lo)  # the window drag's second draw: no new index
+    writable = frame.copy()
+    assert R.stored_index(writable, lo) is not R.stored_index(writable, lo)  # may change: never kept

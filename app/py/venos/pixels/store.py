@@ -29,7 +29,10 @@ class Frame:
     __slots__ = ("pixels", "_range", "_image_range")
 
     def __init__(self, pixels: np.ndarray, value_range_: tuple[float, float] | None = None) -> None:
-        self.pixels = pixels  # native byte order, C-contiguous
+        if pixels.flags.writeable:  # a frame never changes once made (its range and render index rely on it)
+            pixels = pixels.view()
+            pixels.flags.writeable = False
+        self.pixels = pixels  # native byte order, C-contiguous, read-only
         self._range = value_range_
         self._image_range = None
 
