@@ -228,7 +228,9 @@ export async function startPython({ boot, early, base: BASE, emit, timings, mark
   // the service worker keeps.
   const parts = [rt.site, rt.numpy].filter(Boolean).map(({ url, sha256, bytes }) =>
     ({ url, sha256, bytes, runtime: true, packed: boot.controlled ? null : rt.packed[url] || null }));
-  if (parts.length) wasmDone.then(() => emit("fetch", { parts }));
+  // (a repeat visit's come from the service worker's cache, not the link: asked for at once, so the page has checked
+  // and unpacked them by the time the interpreter is up)
+  if (parts.length) (boot.controlled ? Promise.resolve() : wasmDone).then(() => emit("fetch", { parts }));
   const siteBytes = rt.site ? archive(rt.site) : null;
   const numpyBytes = rt.numpy ? archive(rt.numpy) : null;
   if (numpyBytes) numpyBytes.catch(() => {}); // reported where it is awaited
