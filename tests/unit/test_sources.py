@@ -228,3 +228,39 @@ def test_dicomdir_pointing_outside_its_folder_is_refused(tmp_path):
     ds.save_as(buf)
     res = api.open_case("dicomdir", buf.getvalue(), "https://h.org/case/DICOMDIR")
     assert not res["ok"] and "only plain names" in res["error"]["message"]
+
+
+def _depth_by_tokens(text: str, limit: int) -> bool:
+    """The nesting check as first written: every escape, quote and bracket visited in Python (the reference)."""
+    import re
+
+    depth, in_string = 0, False
+    for m in re.finditer(r'\\.|["\[\]{}]', text):
+        token = m.group()
+        if token[0] == "\\":
+            continue
+        if token == '"':
+            in_string = not in_string
+        elif not in_string:
+            depth += 1 if token in "[{" else -1
+            if depth > limit:
+                return True
+    return False
+
+
+def test_the_json_nesting_check_agrees_with_a_token_by_token_count():
+    from venos.sources.case import json_depth_exceeds
+
+    rng = np.random.default_rng(7)
+    alphabet = list('[]{}"\\a,:\n ')
+    cases = ['', '[]', '{"a": "[[[["}', '"\\"[[[', '[' * 5 + ']' * 5, '[' * 6, '"' + '[' * 9, '["\\\\"' + '[' * 9,
+             '[\\\n"[[[[[[' , '{"k": "\\u005b[[["}' + '[' * 5]
+    cases += ["".join(rng.choice(alphabet, size=int(rng.integers(1, 60)))) for _ in range(3000)]
+    for text in cases:
+        for limit in (0, 1, 3, 5):
+            assert json_depth_exceeds(text, limit) == _depth_by_tokens(text, limit), (text, limit)
+    deep = "[" * 100_000  # hostile: decided without a pass per level, and an unterminated string hides the rest
+    assert json_depth_exceeds(deep, 64) and not json_depth_exceeds('"' + deep, 64)
+    manifest = json.dumps({"studies": [{"series": [{"instances": [{"url": f"{i}.dcm", "metadata": {
+        "ImagePositionPatient": [0.0, 0.0, float(i)], "Name": 'a "quoted" [x] {y}'}} for i in range(500)]}]}]})
+    assert not json_depth_exceeds(manifest, 64) and not _depth_by_tokens(manifest, 64)

@@ -15,7 +15,12 @@ from ..errors import SourceError
 
 MAX_INSTANCES = 50_000
 MAX_JSON_DEPTH = 64  # a DICOM JSON instance nests a few levels per sequence; 64 is far past any real one
-_JSON_STRUCTURE = re.compile(r'\\.|["\[\]{}]')
+# For the nesting check (load_json): escapes, then strings (an unterminated one runs to the end), then all that is
+# not a bracket go in C, each in one linear pass (no pattern here can backtrack), leaving only the brackets outside
+# strings for Python to count.
+_JSON_ESCAPE = re.compile(r"\\.")
+_JSON_STRING = re.compile(r'"[^"]*"?')
+_JSON_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 SCHEMES = ("http", "https")
 # OHIF's manifests prefix instance URLs with the Cornerstone loader to use; the address follows.
 LOADER_PREFIXES = ("dicomweb:", "wadouri:", "wadors:", "dicomfile:")
@@ -99,24 +104,31 @@ def as_bytes(payload: Any) -> bytes:
     return bytes(payload)
 
 
+def json_depth_exceeds(text: str, limit: int) -> bool:
+    """Whether the brackets outside strings of a JSON text (valid or not) ever nest deeper than ``limit``."""
+    brackets = _JSON_NOT_BRACKET.sub("", _JSON_STRING.sub("", _JSON_ESCAPE.sub("", text)))
+    if len(brackets) <= limit:
+        return False
+    depth = 0
+    for c in brackets:
+        if c in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        else:
+            depth -= 1
+    return False
+
+
 def load_json(text: str, *, what: str, source: str = ""):
     """``json.loads`` for documents from elsewhere, with a nesting limit checked first: Python's parser recurses,
     and a few thousand levels exhaust the WebAssembly stack — a fatal error for the whole runtime, not an
     exception."""
     import json
 
-    depth, in_string = 0, False
-    for m in _JSON_STRUCTURE.finditer(text):
-        token = m.group()
-        if token[0] == "\\":
-            continue
-        if token == '"':
-            in_string = not in_string
-        elif not in_string:
-            depth += 1 if token in "[{" else -1
-            if depth > MAX_JSON_DEPTH:
-                raise SourceError(f"the {what} nests deeper than {MAX_JSON_DEPTH} levels: not a {what} this viewer "
-                                  "reads (damaged or hostile)", source=source)
+    if json_depth_exceeds(text, MAX_JSON_DEPTH):
+        raise SourceError(f"the {what} nests deeper than {MAX_JSON_DEPTH} levels: not a {what} this viewer "
+                          "reads (damaged or hostile)", source=source)
     try:
         return json.loads(text)
     except (json.JSONDecodeError, RecursionError) as exc:
