@@ -84,3 +84,14 @@ def test_render_mono_matches_the_pipeline_and_reuses_the_index_of_a_frame_redraw
     assert R.stored_index(frame, lo) is R.stored_index(frame, lo)  # the window drag's second draw: no new index
     writable = frame.copy()
     assert R.stored_index(writable, lo) is not R.stored_index(writable, lo)  # may change: never kept
+    others = [np.array(frame[::-1]) for _ in range(3)]  # a 2×2 layout whose windows move together
+    for o in others:
+        o.flags.writeable = False
+        R.stored_index(o, int(o.min()))
+    assert R.stored_index(frame, lo) is R.stored_index(frame, lo) and len(R._indexes) == 4
+    fifth = np.array(frame)
+    fifth.flags.writeable = False
+    R.stored_index(fifth, lo)
+    assert len(R._indexes) == 4 and id(others[0]) not in R._indexes  # the least recently drawn goes
+    R.forget_indexes()
+    assert not R._indexes

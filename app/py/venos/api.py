@@ -27,7 +27,7 @@ from .view import mpr
 from .view.captions import captions, units_of
 from .view.display import draw
 from .view.lut import modality_values
-from .view.render import Display, forget_index, render_mono
+from .view.render import Display, forget_indexes, render_mono
 from .view.state import ViewState
 # browser codecs and whole-file decoding; DICOMweb helpers: JavaScript calls them through this module
 from .codec_api import (codec_deliver, codec_failed, codec_ready, codecs_offer, codecs_status,  # noqa: F401
@@ -49,7 +49,7 @@ def version() -> dict:
 
 def clear() -> None:
     session.clear()
-    forget_index()
+    forget_indexes()
     from . import console
 
     console.reset()

@@ -1,6 +1,7 @@
 """Decoded frame + view state → RGBA (rows × columns × 4, uint8), dispatched on the photometric interpretation."""
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,24 +37,30 @@ def gather(table: np.ndarray, index: np.ndarray) -> np.ndarray:
     return table[index if index.dtype == np.intp else index.astype(np.intp)]
 
 
-# The frame last drawn and its index (stored value − lo, as intp): dragging the window redraws one frame many
-# times, and making the index is a sixth of each redraw. One frame only, and only up to 4 MP (a 16 MB index).
-_last_index: list = [None, 0, None]
-_INDEX_KEPT_MAX = 1 << 22
+# The frames last drawn and their indexes (stored value − lo, as intp): dragging the window redraws the same
+# frames many times (one per viewport of a layout whose windows move together), and making an index is a sixth of
+# each redraw. At most four frames and 16 MB of indexes (a 2048² frame's alone; larger frames keep none).
+_indexes: OrderedDict = OrderedDict()  # id(frame) → (frame, lo, index)
+_INDEXES_KEPT = 4
+_INDEX_BYTES_KEPT = 16 << 20
 
 
-def forget_index() -> None:
-    """Let the last frame drawn go (the study is cleared)."""
-    _last_index[:] = [None, 0, None]
+def forget_indexes() -> None:
+    """Let the frames last drawn go (the study is cleared)."""
+    _indexes.clear()
 
 
 def stored_index(frame: np.ndarray, lo: int) -> np.ndarray:
     """Where each pixel's stored value sits in a table that starts at stored value ``lo`` (the frame's smallest)."""
-    if _last_index[0] is frame and _last_index[1] == lo:
-        return _last_index[2]
+    kept = _indexes.get(id(frame))
+    if kept is not None and kept[0] is frame and kept[1] == lo:
+        _indexes.move_to_end(id(frame))
+        return kept[2]
     index = np.subtract(frame, lo, dtype=np.intp)
-    if frame.size <= _INDEX_KEPT_MAX and not frame.flags.writeable:  # read-only: the index stays true
-        _last_index[:] = [frame, lo, index]
+    if index.nbytes <= _INDEX_BYTES_KEPT and not frame.flags.writeable:  # read-only: the index stays true
+        _indexes[id(frame)] = (frame, lo, index)  # (the frame is held too: its id cannot be reused meanwhile)
+        while len(_indexes) > _INDEXES_KEPT or sum(k[2].nbytes for k in _indexes.values()) > _INDEX_BYTES_KEPT:
+            _indexes.popitem(last=False)
     return index
 
 
