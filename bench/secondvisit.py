@@ -1,6 +1,7 @@
 """The second visit of a share link, with and without the harness's per-request accounting.
 
     python3 bench/secondvisit.py [--runs 3] [--visits 2] [--mbit 20] [--netlog]
+    python3 bench/secondvisit.py --mbit 0 --latency 0     # the repeat visit on plain localhost
 
 Each run is a new profile: a first visit of the link (the 140-slice CT of ``bench/coldlink.py`` on its CORS host,
 the viewer on the gzip host), then — once its service worker is active and its rehearsal of a repeat visit
@@ -93,7 +94,7 @@ def main(argv=None) -> int:
     derive_series(SLICES, args.data)
     site, data = GzipHost({"/": args.dist}), FileHost(args.data)
     url = f"{site.url}index.html?" + urlencode({"manifest": f"{data.url}ct{SLICES}/manifest.json"})
-    bw = args.mbit * MBIT
+    bw = args.mbit * MBIT if args.mbit > 0 else -1  # 0: no throttling (with --latency 0: plain localhost)
     conditions = {"latency": args.latency, "downloadThroughput": bw, "uploadThroughput": bw}
     rows = []
     with sync_playwright() as pw:
