@@ -49,7 +49,7 @@ def test_stored_value_lut_equals_direct_computation(dtype):
     rng = np.random.default_rng(1)
     info = np.iinfo(dtype)
     frame = rng.integers(max(info.min, -3000), min(info.max, 3000), size=(64, 64), endpoint=True).astype(dtype)
-    key = LutKey(1.5, -20.0, 100.0, 700.0, "LINEAR", False, dtype)
+    key = LutKey(1.5, -20.0, 100.0, 700.0, "LINEAR", False)
     lut = StoredValueLut(key)
     # cover in two steps, as when later frames widen the range
     lut.cover(int(frame[32:].min()), int(frame[32:].max()))

@@ -27,25 +27,21 @@ def voi_linear(x: np.ndarray, center: float, width: float) -> np.ndarray:
     c = float(center)
     if width == 1.0:
         return np.where(x > c - 0.5, Y_MAX, Y_MIN).astype(np.float64)
-    if not isinstance(x, np.ndarray) or x.ndim == 0:  # a scalar: operations give scalars, nothing in place
-        return np.clip(((x - (c - 0.5)) / (width - 1.0) + 0.5) * (Y_MAX - Y_MIN) + Y_MIN, Y_MIN, Y_MAX)
-    # The same operations in the same order, on one temporary: half the time of the expression in Pyodide's numpy
-    y = x - (c - 0.5)
-    y /= width - 1.0
-    y += 0.5
-    y *= Y_MAX - Y_MIN
-    y += Y_MIN
-    return np.clip(y, Y_MIN, Y_MAX, out=y)
+    return _ramp(x, c - 0.5, width - 1.0)
 
 
 def voi_linear_exact(x: np.ndarray, center: float, width: float) -> np.ndarray:
     """LINEAR_EXACT (PS3.3 C.11.2.1.3.2): width > 0; the window spans exactly [c − w/2, c + w/2] (clipped ramp)."""
-    width = max(float(width), 1e-9)
-    c = float(center)
+    return _ramp(x, float(center), max(float(width), 1e-9))
+
+
+def _ramp(x: np.ndarray, origin: float, span: float) -> np.ndarray:
+    """((x − origin) / span + 0.5) · (ymax − ymin) + ymin, clipped to [ymin, ymax]: both linear VOI functions."""
     if not isinstance(x, np.ndarray) or x.ndim == 0:  # a scalar: operations give scalars, nothing in place
-        return np.clip(((x - c) / width + 0.5) * (Y_MAX - Y_MIN) + Y_MIN, Y_MIN, Y_MAX)
-    y = x - c
-    y /= width
+        return np.clip(((x - origin) / span + 0.5) * (Y_MAX - Y_MIN) + Y_MIN, Y_MIN, Y_MAX)
+    # The same operations in the same order, on one temporary: half the time of the expression in Pyodide's numpy
+    y = x - origin
+    y /= span
     y += 0.5
     y *= Y_MAX - Y_MIN
     y += Y_MIN
@@ -107,7 +103,6 @@ class LutKey:
     width: float
     function: str
     invert: bool
-    dtype: str  # the stored values' numpy dtype (its character code)
     modality_lut: object = None  # dicom.attrs.Lut (frozen, hashed by value) or None
     voi_lut: object = None
 

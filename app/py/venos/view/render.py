@@ -26,15 +26,9 @@ class Display:
 
 _luts = LutCache()
 
+
 def to_rgba(packed: np.ndarray) -> np.ndarray:
     return packed.view(np.uint8).reshape(packed.shape + (4,))
-
-
-def gather(table: np.ndarray, index: np.ndarray) -> np.ndarray:
-    """``table[index]`` with an ``intp`` index: numpy's fancy indexing then takes its direct path instead of
-    casting a narrower index in buffered chunks (in Pyodide 0.5 against 0.8–1.0 ms for a 512² frame; ``np.take``
-    takes 2–3 ms). An index outside the table raises IndexError: never a value from memory nobody filled."""
-    return table[index if index.dtype == np.intp else index.astype(np.intp)]
 
 
 # The frames last drawn and their indexes (stored value − lo, as intp): dragging the window redraws the same
@@ -51,7 +45,10 @@ def forget_indexes() -> None:
 
 
 def stored_index(frame: np.ndarray, lo: int) -> np.ndarray:
-    """Where each pixel's stored value sits in a table that starts at stored value ``lo`` (the frame's smallest)."""
+    """Where each pixel's stored value sits in a table that starts at stored value ``lo`` (the frame's smallest),
+    as ``intp``: numpy's fancy indexing then takes its direct path instead of casting a narrower index in buffered
+    chunks (in Pyodide 0.5 against 0.8–1.0 ms for a 512² frame; ``np.take`` takes 2–3 ms). An index outside the
+    table raises IndexError: never a value from memory nobody filled."""
     kept = _indexes.get(id(frame))
     if kept is not None and kept[0] is frame and kept[1] == lo:
         _indexes.move_to_end(id(frame))
@@ -68,10 +65,10 @@ def render_mono(frame: np.ndarray, lo: int | float, hi: int | float, d: Display)
     """``lo`` and ``hi``: the frame's smallest and largest stored value (Frame.range)."""
     dt = frame.dtype
     if dt.kind in "iu" and dt.itemsize <= 2:  # integers of at most 16 bits: through a table of the values in use
-        lut = _luts.get(LutKey(d.slope, d.intercept, d.center, d.width, d.function, d.invert, dt.char,
-                               d.modality_lut, d.voi_lut))
+        lut = _luts.get(LutKey(d.slope, d.intercept, d.center, d.width, d.function, d.invert, d.modality_lut,
+                               d.voi_lut))
         lo, hi = int(lo), int(hi)
-        return to_rgba(gather(lut.cover(lo, hi), stored_index(frame, lo)))
+        return to_rgba(lut.cover(lo, hi)[stored_index(frame, lo)])
     grey = grey_levels(frame, slope=d.slope, intercept=d.intercept, center=d.center, width=d.width,
                        function=d.function, invert=d.invert, modality_lut=d.modality_lut, voi_lut=d.voi_lut)
     return to_rgba(grey.astype(np.uint32) * GREY | OPAQUE)
